@@ -1,0 +1,28 @@
+# The series in four commands; see README.md.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lab clean
+
+setup: $(STAMP)
+
+# (Re)install when the venv is missing or requirements/pyproject changed since the last install.
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+run: setup
+	$(PY) -m ragalib.series
+
+test: setup
+	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf build

@@ -1,0 +1,114 @@
+"""``python -m ragalib ...``: the series' command line.
+
+Expected bad input prints one line, ``ragalib: <what was wrong>``, on stderr and exits 2;
+a traceback means a bug.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+from .errors import RagalibError
+
+
+def _cmd_synth(args):
+    from . import audio, ragas, synth
+
+    if args.list:
+        for raga in ragas.load_catalogue().values():
+            print(f"{raga.id:10s} {raga.name:16s} {raga.thaat:9s} "
+                  f"{' '.join(raga.swaras):22s} vadi {raga.vadi}, samvadi {raga.samvadi}")
+        return 0
+    if not args.raga or not args.output:
+        raise RagalibError("synth needs a RAGA and -o FILE (or --list)")
+    # Validate everything before rendering, so bad input costs nothing and writes nothing.
+    raga = ragas.get_raga(args.raga)
+    sa_hz = ragas.tonic_hz(args.tonic)
+    audio.check_writable(args.output)
+    y = synth.improvise(raga.id, args.seconds, tonic=args.tonic, seed=args.seed,
+                        drone=args.drone, sr=args.sr)
+    audio.save(args.output, y, args.sr)
+    print(f"wrote {args.output}: {raga.name}, {args.seconds:g} s, seed {args.seed}, "
+          f"tonic {args.tonic} ({sa_hz:.2f} Hz){', with drone' if args.drone else ''}")
+    return 0
+
+
+def _cmd_report(args):
+    import numpy as np
+
+    from . import ragas
+    from .synth.quality import assess
+
+    print(f"synthesiser report: {args.seconds:g} s improvisations, seeds {args.seeds}")
+    print(f"{'raga':10s} {'notes':>5s} {'max|c|':>7s} {'med|c|':>7s} {'in-raga':>8s} "
+          f"{'rarest swara':>13s} {'missing':>8s} {'pakad':>6s}")
+    rows = [assess(r, args.seconds, seed=s) for r in ragas.raga_ids() for s in args.seeds]
+    for row in rows:
+        rare = min(row["swara_share"], key=row["swara_share"].get)
+        print(f"{row['raga']:10s} {row['notes']:5d} {row['max_cents']:7.2f} "
+              f"{row['median_cents']:7.2f} {row['in_raga']:8.3f} "
+              f"{rare + ' ' + format(row['swara_share'][rare], '.3f'):>13s} "
+              f"{' '.join(row['missing']) or '-':>8s} {'yes' if row['pakad'] else 'NO':>6s}")
+    worst = max(r["max_cents"] for r in rows)
+    print(f"all: {sum(r['notes'] for r in rows)} notes, worst pitch error {worst:.2f} cents, "
+          f"median {np.median([r['median_cents'] for r in rows]):.2f}; in-raga share "
+          f"min {min(r['in_raga'] for r in rows):.3f}; swaras missing in "
+          f"{sum(bool(r['missing']) for r in rows)} pieces; pakad missing in "
+          f"{sum(not r['pakad'] for r in rows)} of {len(rows)}")
+    return 0
+
+
+def _cmd_bench(args):
+    from . import synth
+
+    synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
+    times = []
+    for run in range(args.repeat):
+        start = time.perf_counter()
+        synth.improvise("yaman", args.seconds, seed=run)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(f"synth: {args.seconds:g} s of harmonium audio, {args.repeat} runs: "
+          f"{', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s = "
+          f"{args.seconds / median:.0f}x real time")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m ragalib",
+                                     description="Raga detection tutorial helpers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="render a harmonium improvisation in a raga")
+    p.add_argument("raga", nargs="?", help="raga id (see --list)")
+    p.add_argument("--list", action="store_true", help="list the ragas and exit")
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tonic", default="C#4", help="Sa as a note name (default C#4)")
+    p.add_argument("--drone", action="store_true", help="add a tanpura drone")
+    p.add_argument("--sr", type=int, default=22050, help="sample rate in Hz")
+    p.add_argument("-o", "--output", help="output .wav, .flac or .ogg")
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("report", help="measure quality figures and print them")
+    p.add_argument("what", choices=["synth"])
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
+    p.add_argument("what", choices=["synth"])
+    p.add_argument("--seconds", type=float, default=600.0)
+    p.add_argument("--repeat", type=int, default=3)
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RagalibError as exc:
+        print(f"ragalib: {exc}", file=sys.stderr)
+        return 2

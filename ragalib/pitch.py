@@ -1,0 +1,119 @@
+"""Measuring pitch in audio: one note's frequency, and where a melody's energy falls.
+
+Taught in notebook 00_meet_the_ragas, where it checks that the synthesiser plays in tune and
+in the raga. A monophonic melody is assumed (no drone, no percussion).
+"""
+
+import numpy as np
+
+from .errors import RagalibError
+
+FMIN, FMAX = 60.0, 1600.0
+
+
+def cents(measured_hz, target_hz):
+    """Signed distance from ``target_hz`` to ``measured_hz`` in cents (1/100 semitone)."""
+    return 1200.0 * np.log2(np.asarray(measured_hz, float) / np.asarray(target_hz, float))
+
+
+def peak_frequency(y, sr, near_hz, *, search_cents=60.0):
+    """The strongest spectral peak within ``search_cents`` of ``near_hz``, in Hz.
+
+    A Hann window, a zero-padded FFT with a bin under 0.2 Hz and a parabolic fit on the log
+    magnitude locate the peak to a small fraction of a bin.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        A stretch of steady tone (at least a few periods).
+    """
+    if len(y) < 4 * sr / near_hz:
+        raise RagalibError(f"{len(y)} samples is too short to measure {near_hz:.1f} Hz")
+    n_fft = 1 << max(17, int(np.ceil(np.log2(len(y)))))
+    mag = np.abs(np.fft.rfft(y * np.hanning(len(y)), n=n_fft)) + 1e-12
+    hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    ratio = 2.0 ** (search_cents / 1200.0)
+    lo, hi = np.searchsorted(hz, [near_hz / ratio, near_hz * ratio])
+    k = lo + int(np.argmax(mag[lo:hi]))
+    a, b, c = np.log(mag[k - 1:k + 2])
+    shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else 0.0
+    return float((k + shift) * sr / n_fft)
+
+
+def note_errors(y, score, sr, *, min_seconds=0.15, skip_seconds=0.08):
+    """Cents by which each held melody note of ``score`` is off its target in ``y``.
+
+    Ornaments and notes shorter than ``min_seconds`` are left out; the first ``skip_seconds``
+    of each note (where the previous note's release still sounds) are not measured.
+
+    Returns
+    -------
+    np.ndarray, shape (n_measured,)
+    """
+    errors = []
+    for note, target in zip(score.notes, score.frequencies()):
+        if note.ornament or note.duration < min_seconds:
+            continue
+        a = int((note.start + skip_seconds) * sr)
+        b = min(len(y), int(note.end * sr))
+        if b - a < 4 * sr / target:
+            continue
+        errors.append(float(cents(peak_frequency(y[a:b], sr, target), target)))
+    return np.array(errors)
+
+
+def f0_track(y, sr, *, frame_length=2048, hop_length=256):
+    """Fundamental frequency (YIN) and RMS energy per frame of a monophonic signal."""
+    import librosa
+
+    f0 = librosa.yin(y=y.astype(np.float32), fmin=FMIN, fmax=FMAX, sr=sr,
+                     frame_length=frame_length, hop_length=hop_length)
+    rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length)[0]
+    n = min(len(f0), len(rms))
+    return f0[:n], rms[:n]
+
+
+def pitch_class_energy(y, sr, tonic_hz, *, floor_db=-35.0):
+    """Share of a melody's energy on each of the 12 pitch classes above the tonic.
+
+    Frames quieter than ``floor_db`` below the loudest are treated as silence. Each voiced
+    frame's YIN pitch is rounded to the nearest equal-tempered semitone above Sa (octave
+    folded) and weighted by the frame's energy.
+
+    Returns
+    -------
+    np.ndarray, shape (12,)
+        Sums to 1; index 0 is Sa, 7 is Pa.
+    """
+    f0, rms = f0_track(y, sr)
+    energy = rms ** 2
+    voiced = energy > energy.max() * 10.0 ** (floor_db / 10.0)
+    if not voiced.any():
+        raise RagalibError("no voiced frames: the signal is silent")
+    pcs = np.round(12.0 * np.log2(f0[voiced] / tonic_hz)).astype(int) % 12
+    hist = np.bincount(pcs, weights=energy[voiced], minlength=12)
+    return hist / hist.sum()
+
+
+def find_phrase(melody, phrase):
+    """Where ``phrase`` (semitones) occurs in ``melody`` as consecutive notes, in any octave.
+
+    Repeated notes in ``phrase`` are merged first, as :meth:`Score.melody` merges them.
+
+    Returns
+    -------
+    list of int
+        Indices into ``melody`` where an occurrence starts.
+    """
+    target = [p for i, p in enumerate(phrase) if i == 0 or phrase[i - 1] != p]
+    found = []
+    for i in range(len(melody) - len(target) + 1):
+        shift = melody[i] - target[0]
+        if shift % 12 == 0 and all(melody[i + j] - t == shift for j, t in enumerate(target)):
+            found.append(i)
+    return found
+
+
+def contains_phrase(melody, phrase):
+    """Whether ``phrase`` occurs in ``melody`` (see :func:`find_phrase`)."""
+    return bool(find_phrase(list(melody), list(phrase)))

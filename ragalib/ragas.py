@@ -1,0 +1,328 @@
+"""The raga catalogue: swaras, their semitones, pitches and frequencies on any tonic.
+
+Taught in notebook 00_meet_the_ragas. The catalogue itself is ``data/ragas.json``; this module
+loads it, validates every note in it, and turns sargam notation into numbers.
+
+Notation: ``S r R g G m M P d D n N`` (lowercase komal, ``M`` tivra), a leading ``,`` for the
+lower octave, a trailing ``'`` for the upper, a trailing ``~`` for andolan (a slow
+oscillation), and ``|`` for a breath between phrases.
+"""
+
+import functools
+import json
+from dataclasses import dataclass
+
+from .errors import RagalibError
+from .paths import CATALOGUE_PATH
+
+SEMITONES = {"S": 0, "r": 1, "R": 2, "g": 3, "G": 4, "m": 5,
+             "M": 6, "P": 7, "d": 8, "D": 9, "n": 10, "N": 11}
+"""Semitones above Sa for each of the twelve swaras."""
+
+# The interval each swara makes with Sa, so that music21 spells it as a musician would.
+_INTERVALS = {"S": "P1", "r": "m2", "R": "M2", "g": "m3", "G": "M3", "m": "P4",
+              "M": "A4", "P": "P5", "d": "m6", "D": "M6", "n": "m7", "N": "M7"}
+
+DEFAULT_TONIC = "C#4"
+"""The published method's harmonium was tuned to C#; every model in the series uses it."""
+
+BREATH = "|"
+
+
+@dataclass(frozen=True)
+class SwaraNote:
+    """One note of sargam notation: a swara in an octave, perhaps with andolan.
+
+    ``octave`` is -1 for the lower (mandra), 0 for the middle, +1 for the upper (tar) octave.
+    """
+
+    swara: str
+    octave: int = 0
+    andolan: bool = False
+
+    @property
+    def semitones(self):
+        """Semitones above the middle-octave Sa."""
+        return SEMITONES[self.swara] + 12 * self.octave
+
+    def __str__(self):
+        marks = "," * max(0, -self.octave) + self.swara + "'" * max(0, self.octave)
+        return marks + ("~" if self.andolan else "")
+
+
+def parse_note(token):
+    """Parse one sargam token such as ``"S"``, ``",n"``, ``"R'"`` or ``"g~"``.
+
+    Raises
+    ------
+    RagalibError
+        If the token is not a swara; the message lists the valid ones.
+    """
+    text = token.strip()
+    andolan = text.endswith("~")
+    text = text.rstrip("~")
+    low = len(text) - len(text.lstrip(","))
+    high = len(text) - len(text.rstrip("'"))
+    core = text[low:len(text) - high]
+    if core not in SEMITONES or (low and high):
+        raise RagalibError(f"unknown swara {token!r}; valid swaras are "
+                           f"{' '.join(SEMITONES)} with ',' before for the lower octave, "
+                           "\"'\" after for the upper, '~' after for andolan")
+    return SwaraNote(core, high - low, andolan)
+
+
+def parse_phrases(text):
+    """Parse notation into phrases: a list of lists of :class:`SwaraNote`, split at ``|``."""
+    phrases = [[parse_note(tok) for tok in part.split()] for part in text.split(BREATH)]
+    return [p for p in phrases if p]
+
+
+def parse_notes(text):
+    """Parse notation into one flat list of :class:`SwaraNote`, ignoring breaths."""
+    return [note for phrase in parse_phrases(text) for note in phrase]
+
+
+@dataclass(frozen=True)
+class Raga:
+    """One raga's grammar, as the catalogue gives it. Taught in notebook 00_meet_the_ragas."""
+
+    id: str
+    name: str
+    thaat: str
+    time: str
+    swaras: tuple
+    aroha: tuple
+    avaroha: tuple
+    pakad: tuple          # phrases: tuple of tuples of SwaraNote
+    vadi: str
+    samvadi: str
+    nyas: tuple
+    andolan: tuple
+    movements: tuple      # (tuple of SwaraNote, description)
+
+    @property
+    def pitch_classes(self):
+        """Sorted semitones above Sa (0-11) of the raga's swaras."""
+        return tuple(sorted(SEMITONES[s] for s in self.swaras))
+
+    @property
+    def pakad_notes(self):
+        """The pakad as one flat tuple of notes, breaths removed."""
+        return tuple(note for phrase in self.pakad for note in phrase)
+
+
+def _validate_entry(entry):
+    required = ("id", "name", "thaat", "time", "swaras", "aroha", "avaroha", "pakad",
+                "vadi", "samvadi", "nyas", "andolan", "movements")
+    missing = [key for key in required if key not in entry]
+    where = f"raga {entry.get('id', '?')!r} in {CATALOGUE_PATH.name}"
+    if missing:
+        raise RagalibError(f"{where} lacks {', '.join(missing)}")
+    swaras = tuple(entry["swaras"])
+    for swara in swaras:
+        parse_note(swara)
+    allowed = set(swaras)
+
+    def notes(text, field):
+        phrases = parse_phrases(text)
+        for note in (n for p in phrases for n in p):
+            if note.swara not in allowed:
+                raise RagalibError(f"{where}: {field} uses {note.swara!r}, which is not one "
+                                   f"of its swaras {' '.join(swaras)}")
+        return phrases
+
+    single = {"vadi": entry["vadi"], "samvadi": entry["samvadi"]}
+    for field, swara in [*single.items(), *(("nyas", s) for s in entry["nyas"]),
+                         *(("andolan", s) for s in entry["andolan"])]:
+        if swara not in allowed:
+            raise RagalibError(f"{where}: {field} {swara!r} is not one of its swaras "
+                               f"{' '.join(swaras)}")
+    return Raga(
+        id=entry["id"], name=entry["name"], thaat=entry["thaat"], time=entry["time"],
+        swaras=swaras,
+        aroha=tuple(n for p in notes(entry["aroha"], "aroha") for n in p),
+        avaroha=tuple(n for p in notes(entry["avaroha"], "avaroha") for n in p),
+        pakad=tuple(tuple(p) for p in notes(entry["pakad"], "pakad")),
+        vadi=entry["vadi"], samvadi=entry["samvadi"],
+        nyas=tuple(entry["nyas"]), andolan=tuple(entry["andolan"]),
+        movements=tuple((tuple(n for p in notes(m["phrase"], "movement") for n in p),
+                         m["about"]) for m in entry["movements"]),
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def load_catalogue(path=None):
+    """Load and validate the raga catalogue.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A catalogue JSON file; default ``data/ragas.json``.
+
+    Returns
+    -------
+    dict
+        Raga id -> :class:`Raga`, in sorted id order.
+
+    Raises
+    ------
+    RagalibError
+        If the file is missing or not JSON, or any entry is incomplete or uses a swara
+        outside its own set.
+    """
+    path = CATALOGUE_PATH if path is None else path
+    try:
+        entries = json.loads(open(path, encoding="utf-8").read())["ragas"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise RagalibError(f"{path}: not a readable raga catalogue ({exc})") from None
+    ragas = [_validate_entry(entry) for entry in entries]
+    ids = [raga.id for raga in ragas]
+    if len(set(ids)) != len(ids):
+        raise RagalibError(f"{path}: raga ids repeat: {ids}")
+    return {raga.id: raga for raga in sorted(ragas, key=lambda r: r.id)}
+
+
+def raga_ids():
+    """The catalogue's raga ids, sorted: the label order used everywhere in the series."""
+    return list(load_catalogue())
+
+
+def get_raga(raga_id):
+    """Look up a raga by id (case-insensitive).
+
+    Raises
+    ------
+    RagalibError
+        If the id is unknown; the message lists the valid ids.
+    """
+    if isinstance(raga_id, Raga):
+        return raga_id
+    catalogue = load_catalogue()
+    key = str(raga_id).strip().lower()
+    if key not in catalogue:
+        raise RagalibError(f"unknown raga {raga_id!r}; valid ragas are {', '.join(catalogue)}")
+    return catalogue[key]
+
+
+def swara_semitones(token):
+    """Semitones above middle Sa of a sargam token, e.g. ``"P"`` -> 7, ``",n"`` -> -2."""
+    note = token if isinstance(token, SwaraNote) else parse_note(token)
+    return note.semitones
+
+
+def tonic_pitch(tonic=DEFAULT_TONIC):
+    """The tonic (Sa) as a ``music21.pitch.Pitch``.
+
+    Parameters
+    ----------
+    tonic : str
+        A note name with octave, such as ``"C#4"``, ``"Bb3"`` or ``"E-3"``.
+
+    Raises
+    ------
+    RagalibError
+        If music21 does not know the name.
+    """
+    from music21 import pitch
+
+    text = str(tonic).strip()
+    try:
+        result = pitch.Pitch(text[:1] + text[1:].replace("b", "-"))
+    except Exception:  # music21 raises several types for bad names
+        raise RagalibError(f"unknown tonic {tonic!r}; give a note name with octave such as "
+                           "C#4, D4 or Bb3") from None
+    if result.octave is None:
+        result.octave = 4
+    return result
+
+
+def tonic_hz(tonic=DEFAULT_TONIC):
+    """The tonic's frequency in Hz; a number is taken as Hz already."""
+    if isinstance(tonic, (int, float)):
+        if not 20.0 <= float(tonic) <= 5000.0:
+            raise RagalibError(f"tonic {tonic} Hz is outside 20-5000 Hz")
+        return float(tonic)
+    return float(tonic_pitch(tonic).frequency)
+
+
+def swara_pitch(token, tonic=DEFAULT_TONIC):
+    """The music21 pitch of a swara on a tonic, spelled by its interval above Sa.
+
+    ``swara_pitch("G", "C#4")`` is E#4 (a major third above C#), not F4. Double sharps and
+    flats are simplified.
+    """
+    from music21 import interval
+
+    note = token if isinstance(token, SwaraNote) else parse_note(token)
+    result = tonic_pitch(tonic).transpose(interval.Interval(_INTERVALS[note.swara]))
+    result.octave += note.octave
+    if result.accidental is not None and abs(result.accidental.alter) > 1:
+        result = result.simplifyEnharmonic()
+    return result
+
+
+def swara_frequency(token, tonic=DEFAULT_TONIC):
+    """Equal-tempered frequency in Hz of a swara on a tonic (A4 = 440 Hz)."""
+    return tonic_hz(tonic) * 2.0 ** (swara_semitones(token) / 12.0)
+
+
+def _notes_line(notes, tonic):
+    names = [swara_pitch(n, tonic).nameWithOctave.replace("-", "b") for n in notes]
+    tokens = [str(n) for n in notes]
+    width = [max(len(a), len(b)) for a, b in zip(tokens, names)]
+    return ("  ".join(t.ljust(w) for t, w in zip(tokens, width)),
+            "  ".join(t.ljust(w) for t, w in zip(names, width)))
+
+
+def describe(raga_id, tonic=DEFAULT_TONIC):
+    """A readable text rendering of a raga: its facts, and its scale and pakad in sargam with
+    the Western note names on ``tonic`` beneath (music21 cannot draw notation here).
+
+    Taught in notebook 00_meet_the_ragas.
+    """
+    raga = get_raga(raga_id)
+    lines = [f"{raga.name} ({raga.thaat} thaat) - {raga.time}",
+             f"vadi {raga.vadi}, samvadi {raga.samvadi}; rests on {' '.join(raga.nyas)}"]
+    rows = [("swaras", [parse_note(s) for s in raga.swaras]), ("aroha", raga.aroha),
+            ("avaroha", raga.avaroha), ("pakad", raga.pakad_notes)]
+    for label, notes in rows:
+        sargam, western = _notes_line(notes, tonic)
+        lines += [f"{label:>8}  {sargam}", f"{'':>8}  {western}"]
+    return "\n".join(lines)
+
+
+def catalogue_rows():
+    """One dict per raga with its grammar in sargam, for a table in notebook 00."""
+    def text(notes):
+        return " ".join(str(n) for n in notes)
+
+    return [{"raga": r.name, "id": r.id, "thaat": r.thaat, "swaras": " ".join(r.swaras),
+             "aroha": text(r.aroha), "avaroha": text(r.avaroha),
+             "pakad": " | ".join(text(p) for p in r.pakad), "vadi": r.vadi,
+             "samvadi": r.samvadi, "time": r.time}
+            for r in load_catalogue().values()]
+
+
+def rotation_twins():
+    """Pairs of ragas whose swara sets are the same notes heard from another Sa.
+
+    Taught in notebook 00_meet_the_ragas (and ../shared/DOMAIN.md): once the tonic is wrong,
+    one raga's notes *are* another's.
+
+    Returns
+    -------
+    list of dict
+        ``{"raga": a, "twin": b, "from": swara}``: ``b`` is ``a``'s swaras heard with ``a``'s
+        ``swara`` as Sa. Each unordered pair appears once.
+    """
+    catalogue = load_catalogue()
+    names = {v: k for k, v in SEMITONES.items()}
+    twins = []
+    for a in catalogue.values():
+        for b in catalogue.values():
+            if a.id >= b.id:
+                continue
+            for shift in range(1, 12):
+                if {(p - shift) % 12 for p in a.pitch_classes} == set(b.pitch_classes):
+                    twins.append({"raga": a.id, "twin": b.id, "from": names[shift]})
+    return twins

@@ -1,0 +1,69 @@
+"""Synthesised raga music: the series' sound source, since it has no recordings to use.
+
+Taught in notebook 00_meet_the_ragas. :func:`improvise` is the one call most notebooks need:
+a raga's grammar -> a score of timed notes -> a harmonium playing it, optionally over a
+tanpura drone.
+"""
+
+import numpy as np
+
+from ..ragas import DEFAULT_TONIC
+from .harmonium import SR, render_harmonium
+from .improviser import improvise_score
+from .score import Note, Score
+from .tanpura import drone_swara, tanpura
+
+_PEAK = 0.89  # about -1 dBFS
+_DRONE_LEVEL = 0.3
+
+
+def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=SR,
+              return_score=False):
+    """Render a harmonium improvisation in a raga.
+
+    Taught in notebook 00_meet_the_ragas.
+
+    Parameters
+    ----------
+    raga_id : str
+        A catalogue id, e.g. ``"yaman"``.
+    seconds : float
+        Length in seconds; must be positive.
+    tonic : str or float
+        Sa as a note name (default ``"C#4"``, the published harmonium) or in Hz.
+    seed : int
+        The same seed (and arguments) gives the same bytes.
+    drone : bool
+        Add a tanpura drone on Sa and Pa (or Ma/Ni where the raga has no Pa).
+    sr : int
+        Sample rate; 22050 Hz by default.
+    return_score : bool
+        Also return the :class:`Score` that was played.
+
+    Returns
+    -------
+    np.ndarray, shape (round(seconds * sr),), float32
+        Mono audio peaking at about -1 dBFS; with ``return_score``, ``(audio, score)``.
+
+    Raises
+    ------
+    RagalibError
+        For an unknown raga or tonic, or a non-positive duration.
+
+    Examples
+    --------
+    >>> y = improvise("yaman", 5.0, seed=1)
+    >>> y.shape, y.dtype
+    ((110250,), dtype('float32'))
+    """
+    score = improvise_score(raga_id, seconds, tonic=tonic, seed=seed)
+    y = render_harmonium(score, sr=sr, seed=seed)
+    if drone:
+        y = y / np.max(np.abs(y)) + _DRONE_LEVEL * tanpura(
+            score.tonic_hz, seconds, first=drone_swara(raga_id), sr=sr, seed=seed)
+    y = (_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
+    return (y, score) if return_score else y
+
+
+__all__ = ["Note", "Score", "SR", "drone_swara", "improvise", "improvise_score",
+           "render_harmonium", "tanpura"]

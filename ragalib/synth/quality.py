@@ -1,0 +1,42 @@
+"""Does the synthesiser play in tune and in the raga? Measured on the rendered audio.
+
+Taught in notebook 00_meet_the_ragas; ``python -m ragalib report synth`` prints it for all ten
+ragas.
+"""
+
+import numpy as np
+
+from ..pitch import contains_phrase, note_errors, pitch_class_energy
+from ..ragas import SEMITONES, get_raga
+from . import SR, improvise
+
+MIN_SWARA_SHARE = 0.002
+"""A swara "occurs" when it carries at least this share of the melody's energy."""
+
+
+def assess(raga_id, seconds=60.0, *, seed=0, sr=SR):
+    """Render an improvisation and measure it.
+
+    Returns
+    -------
+    dict
+        ``notes`` measured, ``max_cents`` and ``median_cents`` (absolute pitch error of held
+        notes), ``in_raga`` (share of pitch-class energy on the raga's swaras),
+        ``swara_share`` (per swara), ``missing`` (swaras below :data:`MIN_SWARA_SHARE`),
+        ``pakad`` (whether the catch phrase is played).
+    """
+    raga = get_raga(raga_id)
+    y, score = improvise(raga.id, seconds, seed=seed, sr=sr, return_score=True)
+    errors = np.abs(note_errors(y, score, sr))
+    share = pitch_class_energy(y, sr, score.tonic_hz)
+    swara_share = {s: float(share[SEMITONES[s]]) for s in raga.swaras}
+    return {
+        "raga": raga.id, "seed": seed, "seconds": seconds,
+        "notes": len(errors),
+        "max_cents": float(errors.max()) if len(errors) else float("nan"),
+        "median_cents": float(np.median(errors)) if len(errors) else float("nan"),
+        "in_raga": float(share[list(raga.pitch_classes)].sum()),
+        "swara_share": swara_share,
+        "missing": [s for s, v in swara_share.items() if v < MIN_SWARA_SHARE],
+        "pakad": contains_phrase(score.melody(), [n.semitones for n in raga.pakad_notes]),
+    }

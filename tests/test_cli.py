@@ -1,0 +1,47 @@
+import subprocess
+import sys
+
+import pytest
+import soundfile
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "ragalib", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_synth_writes_a_playable_file(tmp_path):
+    out = tmp_path / "yaman.wav"
+    result = run("synth", "yaman", "--seconds", "2", "--seed", "4", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout and "Yaman" in result.stdout
+    y, sr = soundfile.read(out)
+    assert sr == 22050 and y.shape == (44100,) and abs(y).max() > 0.5
+    assert [p.name for p in tmp_path.iterdir()] == ["yaman.wav"]   # no temporary left behind
+
+
+def test_synth_list_names_the_ten_ragas():
+    lines = run("synth", "--list").stdout.splitlines()
+    assert len(lines) == 10 and lines[0].startswith("bhairav ")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope"], "unknown raga 'nope'"),
+    (["yaman", "--seconds", "0"], "positive number of seconds"),
+    (["yaman", "--tonic", "Z4"], "unknown tonic 'Z4'"),
+    (["yaman", "-o", "{tmp}/missing/x.wav"], "does not exist"),
+    (["yaman", "-o", "{tmp}"], "is a directory"),
+    (["yaman", "-o", "{tmp}/x.mp4"], "cannot write .mp4"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
+    keep = tmp_path / "keep.wav"
+    keep.write_bytes(b"untouched")
+    args = [a.format(tmp=tmp_path) for a in args]
+    if "-o" not in args:
+        args += ["-o", str(keep)]
+    result = run("synth", *args, "--seconds" if "--seconds" not in args else "--seed", "1")
+    assert result.returncode == 2
+    assert result.stderr.startswith("ragalib: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert keep.read_bytes() == b"untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.wav"]
