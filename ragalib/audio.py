@@ -1,6 +1,7 @@
-"""Audio in and out: reading any file into mono at one rate, writing files atomically.
+"""Audio in and out: any file to mono at one rate, fixed-length segments, atomic writes.
 
-Taught in notebook 01_amplitude.
+Taught in notebook 01_amplitude (loading, samples, the sampling rate) and 04_dataset
+(segments).
 """
 
 import os
@@ -10,6 +11,94 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagalibError
+from .features import DEFAULT
+
+SILENCE_DBFS = -80.0
+"""A file whose peak stays below this level is silent."""
+
+
+def load(path, *, sr=22050):
+    """Read an audio file as mono float32 at ``sr`` Hz.
+
+    Taught in notebook 01_amplitude. Any format libsndfile reads (wav, flac, ogg, mp3, aiff,
+    ...), any sample rate and any number of channels: channels are averaged, and the signal
+    is resampled with soxr.
+
+    Parameters
+    ----------
+    path : str or Path
+    sr : int
+        Target sample rate in Hz.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), float32
+
+    Raises
+    ------
+    RagalibError
+        Naming the file, if it is missing, a directory, not audio, empty or silent.
+    """
+    import soundfile
+
+    path = Path(path)
+    if not path.exists():
+        raise RagalibError(f"{path}: no such file")
+    if path.is_dir():
+        raise RagalibError(f"{path}: is a directory, not an audio file")
+    try:
+        data, native_sr = soundfile.read(path, dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile's errors name the format problem
+        reason = str(exc).split(":")[-1].strip() or type(exc).__name__
+        raise RagalibError(f"{path}: not an audio file that can be read ({reason})") from None
+    if data.size == 0:
+        raise RagalibError(f"{path}: contains no audio samples")
+    y = data.mean(axis=1)
+    if not np.all(np.isfinite(y)):
+        raise RagalibError(f"{path}: contains samples that are not finite numbers")
+    if np.max(np.abs(y)) < 10.0 ** (SILENCE_DBFS / 20.0):
+        raise RagalibError(f"{path}: is silent (peak below {SILENCE_DBFS:.0f} dBFS)")
+    if native_sr != sr:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def segments(y, *, config=DEFAULT, source=None):
+    """Cut a signal into non-overlapping windows of ``config.segment_seconds``.
+
+    Taught in notebook 04_dataset. The tail shorter than one window is dropped: 12.3 s gives
+    two 5-s segments.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal at ``config.sr``.
+    config : FeatureConfig
+    source : str, optional
+        The file the signal came from, named in the error message.
+
+    Returns
+    -------
+    np.ndarray, shape (n // config.segment_samples, config.segment_samples)
+        A view into ``y``.
+
+    Raises
+    ------
+    RagalibError
+        If ``y`` is shorter than one window; the message gives both lengths in seconds.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise RagalibError(f"expected a mono signal, got shape {y.shape}")
+    size = config.segment_samples
+    count = len(y) // size
+    if count == 0:
+        prefix = f"{source}: " if source else ""
+        raise RagalibError(f"{prefix}{len(y) / config.sr:.1f} s of audio, but one segment needs "
+                           f"{config.segment_seconds:.1f} s")
+    return y[:count * size].reshape(count, size)
 
 WRITABLE_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
 

@@ -59,19 +59,32 @@ def _cmd_report(args):
     return 0
 
 
-def _cmd_bench(args):
-    from . import synth
-
-    synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
+def _timed(work, repeat):
+    """Run ``work`` ``repeat`` times; return the list of wall-clock seconds."""
     times = []
-    for run in range(args.repeat):
+    for run in range(repeat):
         start = time.perf_counter()
-        synth.improvise("yaman", args.seconds, seed=run)
+        work(run)
         times.append(time.perf_counter() - start)
+    return times
+
+
+def _cmd_bench(args):
+    from . import audio, features, synth
+
+    seconds = args.seconds
+    if args.what == "synth":
+        synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
+        times = _timed(lambda run: synth.improvise("yaman", seconds, seed=run), args.repeat)
+        what = f"synth: {seconds:g} s of harmonium audio"
+    else:
+        stack = audio.segments(synth.improvise("yaman", seconds, seed=0))
+        features.extract(stack[:2])  # warm-up: numba compiles librosa's kernels once
+        times = _timed(lambda run: features.extract(stack), args.repeat)
+        what = f"features: MFCCs of {len(stack)} five-second segments ({seconds:g} s of audio)"
     median = statistics.median(times)
-    print(f"synth: {args.seconds:g} s of harmonium audio, {args.repeat} runs: "
-          f"{', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s = "
-          f"{args.seconds / median:.0f}x real time")
+    print(f"{what}, {args.repeat} runs after warm-up: {', '.join(f'{t:.2f}' for t in times)} s;"
+          f" median {median:.2f} s = {seconds / median:.0f}x real time")
     return 0
 
 
@@ -98,7 +111,7 @@ def build_parser():
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
-    p.add_argument("what", choices=["synth"])
+    p.add_argument("what", choices=["synth", "features"])
     p.add_argument("--seconds", type=float, default=600.0)
     p.add_argument("--repeat", type=int, default=3)
     p.set_defaults(func=_cmd_bench)

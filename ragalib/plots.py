@@ -5,6 +5,7 @@ Each function draws on a given matplotlib ``ax`` (or a new one) and returns the 
 
 import numpy as np
 
+from .features import DEFAULT
 from .pitch import find_phrase
 from .ragas import SEMITONES, get_raga
 
@@ -68,4 +69,122 @@ def sargam_roll(score, *, ax=None, show_pakad=True, title=None):
     ax.set_title(title or f"{raga.name}: sargam roll (vadi/samvadi rows shaded)")
     if show_pakad and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper right")
+    return ax
+
+
+def waveform(y, sr, *, ax=None, start=0.0, end=None, title="Waveform", show_samples=False):
+    """Amplitude against time, optionally zoomed to ``start``..``end`` seconds.
+
+    Taught in notebook 01_amplitude. With ``show_samples`` every sample is drawn as a dot, to
+    show that digital audio is a sequence of numbers.
+    """
+    ax = _new_ax(ax, (11, 3))
+    a = int(start * sr)
+    b = len(y) if end is None else min(len(y), int(end * sr))
+    t = np.arange(a, b) / sr
+    ax.plot(t, y[a:b], lw=0.8 if show_samples else 0.5, color="tab:blue")
+    if show_samples:
+        ax.plot(t, y[a:b], ".", ms=4, color="tab:red", label=f"samples ({sr} per second)")
+        ax.legend(loc="upper right")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    ax.set_title(title)
+    return ax
+
+
+def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax=None,
+                title="Log-frequency spectrogram"):
+    """A dB spectrogram with labelled time and frequency axes and a colour bar.
+
+    Taught in notebook 02_spectrogram.
+
+    Parameters
+    ----------
+    S_db : np.ndarray, shape (1 + n_fft // 2, frames)
+        From :func:`ragalib.features.log_spectrogram`.
+    y_axis : {"log", "linear", "mel"}
+    marks : dict, optional
+        Label -> frequency in Hz, drawn as horizontal lines (e.g. the raga's swaras).
+    """
+    import librosa.display
+
+    ax = _new_ax(ax, (11, 4))
+    mesh = librosa.display.specshow(S_db, sr=config.sr, hop_length=config.hop_length,
+                                    n_fft=config.n_fft, x_axis="time", y_axis=y_axis, ax=ax,
+                                    cmap="magma")
+    ax.figure.colorbar(mesh, ax=ax, format="%+2.0f dB", label="level (dB)")
+    for label, hz in (marks or {}).items():
+        ax.axhline(hz, color="cyan", lw=0.6, alpha=0.7)
+        ax.text(ax.get_xlim()[1], hz, f" {label}", color="tab:cyan", fontsize=8,
+                va="center", ha="left", clip_on=False)
+    if fmax:
+        ax.set_ylim(top=fmax)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (Hz)")
+    ax.set_title(title)
+    return ax
+
+
+def spectrum(y, *, config=DEFAULT, ax=None, at=None, marks=None, fmax=4000.0,
+             title="Spectrum of one frame"):
+    """The dB magnitude spectrum of one STFT frame (at ``at`` seconds, default the middle).
+
+    Taught in notebook 02_spectrogram: the harmonium's harmonics stand out as peaks.
+    """
+    from .features import stft_magnitude
+
+    ax = _new_ax(ax, (11, 3.2))
+    mag = stft_magnitude(y, config=config)
+    frame = mag.shape[1] // 2 if at is None else min(mag.shape[1] - 1,
+                                                      int(at * config.sr / config.hop_length))
+    hz = np.arange(mag.shape[0]) * config.sr / config.n_fft
+    level = 20 * np.log10(mag[:, frame] / (mag.max() + 1e-12) + 1e-6)
+    ax.plot(hz, level, lw=0.8)
+    for label, f in (marks or {}).items():
+        ax.axvline(f, color="tab:orange", lw=0.6, ls="--")
+        ax.text(f, ax.get_ylim()[1], label, fontsize=8, ha="center", va="bottom",
+                color="tab:orange")
+    ax.set_xlim(0, fmax)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("level (dB)")
+    ax.set_title(title)
+    return ax
+
+
+def mel_filterbank(*, config=DEFAULT, ax=None, every=8):
+    """The triangular mel filters over linear frequency (every ``every``-th one drawn).
+
+    Taught in notebook 03_mfcc: narrow at low frequencies, wide at high ones, like the ear.
+    """
+    import librosa
+
+    ax = _new_ax(ax, (11, 3))
+    bank = librosa.filters.mel(sr=config.sr, n_fft=config.n_fft, n_mels=config.n_mels)
+    hz = np.arange(bank.shape[1]) * config.sr / config.n_fft
+    for i in range(0, config.n_mels, every):
+        ax.plot(hz, bank[i] / bank[i].max(), lw=0.9)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("filter weight")
+    ax.set_title(f"Mel filterbank: {config.n_mels} bands (every {every}th shown)")
+    ax.set_xlim(0, config.sr / 2)
+    return ax
+
+
+def mfcc_heatmap(M, *, config=DEFAULT, ax=None, title="MFCC"):
+    """MFCCs (time-major, ``(frames, n_mfcc)``) as a heat map: coefficient against time.
+
+    Taught in notebook 03_mfcc.
+    """
+    import librosa.display
+
+    ax = _new_ax(ax, (11, 3))
+    mesh = librosa.display.specshow(np.asarray(M).T, sr=config.sr,
+                                    hop_length=config.hop_length, x_axis="time", ax=ax,
+                                    cmap="coolwarm")
+    ax.figure.colorbar(mesh, ax=ax, label="coefficient value")
+    ax.set_yticks(np.arange(M.shape[1]) + 0.5, [str(i) for i in range(M.shape[1])])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("MFCC coefficient")
+    ax.set_title(title)
     return ax

@@ -40,3 +40,75 @@ def raga_explorer(seconds=20.0):
         control.observe(update, names="value")
     update()
     return w.VBox([w.HBox([raga, seed, drone]), out])
+
+
+def stft_explorer(y, *, sr=22050, seconds=(0.0, 4.0), marks=None):
+    """Move n_fft and hop length; the log spectrogram redraws with its resolutions.
+
+    Taught in notebook 02_spectrogram: a long window resolves frequency (harmonics separate)
+    but smears time (note onsets blur); a short one does the opposite.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .features import FeatureConfig, log_spectrogram
+
+    clip = y[int(seconds[0] * sr):int(seconds[1] * sr)]
+    n_fft = w.SelectionSlider(options=[256, 512, 1024, 2048, 4096, 8192], value=2048,
+                              description="n_fft")
+    hop = w.SelectionSlider(options=[128, 256, 512, 1024, 2048], value=512,
+                            description="hop_length")
+    out = w.Output()
+
+    def update(_=None):
+        with out:
+            out.clear_output(wait=True)
+            config = FeatureConfig(sr=sr, n_fft=n_fft.value,
+                                   hop_length=min(hop.value, n_fft.value),
+                                   segment_seconds=max(5.0, n_fft.value / sr))
+            print(f"window {1000 * config.n_fft / sr:.0f} ms -> frequency bins "
+                  f"{sr / config.n_fft:.1f} Hz apart; hop {1000 * config.hop_length / sr:.0f} ms"
+                  f" -> {sr / config.hop_length:.0f} frames per second")
+            plots.spectrogram(log_spectrogram(clip, config=config), config=config, marks=marks,
+                              fmax=4000, title=f"n_fft {config.n_fft}, hop {config.hop_length}")
+            plt.show()
+
+    for control in (n_fft, hop):
+        control.observe(update, names="value")
+    update()
+    return w.VBox([w.HBox([n_fft, hop]), out])
+
+
+def mfcc_explorer(y, *, sr=22050):
+    """Move n_mfcc; see the MFCCs and the spectral envelope they keep of one frame.
+
+    Taught in notebook 03_mfcc.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .features import FeatureConfig, cepstral_envelope, mfcc
+
+    n_mfcc = w.IntSlider(value=13, min=1, max=64, description="n_mfcc")
+    out = w.Output()
+
+    def update(_=None):
+        with out:
+            out.clear_output(wait=True)
+            config = FeatureConfig(sr=sr, n_mfcc=n_mfcc.value)
+            fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), layout="constrained")
+            plots.mfcc_heatmap(mfcc(y, config=config), config=config, ax=top,
+                               title=f"{n_mfcc.value} MFCCs")
+            log_mel, envelope = cepstral_envelope(y, config=config)
+            bottom.plot(log_mel, lw=0.8, label="log-mel spectrum of the middle frame")
+            bottom.plot(envelope, lw=2, label=f"envelope kept by {n_mfcc.value} MFCCs")
+            bottom.set_xlabel("mel band")
+            bottom.set_ylabel("level (dB)")
+            bottom.legend(loc="upper right")
+            plt.show()
+
+    n_mfcc.observe(update, names="value")
+    update()
+    return w.VBox([n_mfcc, out])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ragalib import RagalibError, ragas, synth
-from ragalib.synth import harmonium, improviser
+from ragalib.synth import improviser, voices
 from ragalib.synth.quality import assess
 from ragalib.synth.score import Note, Score
 
@@ -39,7 +39,7 @@ def test_a_minute_is_in_tune_and_in_the_raga(raga_id):
 def test_harmonium_tone_is_rich_and_on_pitch():
     freq = 277.18
     score = Score("yaman", freq, 1.2, (Note(0.1, 1.0, 0, 0),))
-    y = harmonium.render_harmonium(score, sr=SR)
+    y = voices.render(score, sr=SR)
     steady = y[int(0.3 * SR):int(1.0 * SR)]
     spectrum = np.abs(np.fft.rfft(steady * np.hanning(len(steady))))
     hz = np.fft.rfftfreq(len(steady), 1 / SR)
@@ -49,12 +49,12 @@ def test_harmonium_tone_is_rich_and_on_pitch():
 
 
 def test_notes_start_and_end_without_clicks():
-    env = harmonium.envelope(2000, 3000, SR)
+    env = voices.envelope(2000, 3000, SR)
     assert env[0] == 0.0 and env[-1] == pytest.approx(0.0, abs=1e-12)
-    assert np.max(np.abs(np.diff(env))) < 2.0 / (harmonium._ATTACK * SR)
+    assert np.max(np.abs(np.diff(env))) < 2.0 / (voices.HARMONIUM.attack * SR)
     score = Score("yaman", 277.18, 1.0, (Note(0.2, 0.5, 0, 0),))
-    y = harmonium.render_harmonium(score, sr=SR)
-    onset, offset = int(0.2 * SR), int((0.7 + harmonium._RELEASE) * SR) + 1
+    y = voices.render(score, sr=SR)
+    onset, offset = int(0.2 * SR), int((0.7 + voices.HARMONIUM.release) * SR) + 1
     assert np.all(y[:onset] == 0) and np.all(y[offset:] == 0)
     assert abs(y[onset + 1]) < 0.01 * np.max(np.abs(y))
 
@@ -114,3 +114,17 @@ def test_tanpura_sounds_sa_and_pa():
 def test_bad_arguments_are_clear_errors(kwargs, message):
     with pytest.raises(RagalibError, match=message):
         synth.improvise(**kwargs)
+
+
+def test_the_flute_is_a_different_timbre_on_the_same_pitch():
+    score = Score("yaman", 277.18, 1.2, (Note(0.1, 1.0, 0, 0),))
+    harmonium, flute = (voices.render(score, voice=v, sr=SR) for v in ("harmonium", "flute"))
+    steady = slice(int(0.4 * SR), int(1.0 * SR))
+
+    def centroid(y):
+        spectrum = np.abs(np.fft.rfft(y[steady])) ** 2
+        return np.sum(spectrum * np.fft.rfftfreq(len(y[steady]), 1 / SR)) / np.sum(spectrum)
+
+    assert centroid(flute) < 0.6 * centroid(harmonium)
+    with pytest.raises(RagalibError, match="unknown voice 'kazoo'.*harmonium, flute"):
+        synth.improvise("yaman", 1.0, voice="kazoo")

@@ -8,7 +8,7 @@ tanpura drone.
 import numpy as np
 
 from ..ragas import DEFAULT_TONIC
-from .harmonium import SR, render_harmonium
+from .voices import FLUTE, HARMONIUM, SR, VOICES, Voice, get_voice, render
 from .improviser import improvise_score
 from .score import Note, Score
 from .tanpura import drone_swara, tanpura
@@ -18,8 +18,8 @@ _DRONE_LEVEL = 0.3
 
 
 def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=SR,
-              return_score=False):
-    """Render a harmonium improvisation in a raga.
+              voice="harmonium", return_score=False):
+    """Render an improvisation in a raga, on the harmonium unless told otherwise.
 
     Taught in notebook 00_meet_the_ragas.
 
@@ -37,6 +37,8 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
         Add a tanpura drone on Sa and Pa (or Ma/Ni where the raga has no Pa).
     sr : int
         Sample rate; 22050 Hz by default.
+    voice : str or Voice
+        The instrument: ``"harmonium"`` (the training data's) or another in :data:`VOICES`.
     return_score : bool
         Also return the :class:`Score` that was played.
 
@@ -48,7 +50,7 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     Raises
     ------
     RagalibError
-        For an unknown raga or tonic, or a non-positive duration.
+        For an unknown raga, tonic or voice, or a non-positive duration.
 
     Examples
     --------
@@ -56,8 +58,9 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     >>> y.shape, y.dtype
     ((110250,), dtype('float32'))
     """
+    voice = get_voice(voice)
     score = improvise_score(raga_id, seconds, tonic=tonic, seed=seed)
-    y = render_harmonium(score, sr=sr, seed=seed)
+    y = render(score, voice=voice, sr=sr, seed=seed)
     if drone:
         y = y / np.max(np.abs(y)) + _DRONE_LEVEL * tanpura(
             score.tonic_hz, seconds, first=drone_swara(raga_id), sr=sr, seed=seed)
@@ -65,5 +68,5 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     return (y, score) if return_score else y
 
 
-__all__ = ["Note", "Score", "SR", "drone_swara", "improvise", "improvise_score",
-           "render_harmonium", "tanpura"]
+__all__ = ["FLUTE", "HARMONIUM", "Note", "SR", "Score", "VOICES", "Voice", "drone_swara",
+           "get_voice", "improvise", "improvise_score", "render", "tanpura"]

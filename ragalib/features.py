@@ -1,0 +1,241 @@
+"""Feature extraction: STFT, log spectrogram, mel spectrogram and MFCC, under one config.
+
+Taught in notebooks 02_spectrogram (STFT, dB) and 03_mfcc (mel bands, cepstrum). One
+:class:`FeatureConfig` travels with every dataset and model bundle, so features made for
+training and for detection can never silently differ.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from .errors import RagalibError
+
+KINDS = ("mfcc",)
+"""Feature kinds a config may name; each maps to an extractor in :func:`extract`."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How audio becomes features. The defaults mirror the published method.
+
+    Taught in notebook 03_mfcc. Validated on creation; frozen, so it can key a cache.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz that audio is resampled to.
+    n_fft : int
+        STFT window length in samples (2048 = 93 ms at 22050 Hz).
+    hop_length : int
+        Samples between successive STFT frames (512 = 23 ms).
+    n_mfcc : int
+        Number of cepstral coefficients kept.
+    n_mels : int
+        Mel bands the MFCCs are computed from.
+    segment_seconds : float
+        Length of the windows a recording is cut into.
+    kind : str
+        Which features: one of :data:`KINDS`.
+
+    Examples
+    --------
+    >>> config = FeatureConfig()
+    >>> config.segment_frames, config.input_shape
+    (216, (216, 13, 1))
+    """
+
+    sr: int = 22050
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mfcc: int = 13
+    n_mels: int = 128
+    segment_seconds: float = 5.0
+    kind: str = "mfcc"
+
+    def __post_init__(self):
+        checks = [
+            (isinstance(self.sr, int) and 4000 <= self.sr <= 192000,
+             f"sr must be a whole number of Hz in 4000-192000, not {self.sr!r}"),
+            (isinstance(self.n_fft, int) and 16 <= self.n_fft,
+             f"n_fft must be a whole number of samples >= 16, not {self.n_fft!r}"),
+            (isinstance(self.hop_length, int) and 1 <= self.hop_length <= self.n_fft,
+             f"hop_length must be 1..n_fft ({self.n_fft}), not {self.hop_length!r}"),
+            (isinstance(self.n_mels, int) and 1 <= self.n_mels <= 1 + self.n_fft // 2,
+             f"n_mels must be 1..{1 + self.n_fft // 2}, not {self.n_mels!r}"),
+            (isinstance(self.n_mfcc, int) and 1 <= self.n_mfcc <= self.n_mels,
+             f"n_mfcc must be 1..n_mels ({self.n_mels}), not {self.n_mfcc!r}"),
+            (isinstance(self.segment_seconds, (int, float))
+             and self.segment_seconds * self.sr >= self.n_fft,
+             f"segment_seconds must hold at least one n_fft window, not "
+             f"{self.segment_seconds!r}"),
+            (self.kind in KINDS, f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise RagalibError(f"bad FeatureConfig: {message}")
+
+    @property
+    def segment_samples(self):
+        """Samples in one segment (110250 for 5 s at 22050 Hz)."""
+        return int(round(self.segment_seconds * self.sr))
+
+    def frames(self, n_samples):
+        """STFT frames for ``n_samples`` with centred frames: ``1 + n_samples // hop_length``."""
+        return 1 + int(n_samples) // self.hop_length
+
+    @property
+    def segment_frames(self):
+        """Frames in one segment: 216 for the defaults (1 + 110250 // 512)."""
+        return self.frames(self.segment_samples)
+
+    @property
+    def n_features(self):
+        """Values per frame."""
+        return self.n_mfcc
+
+    @property
+    def input_shape(self):
+        """The CNN's input shape for one segment: (frames, features, 1)."""
+        return (self.segment_frames, self.n_features, 1)
+
+    def to_dict(self):
+        return asdict(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a config; unknown keys are an error, so a newer file is never misread."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RagalibError(f"bad FeatureConfig: unknown field(s) {', '.join(unknown)}")
+        return cls(**data)
+
+    @property
+    def id(self):
+        """A short, stable id: the first 10 hex digits of the SHA-1 of the JSON form."""
+        return hashlib.sha1(self.to_json().encode()).hexdigest()[:10]
+
+
+DEFAULT = FeatureConfig()
+
+
+def _signal(y):
+    y = np.asarray(y)
+    if y.ndim not in (1, 2) or y.shape[-1] == 0:
+        raise RagalibError(f"expected a mono signal or a stack of segments, got shape {y.shape}")
+    return y.astype(np.float32, copy=False)
+
+
+def stft_magnitude(y, *, config=DEFAULT):
+    """Linear STFT magnitude, shape ``(1 + n_fft // 2, frames)``, Hann window, centred frames.
+
+    Taught in notebook 02_spectrogram.
+    """
+    import librosa
+
+    return np.abs(librosa.stft(_signal(y), n_fft=config.n_fft, hop_length=config.hop_length,
+                               window="hann", center=True))
+
+
+def log_spectrogram(y, *, config=DEFAULT, top_db=80.0):
+    """STFT magnitude in dB relative to its loudest bin, floored ``top_db`` below it.
+
+    Taught in notebook 02_spectrogram.
+    """
+    import librosa
+
+    return librosa.amplitude_to_db(stft_magnitude(y, config=config), ref=np.max, top_db=top_db)
+
+
+def mel_spectrogram(y, *, config=DEFAULT):
+    """Mel-band power spectrogram, shape ``(n_mels, frames)``. Taught in notebook 03_mfcc."""
+    import librosa
+
+    return librosa.feature.melspectrogram(y=_signal(y), sr=config.sr, n_fft=config.n_fft,
+                                          hop_length=config.hop_length, n_mels=config.n_mels)
+
+
+def log_mel(y, *, config=DEFAULT, top_db=80.0):
+    """Mel power in dB, floored ``top_db`` below the loudest value *of each signal*.
+
+    Taught in notebook 03_mfcc. ``librosa.power_to_db`` floors relative to the loudest value
+    of the whole array, so on a stack of segments each segment's features would depend on its
+    neighbours; here every segment is floored against its own peak, and a segment's features
+    are the same whatever batch it is computed in.
+    """
+    power = mel_spectrogram(y, config=config)
+    db = 10.0 * np.log10(np.maximum(power, 1e-10))
+    return np.maximum(db, db.max(axis=(-2, -1), keepdims=True) - top_db)
+
+
+def mfcc(y, *, config=DEFAULT):
+    """MFCCs, time-major as the CNN takes them: the DCT of the log-mel spectrum.
+
+    Taught in notebook 03_mfcc. For one signal this equals ``librosa.feature.mfcc``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (k, n)
+        A signal, or a stack of segments (computed in one batched call, each segment on its
+        own, see :func:`log_mel`).
+
+    Returns
+    -------
+    np.ndarray, shape (frames, n_mfcc) or (k, frames, n_mfcc), float32
+    """
+    from scipy.fft import dct
+
+    coefficients = dct(log_mel(y, config=config), axis=-2, type=2, norm="ortho")
+    coefficients = coefficients[..., :config.n_mfcc, :]
+    return np.ascontiguousarray(np.swapaxes(coefficients, -1, -2), dtype=np.float32)
+
+
+def extract(segments, *, config=DEFAULT):
+    """The features ``config.kind`` names for a stack of segments.
+
+    Returns
+    -------
+    np.ndarray, shape (k, config.segment_frames, config.n_features), float32
+    """
+    segments = _signal(segments)
+    if segments.ndim != 2 or segments.shape[1] != config.segment_samples:
+        raise RagalibError(f"expected segments of {config.segment_samples} samples, got shape "
+                           f"{segments.shape}")
+    return mfcc(segments, config=config)
+
+
+def cepstral_envelope(y, *, config=DEFAULT, n_keep=None, frame=None):
+    """One frame's log-mel spectrum and its smooth envelope from the first ``n_keep`` MFCCs.
+
+    Taught in notebook 03_mfcc: MFCCs are the DCT of the log-mel spectrum, so keeping only the
+    first few coefficients and inverting the DCT gives the spectral envelope (timbre) with the
+    fine harmonic detail (pitch) smoothed away. With ``n_keep == n_mels`` it is exact.
+
+    Returns
+    -------
+    log_mel, envelope : np.ndarray, shape (n_mels,)
+        In dB.
+    """
+    from scipy.fft import dct, idct
+
+    n_keep = config.n_mfcc if n_keep is None else n_keep
+    spectrum = log_mel(y, config=config)
+    frame = spectrum.shape[1] // 2 if frame is None else frame
+    coefficients = dct(spectrum[:, frame], type=2, norm="ortho")
+    coefficients[n_keep:] = 0.0
+    return spectrum[:, frame], idct(coefficients, type=2, norm="ortho")
+
+
+def mfcc_profile(y, *, config=DEFAULT):
+    """Mean MFCC vector over a whole signal: a one-line summary of its timbre.
+
+    Taught in notebook 03_mfcc, where distances between profiles show that a change of
+    instrument moves MFCCs more than a change of raga.
+    """
+    return mfcc(y, config=config).mean(axis=0)

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import soundfile
+
+from ragalib import RagalibError, audio
+from ragalib.features import FeatureConfig
+
+SR = 22050
+
+
+def tone(seconds, sr=SR, channels=1):
+    t = np.arange(int(seconds * sr)) / sr
+    y = 0.5 * np.sin(2 * np.pi * 440 * t)
+    return np.stack([y] * channels, axis=1) if channels > 1 else y
+
+
+@pytest.mark.parametrize("ext, sr, channels", [(".wav", 44100, 2), (".flac", 16000, 1),
+                                               (".ogg", 48000, 2), (".mp3", 44100, 2),
+                                               (".wav", 22050, 1)])
+def test_any_rate_and_channel_count_loads_as_mono_at_22050(tmp_path, ext, sr, channels):
+    path = tmp_path / f"clip{ext}"
+    soundfile.write(path, tone(2.0, sr, channels), sr)
+    y = audio.load(path)
+    assert y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) - 2 * SR) <= 0.06 * SR          # mp3 adds encoder padding
+    spectrum = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spectrum) * SR / len(y) - 440) < 2
+
+
+def test_stereo_channels_are_averaged(tmp_path):
+    path = tmp_path / "lr.wav"
+    stereo = np.stack([tone(1.0), np.zeros(SR)], axis=1)
+    soundfile.write(path, stereo, SR, subtype="FLOAT")
+    np.testing.assert_allclose(audio.load(path), stereo.mean(axis=1), atol=1e-6)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "no such file"),
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_text("not audio at all"), "not an audio file"),
+    (lambda p: soundfile.write(p, np.zeros(0), SR), "no audio samples"),
+    (lambda p: soundfile.write(p, np.zeros(SR), SR), "is silent"),
+])
+def test_bad_files_give_an_error_naming_the_file(tmp_path, make, message):
+    path = tmp_path / "input.wav"
+    make(path)
+    with pytest.raises(RagalibError, match=message) as info:
+        audio.load(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("seconds, count", [(5.0, 1), (10.0, 2), (12.3, 2), (14.99, 2),
+                                            (600.0, 120)])
+def test_segment_counts_for_exact_and_inexact_lengths(seconds, count):
+    y = np.arange(int(round(seconds * SR)), dtype=np.float32)
+    parts = audio.segments(y)
+    assert parts.shape == (count, 110250)
+    assert parts[-1, -1] == count * 110250 - 1          # the tail is what gets dropped
+
+
+def test_segment_length_follows_the_config():
+    assert audio.segments(np.zeros(SR * 7), config=FeatureConfig(segment_seconds=2.0)).shape \
+        == (3, 44100)
+
+
+def test_too_short_for_one_segment_says_how_long_it_must_be():
+    with pytest.raises(RagalibError, match=r"song.mp3: 3.2 s of audio, but one segment needs 5.0 s"):
+        audio.segments(np.zeros(int(3.2 * SR)), source="song.mp3")
+
+
+def test_save_is_atomic_and_round_trips(tmp_path):
+    path = tmp_path / "out.wav"
+    audio.save(path, tone(1.0), SR)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
+    np.testing.assert_allclose(audio.load(path), tone(1.0), atol=1e-4)
