@@ -94,15 +94,16 @@ def waveform(y, sr, *, ax=None, start=0.0, end=None, title="Waveform", show_samp
 
 
 def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax=None,
-                title="Log-frequency spectrogram"):
+                title="Log-frequency spectrogram", unit="dB"):
     """A dB spectrogram with labelled time and frequency axes and a colour bar.
 
     Taught in notebook 02_spectrogram.
 
     Parameters
     ----------
-    S_db : np.ndarray, shape (1 + n_fft // 2, frames)
-        From :func:`ragalib.features.log_spectrogram`.
+    S_db : np.ndarray, shape (1 + n_fft // 2, frames) or (n_mels, frames)
+        From :func:`ragalib.features.log_spectrogram` (or a linear magnitude, with
+        ``unit="magnitude"``, or :func:`ragalib.features.log_mel` with ``y_axis="mel"``).
     y_axis : {"log", "linear", "mel"}
     marks : dict, optional
         Label -> frequency in Hz, drawn as horizontal lines (e.g. the raga's swaras).
@@ -113,7 +114,10 @@ def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax
     mesh = librosa.display.specshow(S_db, sr=config.sr, hop_length=config.hop_length,
                                     n_fft=config.n_fft, x_axis="time", y_axis=y_axis, ax=ax,
                                     cmap="magma")
-    ax.figure.colorbar(mesh, ax=ax, format="%+2.0f dB", label="level (dB)")
+    if unit == "dB":
+        ax.figure.colorbar(mesh, ax=ax, format="%+2.0f dB", label="level (dB)")
+    else:
+        ax.figure.colorbar(mesh, ax=ax, label=unit)
     for label, hz in (marks or {}).items():
         ax.axhline(hz, color="cyan", lw=0.6, alpha=0.7)
         ax.text(ax.get_xlim()[1], hz, f" {label}", color="tab:cyan", fontsize=8,
@@ -186,5 +190,42 @@ def mfcc_heatmap(M, *, config=DEFAULT, ax=None, title="MFCC"):
     ax.set_yticks(np.arange(M.shape[1]) + 0.5, [str(i) for i in range(M.shape[1])])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("MFCC coefficient")
+    ax.set_title(title)
+    return ax
+
+
+def framing(y, *, config=DEFAULT, at=1.0, ax=None):
+    """One STFT frame: the raw stretch, the Hann window, and their product.
+
+    Taught in notebook 02_spectrogram: the window tapers the frame's edges to zero so the
+    FFT does not see a jump where the frame is cut out.
+    """
+    ax = _new_ax(ax, (11, 3))
+    a = int(at * config.sr)
+    frame = y[a:a + config.n_fft]
+    window = np.hanning(len(frame))
+    t = 1000.0 * np.arange(len(frame)) / config.sr
+    peak = np.max(np.abs(frame)) or 1.0
+    ax.plot(t, frame, lw=0.6, color="tab:gray", label="frame as cut out")
+    ax.plot(t, peak * window, lw=1.5, color="tab:orange", label="Hann window (scaled)")
+    ax.plot(t, frame * window, lw=0.8, color="tab:blue", label="windowed frame")
+    ax.set_xlabel(f"time within the frame (ms); n_fft = {config.n_fft} samples")
+    ax.set_ylabel("amplitude")
+    ax.set_title(f"One frame at {at:.2f} s")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def distance_matrix(D, labels, *, ax=None, title="Distance", unit="distance"):
+    """A symmetric distance matrix as an annotated heat map."""
+    ax = _new_ax(ax, (6, 5))
+    mesh = ax.imshow(D, cmap="viridis")
+    ax.figure.colorbar(mesh, ax=ax, label=unit)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, f"{D[i, j]:.0f}", ha="center", va="center",
+                    color="white" if D[i, j] < 0.6 * np.max(D) else "black")
     ax.set_title(title)
     return ax

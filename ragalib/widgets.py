@@ -112,3 +112,33 @@ def mfcc_explorer(y, *, sr=22050):
     n_mfcc.observe(update, names="value")
     update()
     return w.VBox([n_mfcc, out])
+
+
+def waveform_zoom(y, *, sr=22050):
+    """Drag a time range; the waveform redraws, with every sample shown once you zoom in.
+
+    Taught in notebook 01_amplitude.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    length = len(y) / sr
+    span = w.FloatRangeSlider(value=(length / 2, length / 2 + 0.02), min=0.0, max=length,
+                              step=0.001, readout_format=".3f", description="seconds",
+                              layout=w.Layout(width="90%"))
+    out = w.Output()
+
+    def update(_=None):
+        with out:
+            out.clear_output(wait=True)
+            start, end = span.value
+            end = max(end, start + 2.0 / sr)
+            plots.waveform(y, sr, start=start, end=end, show_samples=(end - start) < 0.05,
+                           title=f"{start:.3f} s to {end:.3f} s: {int((end - start) * sr)} samples")
+            plt.show()
+
+    span.observe(update, names="value")
+    update()
+    return w.VBox([span, out])

@@ -7,6 +7,7 @@ tanpura drone.
 
 import numpy as np
 
+from ..paths import data_dir
 from ..ragas import DEFAULT_TONIC
 from .voices import FLUTE, HARMONIUM, SR, VOICES, Voice, get_voice, render
 from .improviser import improvise_score
@@ -68,5 +69,25 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     return (y, score) if return_score else y
 
 
-__all__ = ["FLUTE", "HARMONIUM", "Note", "SR", "Score", "VOICES", "Voice", "drone_swara",
+def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", drone=False):
+    """A rendered example clip on disk, for the chapters that teach loading files.
+
+    Taught in notebook 01_amplitude. Written once (atomically) under
+    ``data/examples/`` and reused; the name records every argument.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from ..audio import save
+
+    name = f"{raga_id}_{voice}_{seconds:g}s_seed{seed}{'_drone' if drone else ''}.wav"
+    path = data_dir() / "examples" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(path, improvise(raga_id, seconds, seed=seed, voice=voice, drone=drone), SR)
+    return path
+
+
+__all__ = ["example_file", "FLUTE", "HARMONIUM", "Note", "SR", "Score", "VOICES", "Voice", "drone_swara",
            "get_voice", "improvise", "improvise_score", "render", "tanpura"]
