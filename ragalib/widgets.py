@@ -1,8 +1,24 @@
 """Every interactive control the notebooks show.
 
 Each builder draws its first state at once, so the cell shows something (and is tested)
-when a notebook runs headless, where nobody turns the knobs.
+when a notebook runs headless, where nobody turns the knobs. Sound plays from an
+``ipywidgets.Audio`` player rather than ``IPython.display.Audio`` inside an ``Output``: long
+audio captured by an ``Output`` widget stalls headless execution (nbclient) for minutes.
 """
+
+import io
+
+
+def set_audio(player, y, sr):
+    """Make an ``ipywidgets.Audio`` player play ``y`` (16-bit WAV, peak-normalised)."""
+    import numpy as np
+    import soundfile
+
+    y = np.asarray(y, dtype=np.float32)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, y / max(float(np.max(np.abs(y))), 1e-9), sr, format="WAV",
+                    subtype="PCM_16")
+    player.value = buffer.getvalue()
 
 
 def raga_explorer(seconds=20.0):
@@ -16,7 +32,6 @@ def raga_explorer(seconds=20.0):
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-    from IPython.display import Audio, display
 
     from . import plots, ragas, synth
 
@@ -24,22 +39,23 @@ def raga_explorer(seconds=20.0):
                       value="yaman", description="raga")
     seed = w.IntSlider(value=0, min=0, max=20, description="seed")
     drone = w.Checkbox(value=False, description="tanpura drone")
+    player = w.Audio(format="wav", autoplay=False, loop=False)
     out = w.Output()
 
     def update(_=None):
+        y, score = synth.improvise(raga.value, seconds, seed=seed.value, drone=drone.value,
+                                   return_score=True)
+        set_audio(player, y, synth.SR)
         with out:
             out.clear_output(wait=True)
-            y, score = synth.improvise(raga.value, seconds, seed=seed.value,
-                                       drone=drone.value, return_score=True)
             print(ragas.describe(raga.value))
             plots.sargam_roll(score)
             plt.show()
-            display(Audio(y, rate=synth.SR))
 
     for control in (raga, seed, drone):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([raga, seed, drone]), out])
+    return w.VBox([w.HBox([raga, seed, drone]), player, out])
 
 
 def stft_explorer(y, *, sr=22050, seconds=(0.0, 4.0), marks=None):
