@@ -5,13 +5,13 @@ Taught in notebook 01_amplitude (loading, samples, the sampling rate) and 04_dat
 """
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import RagalibError
 from .features import DEFAULT
+from .files import atomic_write
 
 SILENCE_DBFS = -80.0
 """A file whose peak stays below this level is silent."""
@@ -139,13 +139,6 @@ def save(path, y, sr):
     path = check_writable(path)
     y = np.asarray(y, dtype=np.float32)
     fmt = WRITABLE_FORMATS[path.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        subtype = "PCM_16" if fmt == "WAV" else None
-        soundfile.write(tmp, y, sr, format=fmt, subtype=subtype)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    subtype = "PCM_16" if fmt == "WAV" else None
+    return atomic_write(path, lambda tmp: soundfile.write(tmp, y, sr, format=fmt,
+                                                          subtype=subtype))

@@ -59,6 +59,44 @@ def _cmd_report(args):
     return 0
 
 
+def _cmd_dataset(args):
+    import os
+
+    if args.quick:
+        os.environ["RAGALIB_QUICK"] = "1"
+    from . import dataset
+
+    ds = dataset.build(force=args.force)
+    npz, json_path = dataset.cache_paths(ds.config)
+    print(f"dataset {npz.stem}: {len(ds.y)} segments of {ds.X.shape[1]} x {ds.X.shape[2]} "
+          f"from {len(ds.takes)} takes ({dataset.recordings_dir()})")
+    print(f"{'raga':10s} {'takes':>5s} {'train':>6s} {'val':>5s} {'test':>5s}")
+    counts = ds.counts()
+    for raga, row in counts.items():
+        print(f"{raga:10s} {row['takes']:5d} {row['train']:6d} {row['val']:5d} {row['test']:5d}")
+    total = {k: sum(row[k] for row in counts.values()) for k in ("takes", *dataset.SPLITS)}
+    print(f"{'total':10s} {total['takes']:5d} {total['train']:6d} {total['val']:5d} "
+          f"{total['test']:5d}")
+    print(f"cached in {npz} (published JSON structure beside it: {json_path.name})")
+    return 0
+
+
+def _cmd_songs(args):
+    import os
+
+    if args.quick:
+        os.environ["RAGALIB_QUICK"] = "1"
+    from .synth import songs
+
+    rows = songs.ensure_songs()
+    print(f"{len(rows)} test songs in {songs.songs_dir()} (manifest: {songs.MANIFEST})")
+    for row in rows:
+        print(f"{row['file']:32s} {row['raga']:9s} {row['tonic_note']:4s} "
+              f"{row['instrument']:8s} {row['seconds']:4.0f} s"
+              f"{'  tabla' if row['percussion'] else ''}{'  drone' if row['drone'] else ''}")
+    return 0
+
+
 def _timed(work, repeat):
     """Run ``work`` ``repeat`` times; return the list of wall-clock seconds."""
     times = []
@@ -73,6 +111,8 @@ def _cmd_bench(args):
     from . import audio, features, synth
 
     seconds = args.seconds
+    if args.what == "dataset":
+        return _bench_dataset(args)
     if args.what == "synth":
         synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
         times = _timed(lambda run: synth.improvise("yaman", seconds, seed=run), args.repeat)
@@ -85,6 +125,26 @@ def _cmd_bench(args):
     median = statistics.median(times)
     print(f"{what}, {args.repeat} runs after warm-up: {', '.join(f'{t:.2f}' for t in times)} s;"
           f" median {median:.2f} s = {seconds / median:.0f}x real time")
+    return 0
+
+
+def _bench_dataset(args):
+    import numpy as np
+
+    from . import dataset, features
+
+    start = time.perf_counter()
+    dataset.ensure_recordings(progress=False)
+    render = time.perf_counter() - start
+    features.mfcc(np.zeros(features.DEFAULT.segment_samples))  # warm-up (numba)
+    builds = _timed(lambda run: dataset.build(force=True, progress=False), 1)
+    cached = _timed(lambda run: dataset.build(progress=False), args.repeat)
+    ds = dataset.build(progress=False)
+    audio_minutes = len(ds.y) * ds.config.segment_seconds / 60
+    print(f"dataset: {len(ds.y)} segments ({audio_minutes:.0f} min of audio) from "
+          f"{len(ds.takes)} takes; rendering missing takes took {render:.1f} s")
+    print(f"full build after warm-up: {builds[0]:.1f} s; cached load, {args.repeat} runs: "
+          f"{', '.join(f'{t:.2f}' for t in cached)} s, median {statistics.median(cached):.2f} s")
     return 0
 
 
@@ -104,6 +164,16 @@ def build_parser():
     p.add_argument("-o", "--output", help="output .wav, .flac or .ogg")
     p.set_defaults(func=_cmd_synth)
 
+    p = sub.add_parser("dataset", help="build (or load) the labelled segment dataset")
+    p.add_argument("action", choices=["build"])
+    p.add_argument("--quick", action="store_true", help="much less audio, for tests")
+    p.add_argument("--force", action="store_true", help="rebuild even if the cache is valid")
+    p.set_defaults(func=_cmd_dataset)
+
+    p = sub.add_parser("songs", help="render the test songs (if missing) and list them")
+    p.add_argument("--quick", action="store_true", help="two short songs per raga")
+    p.set_defaults(func=_cmd_songs)
+
     p = sub.add_parser("report", help="measure quality figures and print them")
     p.add_argument("what", choices=["synth"])
     p.add_argument("--seconds", type=float, default=60.0)
@@ -111,7 +181,7 @@ def build_parser():
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
-    p.add_argument("what", choices=["synth", "features"])
+    p.add_argument("what", choices=["synth", "features", "dataset"])
     p.add_argument("--seconds", type=float, default=600.0)
     p.add_argument("--repeat", type=int, default=3)
     p.set_defaults(func=_cmd_bench)

@@ -232,10 +232,21 @@ def cepstral_envelope(y, *, config=DEFAULT, n_keep=None, frame=None):
     return spectrum[:, frame], idct(coefficients, type=2, norm="ortho")
 
 
-def mfcc_profile(y, *, config=DEFAULT):
-    """Mean MFCC vector over a whole signal: a one-line summary of its timbre.
+def mfcc_profile(y, *, config=DEFAULT, floor_db=30.0):
+    """Mean MFCC vector over the sounding frames of a signal: a summary of its timbre.
 
     Taught in notebook 03_mfcc, where distances between profiles show that a change of
-    instrument moves MFCCs more than a change of raga.
+    instrument moves MFCCs more than a change of raga. Coefficient 0 (overall loudness) is
+    left out, and so are frames more than ``floor_db`` below the loudest: otherwise the
+    profile would mostly measure how much of the clip is silence between phrases.
+
+    Returns
+    -------
+    np.ndarray, shape (n_mfcc - 1,)
     """
-    return mfcc(y, config=config).mean(axis=0)
+    coefficients = mfcc(y, config=config)
+    # With the orthonormal DCT, c0 = sum of band levels / sqrt(n_mels): a frame X dB quieter
+    # in every band sits X * sqrt(n_mels) lower.
+    loudness = coefficients[:, 0]
+    sounding = loudness > loudness.max() - floor_db * np.sqrt(config.n_mels)
+    return coefficients[sounding, 1:].mean(axis=0)

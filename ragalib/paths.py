@@ -19,3 +19,12 @@ def data_dir():
 def quick_mode():
     """True when ``$RAGALIB_QUICK`` asks for the small, fast version of every long job."""
     return os.environ.get("RAGALIB_QUICK", "") not in ("", "0", "false", "no")
+
+
+def work_dir():
+    """Where generated recordings, songs, datasets and models live.
+
+    ``data/`` normally; ``data/quick/`` in quick mode, so the small artefacts that tests make
+    never mix with (or overwrite) the full ones.
+    """
+    return data_dir() / "quick" if quick_mode() else data_dir()

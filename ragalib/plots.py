@@ -229,3 +229,22 @@ def distance_matrix(D, labels, *, ax=None, title="Distance", unit="distance"):
                     color="white" if D[i, j] < 0.6 * np.max(D) else "black")
     ax.set_title(title)
     return ax
+
+
+def class_balance(counts, *, ax=None, title="Segments per raga and split"):
+    """Stacked bars of segment counts per raga, one colour per split.
+
+    Taught in notebook 04_dataset. ``counts`` is :meth:`ragalib.dataset.Dataset.counts`.
+    """
+    ax = _new_ax(ax, (11, 3.2))
+    ragas = list(counts)
+    bottom = np.zeros(len(ragas))
+    for split, colour in (("train", "tab:blue"), ("val", "tab:orange"), ("test", "tab:green")):
+        values = np.array([counts[r][split] for r in ragas])
+        ax.bar(ragas, values, bottom=bottom, color=colour, label=split)
+        bottom += values
+    ax.set_ylabel("5-s segments")
+    ax.set_xlabel("raga")
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    return ax

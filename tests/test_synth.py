@@ -128,3 +128,22 @@ def test_the_flute_is_a_different_timbre_on_the_same_pitch():
     assert centroid(flute) < 0.6 * centroid(harmonium)
     with pytest.raises(RagalibError, match="unknown voice 'kazoo'.*harmonium, flute"):
         synth.improvise("yaman", 1.0, voice="kazoo")
+
+
+def test_each_session_colours_a_take_its_own_way():
+    from ragalib.synth.session import Session, record
+
+    y = synth.improvise("yaman", 4.0, seed=1)
+    a, b = record(y, SR, seed=1), record(y, SR, seed=2)
+    assert a.dtype == np.float32 and a.shape == y.shape
+    assert a.tobytes() == record(y, SR, seed=1).tobytes()
+    assert Session.draw(1) != Session.draw(2)
+
+    def band_ratio(x):   # energy above 2 kHz against below: the session's colour
+        spectrum = np.abs(np.fft.rfft(x)) ** 2
+        hz = np.fft.rfftfreq(len(x), 1 / SR)
+        return spectrum[hz > 2000].sum() / spectrum[hz < 2000].sum()
+
+    assert not np.isclose(band_ratio(a), band_ratio(b), rtol=0.05)
+    quiet = np.abs(a[:int(0.2 * SR)])             # before the first note: the noise floor
+    assert 0 < quiet.max() < 0.05

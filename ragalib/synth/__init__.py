@@ -9,7 +9,8 @@ import numpy as np
 
 from ..paths import data_dir
 from ..ragas import DEFAULT_TONIC
-from .voices import FLUTE, HARMONIUM, SR, VOICES, Voice, get_voice, render
+from .voices import (BOWED, FLUTE, HARMONIUM, PLUCKED, SR, VOICE, VOICES, Voice, get_voice,
+                     render)
 from .improviser import improvise_score
 from .score import Note, Score
 from .tanpura import drone_swara, tanpura
@@ -89,5 +90,6 @@ def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", dr
     return path
 
 
-__all__ = ["example_file", "FLUTE", "HARMONIUM", "Note", "SR", "Score", "VOICES", "Voice", "drone_swara",
-           "get_voice", "improvise", "improvise_score", "render", "tanpura"]
+__all__ = ["BOWED", "FLUTE", "HARMONIUM", "Note", "PLUCKED", "SR", "Score", "VOICE", "VOICES",
+           "Voice", "drone_swara", "example_file", "get_voice", "improvise", "improvise_score",
+           "render", "tanpura"]

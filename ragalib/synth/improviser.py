@@ -109,9 +109,9 @@ class _Grammar:
             out.append((p, b, p % 12 in self.andolan and b >= 2))
         return out
 
-    def arc(self, rest):
+    def arc(self, rest, span=(3, 14)):
         """Up the aroha to a peak, hold it, down the avaroha to a resting note."""
-        peak = self.peak_note(rest)
+        peak = self.peak_note(rest, span)
         up = _walk(self.up, rest, peak, +1)
         top = up[-1] if up else rest
         end = self.resting_note(top)
@@ -232,16 +232,28 @@ def improvise_score(raga_id, seconds, *, tonic="C#4", seed=0, low=LOW, high=HIGH
             shape = names[rng.choice(len(names), p=weights / weights.sum())]
         since_pakad = 0 if shape == "pakad" else since_pakad + 1
         beat = base_beat * rng.uniform(0.8, 1.25) * (0.5 if shape == "taan" else 1.0)
-        for pitch, beats, andolan in getattr(grammar, shape)(rest):
-            duration = max(_MIN_NOTE, beats * beat * rng.uniform(0.92, 1.08))
-            if pitch is not _REST:
-                notes += _ornamented(grammar, pitch, t, duration, index, andolan)
-                rest = pitch
-            t += duration
+        played, t = perform(grammar, getattr(grammar, shape)(rest), t, beat, index)
+        notes += played
+        rest = next((n.semitones for n in reversed(played) if not n.ornament), rest)
         t += rng.uniform(0.3, 1.4)
         index += 1
     notes = tuple(n for n in notes if n.start < seconds)
     return Score(raga.id, sa_hz, float(seconds), notes)
+
+
+def perform(grammar, events, start, beat, phrase, *, rubato=0.08):
+    """Place one phrase's ``(semitones or None, beats, andolan)`` events in time.
+
+    Each note lasts its beats times ``beat`` seconds, stretched or squeezed at random by up to
+    ``rubato``; ``None`` is a breath. Returns the notes (ornamented) and the end time.
+    """
+    notes, t = [], start
+    for pitch, beats, andolan in events:
+        duration = max(_MIN_NOTE, beats * beat * grammar.rng.uniform(1 - rubato, 1 + rubato))
+        if pitch is not _REST:
+            notes += _ornamented(grammar, pitch, t, duration, phrase, andolan)
+        t += duration
+    return notes, t
 
 
 def _ornamented(grammar, pitch, start, duration, phrase, andolan):

@@ -3,10 +3,11 @@
 Taught in notebook 00_meet_the_ragas (the harmonium) and 03_mfcc (why a change of instrument
 moves MFCCs far more than a change of raga does).
 
-A :class:`Voice` is a recipe for a sustained, pitched instrument: a harmonic spectrum (a power
-law with one formant), band-limited below Nyquist for every pitch so nothing aliases; an
-optional second reed bank; an attack and release; breath noise; vibrato; and a swell over each
-phrase. What makes the harmonium a harmonium:
+A :class:`Voice` is a recipe for a pitched instrument: a harmonic spectrum (a power law shaped
+by formants), band-limited below Nyquist for every pitch so nothing aliases; an optional second
+reed bank; an attack and release; breath or bow noise; vibrato; a swell over each phrase; and,
+for plucked strings, a decay in which the upper harmonics die first. What makes the harmonium
+a harmonium:
 
 * free reeds: a bright, nasal spectrum with many harmonics;
 * two reed banks: the main reed on the equal-tempered pitch, as a harmonium is tuned, and a
@@ -36,9 +37,7 @@ class Voice:
 
     name: str
     slope: float                 # harmonic k has amplitude k ** -slope ...
-    formant_hz: float            # ... times a formant bump centred here
-    formant_width: float
-    formant_gain: float
+    formants: tuple              # ... times 1 + sum of gain * bump((f - hz) / width)
     max_hz: float = 9000.0       # no harmonics above this
     musette_cents: float = 0.0   # a second reed bank this much sharp (0: none)
     musette_gain: float = 0.0
@@ -48,14 +47,24 @@ class Voice:
     vibrato_cents: float = 0.0
     vibrato_hz: float = 5.0
     pumping: float = 0.08        # depth of the slow bellows / breath pressure cycle
+    decay: float = 0.0           # plucked: seconds for the tone to fall by 1/e (0: sustained)
 
 
-HARMONIUM = Voice("harmonium", slope=0.8, formant_hz=1400.0, formant_width=800.0,
-                  formant_gain=0.9, musette_cents=4.0, musette_gain=0.45)
-FLUTE = Voice("flute", slope=2.2, formant_hz=800.0, formant_width=500.0, formant_gain=0.5,
-              max_hz=5000.0, attack=0.07, release=0.09, breath=0.05, vibrato_cents=12.0,
-              vibrato_hz=5.2, pumping=0.05)
-VOICES = {voice.name: voice for voice in (HARMONIUM, FLUTE)}
+HARMONIUM = Voice("harmonium", slope=0.8, formants=((1400.0, 800.0, 0.9),),
+                  musette_cents=4.0, musette_gain=0.45)
+FLUTE = Voice("flute", slope=2.2, formants=((800.0, 500.0, 0.5),), max_hz=5000.0,
+              attack=0.07, release=0.09, breath=0.05, vibrato_cents=12.0, vibrato_hz=5.2,
+              pumping=0.05)
+PLUCKED = Voice("plucked", slope=1.1, formants=((2200.0, 1200.0, 1.2),), attack=0.004,
+                release=0.05, decay=0.7, pumping=0.0)
+BOWED = Voice("bowed", slope=1.0, formants=((550.0, 250.0, 1.5), (2600.0, 900.0, 1.0)),
+              attack=0.09, release=0.12, breath=0.03, vibrato_cents=18.0, vibrato_hz=5.6)
+VOICE = Voice("voice", slope=1.2, formants=((750.0, 110.0, 9.0), (1200.0, 130.0, 5.0),
+                                            (2600.0, 200.0, 2.5)),
+              max_hz=6000.0, attack=0.06, release=0.1, breath=0.01, vibrato_cents=25.0,
+              vibrato_hz=5.4, pumping=0.06)
+"""A sung "aa": a glottal source shaped by the vowel's first three formants."""
+VOICES = {voice.name: voice for voice in (HARMONIUM, FLUTE, PLUCKED, BOWED, VOICE)}
 
 
 def get_voice(voice):
@@ -67,17 +76,18 @@ def get_voice(voice):
     return VOICES[voice]
 
 
-@functools.lru_cache(maxsize=512)
-def wavetable(voice, freq, sr=SR, bank=0):
+@functools.lru_cache(maxsize=1024)
+def wavetable(voice, freq, sr=SR, bank=0, dull=0.0):
     """One period of ``voice``'s waveform at ``freq``, band-limited for ``sr``.
 
-    Phases are fixed per bank. The table is scaled to unit RMS and carries one guard sample
-    for interpolation.
+    Phases are fixed per bank; ``dull`` steepens the slope (a plucked string's later, darker
+    sound). The table is scaled to unit RMS and carries one guard sample for interpolation.
     """
     n_harm = max(1, int(min(0.45 * sr, voice.max_hz) / freq))
     k = np.arange(1, n_harm + 1)
-    bump = np.exp(-(((k * freq) - voice.formant_hz) / voice.formant_width) ** 2)
-    amp = k ** -voice.slope * (1.0 + voice.formant_gain * bump)
+    shape = 1.0 + sum(gain * np.exp(-(((k * freq) - hz) / width) ** 2)
+                      for hz, width, gain in voice.formants)
+    amp = k ** -(voice.slope + dull) * shape
     phases = np.random.default_rng(1000 + bank).uniform(0, 2 * np.pi, n_harm)
     spectrum = np.zeros(_TABLE_SIZE // 2 + 1, dtype=complex)
     spectrum[1:n_harm + 1] = amp * np.exp(1j * phases)
@@ -169,10 +179,16 @@ def render(score, *, voice=HARMONIUM, sr=SR, seed=0):
             depth = voice.vibrato_cents / 1200.0 * np.clip(t / 0.3 - 0.5, 0.0, 1.0)
             step = freq / sr * 2.0 ** (depth * np.sin(2 * np.pi * voice.vibrato_hz * t))
             cycles = np.cumsum(step) - step[0]
-        tone = sum(gain * oscillator(wavetable(voice, freq * ratio, sr, bank),
-                                     rng.random() + cycles * ratio)
+        phase = rng.random() + cycles
+        tone = sum(gain * oscillator(wavetable(voice, freq * ratio, sr, bank), phase * ratio)
                    for bank, (ratio, gain) in enumerate(banks))
         env = envelope(min(n_on, n_total), n_total, sr, voice.attack, voice.release)
+        if voice.decay:  # the string rings down, its upper harmonics first
+            t = np.arange(n_total) / sr
+            bright = np.exp(-t / (0.25 * voice.decay))
+            tone = bright * tone + (1 - bright) * oscillator(
+                wavetable(voice, freq, sr, 0, dull=1.5), phase)
+            env = env * np.exp(-t / voice.decay)
         out[start:start + n_total] += tone * env
         if loudness is not None:
             loudness[start:start + n_total] += env

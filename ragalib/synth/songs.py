@@ -1,0 +1,207 @@
+"""Test songs: what the model has never heard.
+
+Taught in notebook 04_dataset, used in 07_song_detection and 08_similarity. The published
+method tested on film songs based on the ragas; we cannot ship those, so we render "songs":
+melodies in song form, built on each raga's phrases, on instruments other than the harmonium,
+mostly in keys other than C#, at song tempos, half of them over a tabla loud enough to matter,
+some with a drone. They are never used for training.
+
+Song form: a refrain (sthayi) built on the pakad and a phrase answering it, which keeps
+returning; verses (antara) that climb to the upper Sa and come back; all metered to a beat.
+"""
+
+import csv
+import io
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..files import atomic_write
+from ..paths import work_dir
+from ..ragas import get_raga, raga_ids, tonic_hz
+from .improviser import _Grammar, perform
+from .score import Score
+from .tabla import THEKAS, tabla
+from .tanpura import drone_swara, tanpura
+from .voices import SR, render
+
+INSTRUMENTS = ("plucked", "bowed", "flute", "voice")
+"""Song instruments: none of them is the harmonium the model trains on."""
+OTHER_TONICS = ("G3", "G#3", "A3", "A#3", "B3", "C4", "D4", "D#4", "E4", "F4", "F#4")
+MANIFEST = "manifest.csv"
+MANIFEST_FIELDS = ("file", "raga", "tonic_note", "tonic_hz", "instrument", "percussion",
+                   "drone", "taal", "bpm", "seconds", "seed")
+PERCUSSION_LEVEL = 0.9   # tabla RMS relative to the melody's
+DRONE_LEVEL = 0.35
+
+
+@dataclass(frozen=True)
+class SongSpec:
+    """Everything that decides one test song; the same spec renders the same bytes."""
+
+    raga: str
+    number: int
+    tonic_note: str
+    instrument: str
+    percussion: bool
+    drone: bool
+    taal: str
+    bpm: float
+    seconds: float
+    seed: int
+
+    @property
+    def file(self):
+        key = self.tonic_note.replace("#", "s")
+        return f"{self.raga}_{self.number}_{self.instrument}_{key}.wav"
+
+
+def _seed(*parts):
+    return zlib.crc32("/".join(map(str, parts)).encode())
+
+
+def song_plan(per_raga=6, *, seconds=(30.0, 60.0)):
+    """The test-song specs: ``per_raga`` songs for each raga, deterministic.
+
+    Instruments rotate, so every raga is heard on every instrument; one song in six is in C#,
+    the rest in other keys; every other song has percussion; every third has a drone.
+    """
+    specs = []
+    for r, raga in enumerate(raga_ids()):
+        rng = np.random.default_rng(_seed("songs", raga))
+        keys = list(rng.permutation(OTHER_TONICS))
+        for i in range(per_raga):
+            specs.append(SongSpec(
+                raga=raga, number=i + 1,
+                tonic_note="C#4" if i % 6 == 5 else str(keys[i % len(keys)]),
+                instrument=INSTRUMENTS[(i + r) % len(INSTRUMENTS)],
+                percussion=i % 2 == 0, drone=i % 3 == 1,
+                taal=list(THEKAS)[(i + r) % len(THEKAS)],
+                bpm=float(np.round(rng.uniform(70, 130))),
+                seconds=float(np.round(rng.uniform(*seconds))),
+                seed=_seed("song", raga, i)))
+    return specs
+
+
+def compose_song(raga_id, seconds, *, tonic="C#4", bpm=96.0, seed=0):
+    """A song's melody: refrain and verses from the raga's grammar, metered at ``bpm``.
+
+    Returns
+    -------
+    Score
+    """
+    raga = get_raga(raga_id)
+    rng = np.random.default_rng(seed)
+    grammar = _Grammar(raga, rng, low=-5, high=17)
+    refrain = [grammar.pakad(0)]
+    refrain.append(grammar.arc(refrain[0][-1][0], span=(2, 9)))
+    verse = [grammar.arc(refrain[-1][-1][0], span=(7, 15))]
+    verse.append(grammar.movement(verse[0][-1][0]))
+    second_verse = [grammar.taan(verse[-1][-1][0]), grammar.dwell(0)]
+    form = [refrain, refrain, verse, refrain, second_verse, refrain]
+    beat = 60.0 / bpm
+    notes, t, index = [], beat, 0
+    while t < seconds:
+        for phrase in form[index % len(form)]:
+            played, t = perform(grammar, phrase, t, beat, index, rubato=0.02)
+            notes += played
+            t = (np.floor(t / beat) + 2) * beat   # rest, and come back on the beat
+        index += 1
+    return Score(raga.id, tonic_hz(tonic), float(seconds),
+                 tuple(n for n in notes if n.start < seconds))
+
+
+def _rms(y):
+    return float(np.sqrt(np.mean(y ** 2))) + 1e-12
+
+
+def render_song(spec, *, sr=SR):
+    """Render one :class:`SongSpec`: melody, then drone and tabla mixed in.
+
+    Returns
+    -------
+    y : np.ndarray, float32, peak about -1 dBFS
+    score : Score
+    """
+    score = compose_song(spec.raga, spec.seconds, tonic=spec.tonic_note, bpm=spec.bpm,
+                         seed=spec.seed)
+    y = render(score, voice=spec.instrument, sr=sr, seed=spec.seed)
+    y = y / _rms(y)
+    if spec.drone:
+        drone = tanpura(score.tonic_hz, spec.seconds, first=drone_swara(spec.raga), sr=sr,
+                        seed=spec.seed)
+        y = y + DRONE_LEVEL * drone / _rms(drone)
+    if spec.percussion:
+        drums = tabla(score.tonic_hz, spec.seconds, bpm=spec.bpm, taal=spec.taal, sr=sr,
+                      seed=spec.seed)
+        y = y + PERCUSSION_LEVEL * drums / _rms(drums)
+    return (0.89 * y / np.max(np.abs(y))).astype(np.float32), score
+
+
+def manifest_rows(specs):
+    """Manifest rows (dicts with :data:`MANIFEST_FIELDS`) for song specs."""
+    return [{**{k: v for k, v in asdict(s).items() if k in MANIFEST_FIELDS},
+             "file": s.file, "tonic_hz": round(tonic_hz(s.tonic_note), 3)} for s in specs]
+
+
+def write_manifest(folder, specs):
+    """Write ``manifest.csv`` atomically."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
+    writer.writeheader()
+    writer.writerows(manifest_rows(specs))
+    atomic_write(Path(folder) / MANIFEST,
+                 lambda tmp: Path(tmp).write_text(text.getvalue(), encoding="utf-8"))
+
+
+def read_manifest(folder):
+    """The manifest as dicts with typed values (floats, bools, ints)."""
+    from ..errors import RagalibError
+
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        raise RagalibError(f"{path}: no such file; render the songs with ensure_songs()")
+    rows = list(csv.DictReader(open(path, encoding="utf-8")))
+    for row in rows:
+        row["tonic_hz"], row["bpm"], row["seconds"] = (float(row[k]) for k in
+                                                       ("tonic_hz", "bpm", "seconds"))
+        row["percussion"], row["drone"] = (row[k] == "True" for k in ("percussion", "drone"))
+        row["seed"] = int(row["seed"])
+        row["path"] = Path(folder) / row["file"]
+    return rows
+
+
+def songs_dir():
+    """``data/songs/`` (``data/quick/songs/`` in quick mode)."""
+    return work_dir() / "songs"
+
+
+def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
+    """Render any missing test songs into ``folder`` and write the manifest.
+
+    Taught in notebook 04_dataset. Six songs of 30-60 s per raga by default; in quick mode two
+    songs of 20 s per raga. Existing files are kept, so a second call costs almost nothing.
+
+    Returns
+    -------
+    list of dict
+        The manifest rows, with a ``path`` for each song.
+    """
+    from ..audio import save
+    from ..paths import quick_mode
+
+    folder = Path(folder or songs_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    quick = quick_mode()
+    specs = song_plan(per_raga or (2 if quick else 6),
+                      seconds=seconds or ((20.0, 20.0) if quick else (30.0, 60.0)))
+    missing = [s for s in specs if not (folder / s.file).exists()]
+    if missing:
+        from tqdm.auto import tqdm
+
+        for spec in tqdm(missing, desc="rendering test songs", disable=not progress):
+            save(folder / spec.file, render_song(spec)[0], SR)
+    write_manifest(folder, specs)
+    return read_manifest(folder)

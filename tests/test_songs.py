@@ -1,0 +1,51 @@
+from collections import Counter
+
+import numpy as np
+
+from ragalib import pitch, ragas
+from ragalib.synth import songs
+
+
+def test_the_plan_has_six_varied_songs_per_raga():
+    plan = songs.song_plan(6)
+    assert len(plan) == 60 and Counter(s.raga for s in plan) == {r: 6 for r in ragas.raga_ids()}
+    assert all(s.instrument in songs.INSTRUMENTS and s.instrument != "harmonium" for s in plan)
+    assert sum(s.tonic_note != "C#4" for s in plan) == 50
+    assert sum(s.percussion for s in plan) == 30 and sum(s.drone for s in plan) == 20
+    assert all(30 <= s.seconds <= 60 for s in plan)
+    for raga in ragas.raga_ids():
+        assert {s.instrument for s in plan if s.raga == raga} == set(songs.INSTRUMENTS)
+    assert len({s.file for s in plan}) == 60
+    assert plan == songs.song_plan(6)
+
+
+def test_a_song_repeats_its_refrain_built_on_the_pakad():
+    score = songs.compose_song("yaman", 40.0, tonic="D4", bpm=100, seed=5)
+    pakad = [n.semitones for n in ragas.get_raga("yaman").pakad_notes]
+    assert len(pitch.find_phrase(score.melody(), pakad)) >= 2
+    assert abs(score.tonic_hz - 293.66) < 0.01
+
+
+def test_songs_are_deterministic_and_the_tabla_is_loud():
+    spec = songs.SongSpec("kafi", 1, "A3", "plucked", True, False, "keherwa", 90.0, 8.0, 3)
+    y, _ = songs.render_song(spec)
+    again, _ = songs.render_song(spec)
+    assert y.dtype == np.float32 and y.shape == (8 * 22050,) and y.tobytes() == again.tobytes()
+    quiet, _ = songs.render_song(spec.__class__(**{**spec.__dict__, "percussion": False}))
+
+    def low_band(x):   # the bayan lives below 130 Hz, the melody above
+        spectrum = np.abs(np.fft.rfft(x)) ** 2
+        hz = np.fft.rfftfreq(len(x), 1 / 22050)
+        return spectrum[hz < 130].sum() / spectrum.sum()
+
+    assert low_band(y) > 5 * low_band(quiet)
+
+
+def test_ensure_songs_writes_files_and_a_manifest(tmp_path):
+    rows = songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0), progress=False)
+    assert len(rows) == 10 and all(row["path"].exists() for row in rows)
+    assert list(rows[0])[:len(songs.MANIFEST_FIELDS)] == list(songs.MANIFEST_FIELDS)
+    assert isinstance(rows[0]["percussion"], bool) and rows[0]["tonic_hz"] > 100
+    before = rows[0]["path"].stat().st_mtime_ns
+    songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0), progress=False)
+    assert rows[0]["path"].stat().st_mtime_ns == before          # kept, not re-rendered
