@@ -96,7 +96,8 @@ def segments(y, *, config=DEFAULT, source=None):
     count = len(y) // size
     if count == 0:
         prefix = f"{source}: " if source else ""
-        raise RagalibError(f"{prefix}{len(y) / config.sr:.1f} s of audio, but one segment needs "
+        have = np.floor(10 * len(y) / config.sr) / 10   # 4.96 s is "4.9 s", never "5.0 s"
+        raise RagalibError(f"{prefix}{have:.1f} s of audio, but one segment needs "
                            f"{config.segment_seconds:.1f} s")
     return y[:count * size].reshape(count, size)
 
@@ -131,7 +132,7 @@ def save(path, y, sr):
     ----------
     path : str or Path
         ``.wav`` (16-bit PCM), ``.flac`` or ``.ogg``.
-    y : np.ndarray, shape (n,)
+    y : np.ndarray, shape (n,) or (n, channels)
     sr : int
     """
     import soundfile

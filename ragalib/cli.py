@@ -148,6 +148,13 @@ def _bench_dataset(args):
     return 0
 
 
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m ragalib",
                                      description="Raga detection tutorial helpers.")
@@ -183,7 +190,7 @@ def build_parser():
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
     p.add_argument("what", choices=["synth", "features", "dataset"])
     p.add_argument("--seconds", type=float, default=600.0)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=_positive_int, default=3)
     p.set_defaults(func=_cmd_bench)
     return parser
 
@@ -194,4 +201,8 @@ def main(argv=None):
         return args.func(args)
     except RagalibError as exc:
         print(f"ragalib: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that is a file, a full disk, no permission...
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ragalib: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -28,7 +28,9 @@ from .ragas import raga_ids
 
 BUILDER_VERSION = 1
 """Part of the cache key: bump it when the way features are built changes."""
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au", ".m4a"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au",
+                  ".caf", ".w64"}
+"""Extensions libsndfile reads (m4a/AAC is not among them: convert such files first)."""
 SPLITS = ("train", "val", "test")
 TAKES = {"full": (5, 120.0), "quick": (4, 15.0)}
 """Synthesised takes per raga and seconds per take: 5 x 2 min = 10 min, as in the method."""
@@ -53,8 +55,9 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
 
     Taught in notebook 04_dataset. Each raga gets ``takes`` improvisations of ``seconds`` on
     C#, each with its own seed and its own recording session (microphone colour, room, noise,
-    level: see :mod:`ragalib.synth.session`), as ``<root>/<raga>/synth_take<N>.wav``; files
-    already there (and your own recordings beside them) are left alone.
+    level: see :mod:`ragalib.synth.session`), as ``<root>/<raga>/synth_v<V>_take<N>.wav``.
+    Takes already there are kept; ``synth_*`` files from an older synthesiser version (or
+    beyond ``takes``) are removed; your own recordings beside them are never touched.
 
     Returns
     -------
@@ -66,10 +69,27 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
     from .synth.session import record
 
     root = Path(root or recordings_dir())
+    root.mkdir(parents=True, exist_ok=True)   # fails here, before any progress bar, if it can't
     default_takes, default_seconds = TAKES["quick" if quick_mode() else "full"]
     takes, seconds = takes or default_takes, seconds or default_seconds
+    def name(k):
+        return f"synth_v{synth.GENERATOR_VERSION}_take{k}.wav"
+
+    def missing(path):  # absent, or rendered for another length
+        import soundfile
+
+        try:
+            return soundfile.info(path).frames != int(round(seconds * synth.SR))
+        except Exception:
+            return True
+
+    for raga in raga_ids():  # takes of an older synthesiser, or beyond `takes`: ours to remove
+        wanted = {name(k) for k in range(1, takes + 1)}
+        for old in (root / raga).glob("synth_*.wav") if (root / raga).is_dir() else ():
+            if old.name not in wanted:
+                old.unlink()
     jobs = [(raga, k) for raga in raga_ids() for k in range(1, takes + 1)
-            if not (root / raga / f"synth_take{k}.wav").exists()]
+            if missing(root / raga / name(k))]
     if jobs:
         from tqdm.auto import tqdm
 
@@ -77,7 +97,7 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
             (root / raga).mkdir(parents=True, exist_ok=True)
             seed = zlib.crc32(f"take/{raga}/{k}".encode())
             take = record(synth.improvise(raga, seconds, seed=seed), synth.SR, seed=seed)
-            save(root / raga / f"synth_take{k}.wav", take, synth.SR)
+            save(root / raga / name(k), take, synth.SR)
     return root
 
 
@@ -111,6 +131,23 @@ def scan_recordings(root, *, report=_warn):
     if not found:
         raise RagalibError(f"{root}: no recordings in any raga folder")
     return found
+
+
+def recordings_table(files):
+    """Takes and minutes of audio per raga, from file headers (nothing is decoded).
+
+    ``files`` is what :func:`scan_recordings` returns. Taught in notebook 04_dataset.
+    """
+    import soundfile
+
+    def minutes(path):
+        try:
+            return soundfile.info(path).duration / 60.0
+        except Exception:
+            return 0.0
+
+    return [{"raga": raga, "takes": len(paths), "minutes": sum(map(minutes, paths))}
+            for raga, paths in files.items()]
 
 
 def assign_splits(names, *, seed=0):
@@ -193,6 +230,13 @@ class Dataset:
         mask = (self.split if split is None else split) == name
         return self.X[mask][..., None], self.y[mask]
 
+    def takes_table(self, ragas=None):
+        """One row per take: its name, split and number of segments (for a notebook table)."""
+        return [{"take": name, "split": str(self.split[self.take == i][0]),
+                 "segments": int(np.sum(self.take == i))}
+                for i, name in enumerate(self.takes)
+                if ragas is None or name.split("/")[0] in ragas]
+
     def counts(self):
         """``{raga: {"train": n, "val": n, "test": n, "takes": n}}`` segment counts."""
         table = {}
@@ -231,7 +275,8 @@ def cache_paths(config, cache_dir=None):
 def _save(dataset, npz_path, json_path):
     meta = {"labels": dataset.labels, "takes": dataset.takes, "config": dataset.config.to_dict(),
             "key": dataset.key,
-            "digest": _array_digest(dataset.X, dataset.y, dataset.take, dataset.start)}
+            "digest": _array_digest(dataset.X, dataset.y, dataset.take, dataset.start,
+                                    dataset.split)}
 
     def write_npz(tmp):
         with open(tmp, "wb") as f:
@@ -261,20 +306,21 @@ def _load(npz_path, key, report=_warn):
     if meta.get("key") != key:
         return None
     if meta.get("digest") != _array_digest(arrays["X"], arrays["y"], arrays["take"],
-                                           arrays["start"]):
+                                           arrays["start"], arrays["split"]):
         report(f"{npz_path}: damaged cache (checksum mismatch); rebuilding")
         return None
     return Dataset(labels=meta["labels"], takes=meta["takes"], key=key,
                    config=FeatureConfig.from_dict(meta["config"]), **arrays)
 
 
-def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, progress=True,
-          report=_warn):
+def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=True,
+          progress=True, report=_warn):
     """The dataset for ``config``: loaded from the cache when it is valid, else built.
 
-    Taught in notebook 04_dataset. Renders the synthesised takes first if the recordings
-    folder has none (see :func:`ensure_recordings`). Recordings that cannot be read, or are
-    shorter than one segment, are reported through ``report`` and skipped.
+    Taught in notebook 04_dataset. Renders any missing synthesised takes first (see
+    :func:`ensure_recordings`); your own recordings in the same folders are used beside them.
+    Recordings that cannot be read, or are shorter than one segment, are reported through
+    ``report`` and skipped.
 
     Parameters
     ----------
@@ -285,6 +331,8 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, progress=Tr
         Default ``data/datasets``.
     force : bool
         Rebuild even if the cache is valid.
+    synthesise : bool
+        Render missing synthesised takes; ``False`` uses only what is in the folder.
 
     Returns
     -------
@@ -293,7 +341,9 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, progress=Tr
     from .audio import load, segments
 
     root = Path(root or recordings_dir())
-    if not root.exists() or not any(root.iterdir()):
+    if root.exists() and not root.is_dir():
+        raise RagalibError(f"{root}: is a file, not a recordings folder")
+    if synthesise:
         ensure_recordings(root, progress=progress)
     files = scan_recordings(root, report=report)
     key = _content_key(files, config)

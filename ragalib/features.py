@@ -56,19 +56,27 @@ class FeatureConfig:
     kind: str = "mfcc"
 
     def __post_init__(self):
+        def whole(value):
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        seconds = self.segment_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+                or not np.isfinite(seconds):
+            raise RagalibError(f"bad FeatureConfig: segment_seconds must be a finite number of "
+                               f"seconds, not {seconds!r}")
+        object.__setattr__(self, "segment_seconds", float(seconds))  # 5 and 5.0: one config
         checks = [
-            (isinstance(self.sr, int) and 4000 <= self.sr <= 192000,
+            (whole(self.sr) and 4000 <= self.sr <= 192000,
              f"sr must be a whole number of Hz in 4000-192000, not {self.sr!r}"),
-            (isinstance(self.n_fft, int) and 16 <= self.n_fft,
+            (whole(self.n_fft) and 16 <= self.n_fft,
              f"n_fft must be a whole number of samples >= 16, not {self.n_fft!r}"),
-            (isinstance(self.hop_length, int) and 1 <= self.hop_length <= self.n_fft,
+            (whole(self.hop_length) and 1 <= self.hop_length <= self.n_fft,
              f"hop_length must be 1..n_fft ({self.n_fft}), not {self.hop_length!r}"),
-            (isinstance(self.n_mels, int) and 1 <= self.n_mels <= 1 + self.n_fft // 2,
+            (whole(self.n_mels) and 1 <= self.n_mels <= 1 + self.n_fft // 2,
              f"n_mels must be 1..{1 + self.n_fft // 2}, not {self.n_mels!r}"),
-            (isinstance(self.n_mfcc, int) and 1 <= self.n_mfcc <= self.n_mels,
+            (whole(self.n_mfcc) and 1 <= self.n_mfcc <= self.n_mels,
              f"n_mfcc must be 1..n_mels ({self.n_mels}), not {self.n_mfcc!r}"),
-            (isinstance(self.segment_seconds, (int, float))
-             and self.segment_seconds * self.sr >= self.n_fft,
+            (self.segment_seconds * self.sr >= self.n_fft,
              f"segment_seconds must hold at least one n_fft window, not "
              f"{self.segment_seconds!r}"),
             (self.kind in KINDS, f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}"),
@@ -250,3 +258,25 @@ def mfcc_profile(y, *, config=DEFAULT, floor_db=30.0):
     loudness = coefficients[:, 0]
     sounding = loudness > loudness.max() - floor_db * np.sqrt(config.n_mels)
     return coefficients[sounding, 1:].mean(axis=0)
+
+
+def spectral_peaks(y, *, config=DEFAULT, at, n=6):
+    """Frequencies in Hz of the ``n`` strongest peaks of the STFT frame at ``at`` seconds.
+
+    Taught in notebook 02_spectrogram, where a held note's peaks all fall on its harmonics.
+    """
+    from scipy.signal import find_peaks
+
+    frame = stft_magnitude(y, config=config)[:, int(at * config.sr / config.hop_length)]
+    peaks, _ = find_peaks(frame)
+    strongest = peaks[np.argsort(frame[peaks])[::-1][:n]]
+    return np.sort(strongest) * config.sr / config.n_fft
+
+
+def profile_distances(signals, *, config=DEFAULT):
+    """Euclidean distances between the :func:`mfcc_profile` of each signal, as a matrix.
+
+    Taught in notebook 03_mfcc (timbre against raga).
+    """
+    profiles = np.array([mfcc_profile(y, config=config) for y in signals])
+    return np.linalg.norm(profiles[:, None] - profiles[None], axis=-1)

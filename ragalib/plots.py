@@ -248,3 +248,18 @@ def class_balance(counts, *, ax=None, title="Segments per raga and split"):
     ax.set_title(title)
     ax.legend(loc="upper right")
     return ax
+
+
+def cepstral_envelope(log_mel, envelope, n_keep, *, ax=None):
+    """One frame's log-mel spectrum with the smooth envelope its first ``n_keep`` MFCCs keep.
+
+    Taught in notebook 03_mfcc; the inputs come from :func:`ragalib.features.cepstral_envelope`.
+    """
+    ax = _new_ax(ax, (11, 3))
+    ax.plot(log_mel, lw=0.8, label="log-mel spectrum of one frame")
+    ax.plot(envelope, lw=2, label=f"envelope kept by {n_keep} MFCCs")
+    ax.set_xlabel("mel band")
+    ax.set_ylabel("level (dB)")
+    ax.set_title("What the MFCCs keep of a spectrum")
+    ax.legend(loc="upper right")
+    return ax

@@ -236,13 +236,25 @@ def tonic_pitch(tonic=DEFAULT_TONIC):
     return result
 
 
+TONIC_RANGE = (20.0, 5000.0)
+
+
 def tonic_hz(tonic=DEFAULT_TONIC):
-    """The tonic's frequency in Hz; a number is taken as Hz already."""
-    if isinstance(tonic, (int, float)):
-        if not 20.0 <= float(tonic) <= 5000.0:
-            raise RagalibError(f"tonic {tonic} Hz is outside 20-5000 Hz")
-        return float(tonic)
-    return float(tonic_pitch(tonic).frequency)
+    """The tonic's frequency in Hz; a number is taken as Hz already.
+
+    Raises
+    ------
+    RagalibError
+        For an unknown note name, or a tonic outside 20-5000 Hz.
+    """
+    if isinstance(tonic, (int, float)) and not isinstance(tonic, bool):
+        hz = float(tonic)
+    else:
+        hz = float(tonic_pitch(tonic).frequency)
+    if not TONIC_RANGE[0] <= hz <= TONIC_RANGE[1]:
+        raise RagalibError(f"tonic {tonic} ({hz:.1f} Hz) is outside "
+                           f"{TONIC_RANGE[0]:.0f}-{TONIC_RANGE[1]:.0f} Hz")
+    return hz
 
 
 def swara_pitch(token, tonic=DEFAULT_TONIC):

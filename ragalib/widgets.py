@@ -118,11 +118,7 @@ def mfcc_explorer(y, *, sr=22050):
             plots.mfcc_heatmap(mfcc(y, config=config), config=config, ax=top,
                                title=f"{n_mfcc.value} MFCCs")
             log_mel, envelope = cepstral_envelope(y, config=config)
-            bottom.plot(log_mel, lw=0.8, label="log-mel spectrum of the middle frame")
-            bottom.plot(envelope, lw=2, label=f"envelope kept by {n_mfcc.value} MFCCs")
-            bottom.set_xlabel("mel band")
-            bottom.set_ylabel("level (dB)")
-            bottom.legend(loc="upper right")
+            plots.cepstral_envelope(log_mel, envelope, n_mfcc.value, ax=bottom)
             plt.show()
 
     n_mfcc.observe(update, names="value")

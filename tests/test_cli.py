@@ -32,6 +32,11 @@ def test_synth_list_names_the_ten_ragas():
     (["yaman", "-o", "{tmp}/missing/x.wav"], "does not exist"),
     (["yaman", "-o", "{tmp}"], "is a directory"),
     (["yaman", "-o", "{tmp}/x.mp4"], "cannot write .mp4"),
+    (["yaman", "--sr", "0"], "sample rate must be"),
+    (["yaman", "--sr", "-5"], "sample rate must be"),
+    (["yaman", "--tonic", "C8", "--sr", "8000"], "above what 8000 Hz can hold"),
+    (["yaman", "--tonic", "C0"], "outside 20-5000 Hz"),
+    (["yaman", "--seconds", "0.00001"], "positive number of seconds"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
     keep = tmp_path / "keep.wav"
@@ -45,3 +50,20 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
     assert len(result.stderr.strip().splitlines()) == 1
     assert keep.read_bytes() == b"untouched"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.wav"]
+
+
+def test_dataset_build_with_a_file_for_a_folder_is_one_line(tmp_path):
+    (tmp_path / "data").write_text("not a folder")
+    import os
+
+    env = {**os.environ, "RAGALIB_DATA": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "ragalib", "dataset", "build", "--quick"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("ragalib: ") and len(result.stderr.strip().splitlines()) == 1
+    assert str(tmp_path / "data") in result.stderr
+
+
+def test_bench_refuses_zero_repeats():
+    result = run("bench", "synth", "--repeat", "0")
+    assert result.returncode == 2 and "must be at least 1" in result.stderr

@@ -25,7 +25,7 @@ def recordings(tmp_path):
 def build(recordings, tmp_path, config=SHORT, messages=None, **kwargs):
     report = (messages.append if messages is not None else lambda m: None)
     return dataset.build(config, root=recordings, cache_dir=tmp_path / "cache",
-                         progress=False, report=report, **kwargs)
+                         synthesise=False, progress=False, report=report, **kwargs)
 
 
 def test_labels_are_the_sorted_ids_and_each_segment_has_its_folders_label(recordings, tmp_path):
@@ -96,6 +96,21 @@ def test_a_damaged_cache_is_detected_and_rebuilt(recordings, tmp_path, damage):
     np.testing.assert_array_equal(again.X, first.X)
 
 
+def test_a_cache_whose_arrays_changed_fails_its_checksum(recordings, tmp_path):
+    """A well-formed file with altered numbers (not a zip error) is caught by the digest."""
+    first = build(recordings, tmp_path)
+    npz, _ = dataset.cache_paths(SHORT, tmp_path / "cache")
+    with np.load(npz) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["X"] = arrays["X"] + 1.0
+    with open(npz, "wb") as f:
+        np.savez(f, **arrays)
+    messages = []
+    again = build(recordings, tmp_path, messages=messages)
+    assert any("checksum mismatch" in m for m in messages)
+    np.testing.assert_array_equal(again.X, first.X)
+
+
 def test_a_failed_write_leaves_the_old_cache_intact(recordings, tmp_path, monkeypatch):
     build(recordings, tmp_path)
     npz, _ = dataset.cache_paths(SHORT, tmp_path / "cache")
@@ -140,8 +155,27 @@ def test_an_empty_recordings_folder_is_an_error(tmp_path):
         dataset.scan_recordings(tmp_path / "recordings", report=lambda m: None)
 
 
-def test_a_by_take_split_never_finds_a_neighbour_in_the_same_take(recordings, tmp_path):
-    ds = build(recordings, tmp_path)
+def test_leakage_report_sees_take_signatures_only_through_a_random_split():
+    """Eight takes of two labels; each take has its own offset (its 'session')."""
+    rng = np.random.default_rng(0)
+    take = np.repeat(np.arange(8), 10)
+    X = (rng.normal(size=(8, 1, 13))[take] * 5 + rng.normal(size=(80, 4, 13))).astype(np.float32)
+    split = np.repeat(np.array(["train"] * 4 + ["val", "val", "test", "test"]), 10)
+    ds = dataset.Dataset(X=X, y=take % 2, labels=["a", "b"], take=take,
+                         takes=[f"t{i}" for i in range(8)], split=split,
+                         start=np.zeros(80), config=SHORT, key="k")
     assert dataset.leakage_report(ds)["same_take"] == 0.0
-    random = dataset.leakage_report(ds, dataset.random_segment_split(len(ds.y), seed=0))
-    assert 0.0 <= random["same_take"] <= 1.0 and 0.0 <= random["accuracy"] <= 1.0
+    shuffled = dataset.leakage_report(ds, dataset.random_segment_split(80, seed=0))
+    assert shuffled["same_take"] > 0.9 and shuffled["accuracy"] > 0.9
+
+
+def test_ensure_recordings_renews_old_synth_takes_and_never_touches_yours(tmp_path):
+    root = tmp_path / "recordings"
+    (root / "yaman").mkdir(parents=True)
+    (root / "yaman" / "synth_take1.wav").write_bytes(b"from an older synthesiser")
+    mine = root / "yaman" / "my_take.wav"
+    soundfile.write(mine, synth.improvise("yaman", 1.0, seed=3), synth.SR)
+    dataset.ensure_recordings(root, takes=1, seconds=1.0, progress=False)
+    names = sorted(p.name for p in (root / "yaman").iterdir())
+    assert names == ["my_take.wav", f"synth_v{synth.GENERATOR_VERSION}_take1.wav"]
+    assert all((root / raga / names[1]).exists() for raga in ragas.raga_ids())

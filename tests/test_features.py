@@ -77,6 +77,16 @@ def test_bad_configs_are_refused_on_creation(kwargs, message):
         FeatureConfig(**kwargs)
 
 
+def test_equal_configs_have_one_id_and_odd_numbers_are_refused():
+    assert FeatureConfig(segment_seconds=5) == DEFAULT
+    assert FeatureConfig(segment_seconds=5).id == DEFAULT.id
+    for bad in (float("inf"), float("nan"), True, "5"):
+        with pytest.raises(RagalibError, match="segment_seconds"):
+            FeatureConfig(segment_seconds=bad)
+    with pytest.raises(RagalibError, match="n_mfcc must be"):
+        FeatureConfig(n_mfcc=True)
+
+
 def test_a_config_with_unknown_fields_is_refused():
     with pytest.raises(RagalibError, match="unknown field.*colour"):
         FeatureConfig.from_dict({**DEFAULT.to_dict(), "colour": "blue"})

@@ -49,3 +49,8 @@ def test_ensure_songs_writes_files_and_a_manifest(tmp_path):
     before = rows[0]["path"].stat().st_mtime_ns
     songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0), progress=False)
     assert rows[0]["path"].stat().st_mtime_ns == before          # kept, not re-rendered
+    longer = songs.ensure_songs(tmp_path, per_raga=1, seconds=(4.0, 4.0), progress=False)
+    assert longer[0]["file"] != rows[0]["file"]                  # another spec, another file
+    import soundfile
+
+    assert soundfile.info(longer[0]["path"]).duration == 4.0

@@ -5,18 +5,37 @@ a raga's grammar -> a score of timed notes -> a harmonium playing it, optionally
 tanpura drone.
 """
 
+import numbers
+
 import numpy as np
 
 from ..paths import data_dir
 from ..ragas import DEFAULT_TONIC
 from .voices import (BOWED, FLUTE, HARMONIUM, PLUCKED, SR, VOICE, VOICES, Voice, get_voice,
                      render)
-from .improviser import improvise_score
+from ..errors import RagalibError
+from ..ragas import tonic_hz
+from .improviser import HIGH, improvise_score
 from .score import Note, Score
 from .tanpura import drone_swara, tanpura
 
+GENERATOR_VERSION = 1
+"""Bump when the synthesiser's output changes, so rendered files on disk are renewed."""
 _PEAK = 0.89  # about -1 dBFS
 _DRONE_LEVEL = 0.3
+
+
+def check_rate(sr, tonic, seconds):
+    """Refuse a sample rate that cannot hold the melody, or a piece shorter than one sample."""
+    if isinstance(sr, bool) or not isinstance(sr, int) or not 4000 <= sr <= 192000:
+        raise RagalibError(f"sample rate must be a whole number of Hz in 4000-192000, not {sr!r}")
+    top = tonic_hz(tonic) * 2.0 ** (HIGH / 12.0)
+    if top >= 0.45 * sr:
+        raise RagalibError(f"tonic {tonic} puts the highest note at {top:.0f} Hz, above what "
+                           f"{sr} Hz can hold ({0.45 * sr:.0f} Hz); use a lower tonic or a "
+                           "higher sample rate")
+    if not (isinstance(seconds, numbers.Real) and np.isfinite(seconds)) or seconds * sr < 1:
+        raise RagalibError(f"duration must be a positive number of seconds, not {seconds}")
 
 
 def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=SR,
@@ -61,6 +80,7 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     ((110250,), dtype('float32'))
     """
     voice = get_voice(voice)
+    check_rate(sr, tonic, seconds)
     score = improvise_score(raga_id, seconds, tonic=tonic, seed=seed)
     y = render(score, voice=voice, sr=sr, seed=seed)
     if drone:
@@ -70,11 +90,13 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     return (y, score) if return_score else y
 
 
-def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", drone=False):
+def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", drone=False,
+                 sr=SR, channels=1, fmt="wav"):
     """A rendered example clip on disk, for the chapters that teach loading files.
 
     Taught in notebook 01_amplitude. Written once (atomically) under
-    ``data/examples/`` and reused; the name records every argument.
+    ``data/examples/`` and reused; the name records every argument. With ``channels=2`` the
+    right channel is the left at 70% level, as a panned stereo recording would be.
 
     Returns
     -------
@@ -82,11 +104,13 @@ def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", dr
     """
     from ..audio import save
 
-    name = f"{raga_id}_{voice}_{seconds:g}s_seed{seed}{'_drone' if drone else ''}.wav"
+    name = (f"{raga_id}_{voice}_{seconds:g}s_seed{seed}{'_drone' if drone else ''}"
+            f"{'' if sr == SR else f'_{sr}Hz'}{'' if channels == 1 else f'_{channels}ch'}.{fmt}")
     path = data_dir() / "examples" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        save(path, improvise(raga_id, seconds, seed=seed, voice=voice, drone=drone), SR)
+        y = improvise(raga_id, seconds, seed=seed, voice=voice, drone=drone, sr=sr)
+        save(path, np.stack([y, 0.7 * y][:channels], axis=1) if channels > 1 else y, sr)
     return path
 
 

@@ -170,8 +170,8 @@ class _Grammar:
     def dwell(self, rest):
         """Linger on vadi or samvadi: approach, hold, touch the note above, return, resolve."""
         centre_pc = self._pick(list(self.strong), list(self.strong.values()))
-        centres = [p for p in set(self.up) & set(self.down) if p % 12 == centre_pc]
-        centre = min(centres or [rest], key=lambda p: abs(p - rest) + abs(p - 5) * 0.5)
+        centres = sorted(p for p in set(self.up) & set(self.down) if p % 12 == centre_pc)
+        centre = min(centres or [rest], key=lambda p: (abs(p - rest) + abs(p - 5) * 0.5, p))
         direction = 1 if centre >= rest else -1
         approach = _walk(self.up if direction > 0 else self.down, rest, centre, direction)
         above = [p for p in self.up if p > centre][:1]

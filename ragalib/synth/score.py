@@ -49,6 +49,11 @@ class Score:
         semis = np.array([n.semitones for n in self.notes], dtype=float)
         return self.tonic_hz * 2.0 ** (semis / 12.0)
 
+    def longest_note(self):
+        """The longest melody note and its frequency in Hz (chapters 01 and 02 zoom into it)."""
+        note = max((n for n in self.notes if not n.ornament), key=lambda n: n.duration)
+        return note, self.tonic_hz * 2.0 ** (note.semitones / 12.0)
+
     def melody_spans(self):
         """The melody line as ``(semitones, start, end)``: ornaments dropped, repeats merged."""
         spans = []

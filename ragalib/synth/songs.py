@@ -54,8 +54,12 @@ class SongSpec:
 
     @property
     def file(self):
+        """A readable name that changes whenever anything in the spec changes."""
         key = self.tonic_note.replace("#", "s")
-        return f"{self.raga}_{self.number}_{self.instrument}_{key}.wav"
+        from . import GENERATOR_VERSION
+
+        digest = f"{zlib.crc32(f'{GENERATOR_VERSION}{self!r}'.encode()):08x}"[:6]
+        return f"{self.raga}_{self.number}_{self.instrument}_{key}_{digest}.wav"
 
 
 def _seed(*parts):
@@ -205,3 +209,11 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
             save(folder / spec.file, render_song(spec)[0], SR)
     write_manifest(folder, specs)
     return read_manifest(folder)
+
+
+def summary(rows):
+    """One line about a set of songs: count, minutes, keys, percussion, drone."""
+    return (f"{len(rows)} songs, {sum(r['seconds'] for r in rows) / 60:.0f} minutes; "
+            f"{sum(r['tonic_note'] != 'C#4' for r in rows)} not in C#, "
+            f"{sum(r['percussion'] for r in rows)} with tabla, "
+            f"{sum(r['drone'] for r in rows)} with drone")

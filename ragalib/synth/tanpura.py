@@ -49,7 +49,7 @@ def tanpura(tonic_hz, seconds, *, first="P", sr=22050, seed=0):
     """
     rng = np.random.default_rng(seed)
     strings = [SEMITONES[first] - 12, 0, 0, -12]
-    plucks = {s: pluck(tonic_hz * 2.0 ** (s / 12.0), sr, rng) for s in set(strings)}
+    plucks = {s: pluck(tonic_hz * 2.0 ** (s / 12.0), sr, rng) for s in sorted(set(strings))}
     n = int(round(seconds * sr))
     out = np.zeros(n + len(next(iter(plucks.values()))))
     gap = rng.uniform(0.8, 1.0)

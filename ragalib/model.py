@@ -1,0 +1,300 @@
+"""The published CNN: build, train, evaluate, and save or load a model bundle.
+
+Taught in notebook 05_train_cnn. The network is the published one: three Conv2D blocks with
+max pooling, a dense layer, softmax, trained with Adam at a learning rate of 0.0001, batch 32,
+75 epochs. TensorFlow is imported lazily, and silently, only when a model is built or loaded.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RagalibError
+from .features import FeatureConfig
+from .paths import work_dir
+
+BUNDLE_JSON = "bundle.json"
+MODEL_FILE = "model.keras"
+
+
+@contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2: TensorFlow's C++ start-up noise bypasses Python's stderr."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def load_keras():
+    """Import and return Keras (TensorFlow backend), once, without start-up noise."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    with _quiet_stderr():
+        import keras as _keras
+        import tensorflow  # noqa: F401  (its import is what prints)
+    return _keras
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that decides a training run, stored in the bundle. Defaults: published.
+
+    ``kernels`` are the three Conv2D kernel sizes; ``pool`` the three pooling sizes (stride 2).
+    """
+
+    epochs: int = 75
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    filters: tuple = (32, 32, 32)
+    kernels: tuple = ((3, 3), (3, 3), (2, 2))
+    pool: tuple = ((3, 3), (3, 3), (2, 2))
+    dense: int = 64
+    dropout: float = 0.0
+    batch_norm: bool = False
+    early_stopping: int = 0          # patience in epochs on validation loss; 0: off
+    normalize: bool = False          # standardise each coefficient (statistics of train)
+    seed: int = 0
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        data = dict(data)
+        for key in ("filters", "kernels", "pool"):
+            if key in data:
+                data[key] = tuple(tuple(v) if isinstance(v, list) else v for v in data[key])
+        return cls(**data)
+
+
+def build_model(input_shape, n_classes, settings=TrainSettings(), *, train_x=None):
+    """The published network, compiled.
+
+    Taught in notebook 05_train_cnn. Input -> three blocks of Conv2D (relu, same padding) and
+    MaxPooling2D (stride 2, same padding), optionally with BatchNormalization -> Flatten ->
+    Dense (relu), optionally Dropout -> Dense softmax. The published listing leaves out the
+    Flatten that its own comment describes; without it the dense layers would act on every
+    position of the feature map separately and the output would not be one vector per segment.
+    """
+    keras = load_keras()
+    layers = keras.layers
+    model = keras.Sequential(name="raga_cnn")
+    model.add(keras.Input(shape=tuple(input_shape)))
+    if settings.normalize:
+        norm = layers.Normalization(axis=-2)
+        if train_x is not None:
+            norm.adapt(train_x)
+        model.add(norm)
+    for filters, kernel, pool in zip(settings.filters, settings.kernels, settings.pool):
+        model.add(layers.Conv2D(filters, tuple(kernel), activation="relu", padding="same"))
+        model.add(layers.MaxPooling2D(tuple(pool), strides=(2, 2), padding="same"))
+        if settings.batch_norm:
+            model.add(layers.BatchNormalization())
+    model.add(layers.Flatten())
+    model.add(layers.Dense(settings.dense, activation="relu"))
+    if settings.dropout:
+        model.add(layers.Dropout(settings.dropout))
+    model.add(layers.Dense(n_classes, activation="softmax"))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=settings.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+
+def seed_everything(seed):
+    """Fixed seeds and deterministic ops: the same data and seed give the same training curve."""
+    k = load_keras()
+    import tensorflow as tf
+
+    k.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def train(dataset, settings=TrainSettings(), *, split=None, progress=True):
+    """Train the CNN on a dataset's training part, validating on its validation part.
+
+    Taught in notebook 05_train_cnn.
+
+    Parameters
+    ----------
+    dataset : ragalib.dataset.Dataset
+    settings : TrainSettings
+    split : np.ndarray, optional
+        Use this split instead of the dataset's by-take split (chapter 05 compares them).
+    progress : bool
+        An epoch progress bar.
+
+    Returns
+    -------
+    model : keras.Model
+    history : dict
+        ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` per epoch.
+    """
+    keras = load_keras()
+    seed_everything(settings.seed)
+    x_train, y_train = dataset.part("train", split=split)
+    x_val, y_val = dataset.part("val", split=split)
+    if not len(x_train) or not len(x_val):
+        raise RagalibError("training needs segments in both the train and val splits")
+    model = build_model(x_train.shape[1:], len(dataset.labels), settings, train_x=x_train)
+    callbacks = []
+    if progress:
+        from tqdm.keras import TqdmCallback
+
+        callbacks.append(TqdmCallback(verbose=0, desc="training"))
+    if settings.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            patience=settings.early_stopping, restore_best_weights=True))
+    fit = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=settings.epochs,
+                    batch_size=settings.batch_size, shuffle=True, verbose=0,
+                    callbacks=callbacks)
+    return model, {k: [float(v) for v in values] for k, values in fit.history.items()}
+
+
+def predict(model, X, *, batch_size=256):
+    """Class probabilities, shape (n, n_classes), for CNN-shaped input."""
+    return np.asarray(model.predict(X, batch_size=batch_size, verbose=0))
+
+
+def evaluate(model, X, y, labels):
+    """Accuracy, per-raga precision and recall, and the confusion matrix.
+
+    Taught in notebook 05_train_cnn.
+
+    Returns
+    -------
+    dict
+        ``accuracy``; ``precision`` and ``recall`` (raga -> value); ``confusion``, a list of
+        rows (true raga) of counts per predicted raga, in ``labels`` order.
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    predicted = predict(model, X).argmax(axis=1)
+    classes = list(range(len(labels)))
+    precision, recall, _, _ = precision_recall_fscore_support(
+        y, predicted, labels=classes, zero_division=0)
+    return {"accuracy": float(np.mean(predicted == y)),
+            "precision": dict(zip(labels, map(float, precision))),
+            "recall": dict(zip(labels, map(float, recall))),
+            "confusion": confusion_matrix(y, predicted, labels=classes).tolist()}
+
+
+def models_dir():
+    """``data/models/`` (``data/quick/models/`` in quick mode)."""
+    return work_dir() / "models"
+
+
+def default_bundle():
+    """The bundle that detection uses unless told otherwise: ``data/models/default``."""
+    return models_dir() / "default"
+
+
+@dataclass
+class Bundle:
+    """A trained model with everything needed to use it correctly."""
+
+    model: object
+    labels: list
+    config: FeatureConfig
+    settings: TrainSettings
+    metrics: dict = field(default_factory=dict)
+    history: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    path: Path = None
+
+
+def _versions():
+    import importlib.metadata as md
+
+    names = ("tensorflow-cpu", "tensorflow", "keras", "librosa", "numpy", "ragalib")
+    found = {}
+    for name in names:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return found
+
+
+def save_bundle(folder, model, *, labels, config, settings, metrics=None, history=None,
+                info=None):
+    """Write a model bundle atomically: ``model.keras`` and ``bundle.json`` in ``folder``.
+
+    Taught in notebook 05_train_cnn. The bundle is written to a temporary folder beside
+    ``folder`` and swapped in by renames, so a crash never leaves half a bundle, and an
+    existing bundle is replaced only once the new one is complete.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        model.save(tmp / MODEL_FILE)
+        meta = {"labels": list(labels), "feature_config": config.to_dict(),
+                "training": settings.to_dict(), "metrics": metrics or {},
+                "history": history or {}, "seed": settings.seed, "versions": _versions(),
+                **({"info": info} if info else {})}
+        (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        old = folder.with_name(f".{folder.name}.old")
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_bundle(folder=None, *, config=None):
+    """Load a model bundle (the model in Keras safe mode).
+
+    Parameters
+    ----------
+    folder : Path, optional
+        Default :func:`default_bundle`.
+    config : FeatureConfig, optional
+        The features you will feed it; refused unless it equals the bundle's.
+
+    Raises
+    ------
+    RagalibError
+        If the folder is not a complete bundle, or ``config`` does not match.
+    """
+    folder = Path(folder or default_bundle())
+    meta_path, model_path = folder / BUNDLE_JSON, folder / MODEL_FILE
+    if not meta_path.exists() or not model_path.exists():
+        raise RagalibError(f"{folder}: not a model bundle (needs {BUNDLE_JSON} and "
+                           f"{MODEL_FILE}); train one with `python -m ragalib train`")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        bundle_config = FeatureConfig.from_dict(meta["feature_config"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RagalibError(f"{meta_path}: not a readable bundle description ({exc})") from None
+    if config is not None and config != bundle_config:
+        changed = {k: (v, getattr(config, k)) for k, v in bundle_config.to_dict().items()
+                   if getattr(config, k) != v}
+        detail = ", ".join(f"{k} {a} in the bundle but {b} offered" for k, (a, b)
+                           in changed.items())
+        raise RagalibError(f"{folder}: feature config does not match the model's ({detail})")
+    k = load_keras()
+    try:
+        model = k.models.load_model(model_path, safe_mode=True)
+    except Exception as exc:
+        raise RagalibError(f"{model_path}: cannot load the model ({exc})") from None
+    return Bundle(model=model, labels=meta["labels"], config=bundle_config,
+                  settings=TrainSettings.from_dict(meta["training"]),
+                  metrics=meta.get("metrics", {}), history=meta.get("history", {}),
+                  info=meta.get("info", {}), path=folder)
