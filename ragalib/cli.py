@@ -8,6 +8,7 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from .errors import RagalibError
 
@@ -97,6 +98,27 @@ def _cmd_songs(args):
     return 0
 
 
+def _cmd_train(args):
+    import os
+
+    if args.quick:
+        os.environ["RAGALIB_QUICK"] = "1"
+    from . import model
+    from .paths import quick_mode
+
+    settings = model.TrainSettings(
+        epochs=args.epochs or (3 if quick_mode() else 75), batch_norm=args.batch_norm,
+        dropout=args.dropout, normalize=args.normalize, seed=args.seed)
+    bundle = model.train_bundle(settings, out=args.out)
+    m = bundle.metrics
+    print(f"trained {settings.epochs} epochs (seed {settings.seed}); validation accuracy "
+          f"{m['val_accuracy']:.3f}")
+    print(f"test accuracy on the held-out takes: {m['test_accuracy']:.3f} of "
+          f"{m['test_segments']} segments; whole takes: {m['test_take_accuracy']:.3f}")
+    print(f"bundle written to {bundle.path}")
+    return 0
+
+
 def _timed(work, repeat):
     """Run ``work`` ``repeat`` times; return the list of wall-clock seconds."""
     times = []
@@ -113,6 +135,8 @@ def _cmd_bench(args):
     seconds = args.seconds
     if args.what == "dataset":
         return _bench_dataset(args)
+    if args.what == "train":
+        return _bench_train(args)
     if args.what == "synth":
         synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
         times = _timed(lambda run: synth.improvise("yaman", seconds, seed=run), args.repeat)
@@ -145,6 +169,21 @@ def _bench_dataset(args):
           f"{len(ds.takes)} takes; rendering missing takes took {render:.1f} s")
     print(f"full build after warm-up: {builds[0]:.1f} s; cached load, {args.repeat} runs: "
           f"{', '.join(f'{t:.2f}' for t in cached)} s, median {statistics.median(cached):.2f} s")
+    return 0
+
+
+def _bench_train(args):
+    from . import dataset, model
+
+    data = dataset.build(progress=False)
+    model.train(data, model.TrainSettings(epochs=1), progress=False)  # warm-up: TF start-up
+    settings = model.TrainSettings()
+    times = _timed(lambda run: model.train(data, settings, progress=False), args.repeat)
+    per_epoch = [t / settings.epochs for t in times]
+    print(f"train: the published CNN, {settings.epochs} epochs on {int(sum(data.split == 'train'))}"
+          f" segments, {args.repeat} runs after warm-up: {', '.join(f'{t:.1f}' for t in times)}"
+          f" s; median {statistics.median(times):.1f} s = "
+          f"{statistics.median(per_epoch):.2f} s per epoch")
     return 0
 
 
@@ -181,6 +220,16 @@ def build_parser():
     p.add_argument("--quick", action="store_true", help="two short songs per raga")
     p.set_defaults(func=_cmd_songs)
 
+    p = sub.add_parser("train", help="train the CNN on the dataset and write a model bundle")
+    p.add_argument("--epochs", type=_positive_int, help="default 75 (3 with --quick)")
+    p.add_argument("--quick", action="store_true", help="small dataset, few epochs, for tests")
+    p.add_argument("--out", type=Path, help="bundle folder (default data/models/default)")
+    p.add_argument("--batch-norm", action="store_true", help="BatchNormalization after each block")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout after the dense layer")
+    p.add_argument("--normalize", action="store_true", help="standardise each coefficient")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_train)
+
     p = sub.add_parser("report", help="measure quality figures and print them")
     p.add_argument("what", choices=["synth"])
     p.add_argument("--seconds", type=float, default=60.0)
@@ -188,7 +237,7 @@ def build_parser():
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
-    p.add_argument("what", choices=["synth", "features", "dataset"])
+    p.add_argument("what", choices=["synth", "features", "dataset", "train"])
     p.add_argument("--seconds", type=float, default=600.0)
     p.add_argument("--repeat", type=_positive_int, default=3)
     p.set_defaults(func=_cmd_bench)

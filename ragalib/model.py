@@ -298,3 +298,70 @@ def load_bundle(folder=None, *, config=None):
                   settings=TrainSettings.from_dict(meta["training"]),
                   metrics=meta.get("metrics", {}), history=meta.get("history", {}),
                   info=meta.get("info", {}), path=folder)
+
+
+def evaluate_takes(model, dataset, part="test", *, split=None):
+    """Accuracy per *take*: each take's segment probabilities averaged into one answer.
+
+    Taught in notebook 05_train_cnn; the same averaging judges a whole song in chapter 07.
+    """
+    split = dataset.split if split is None else split
+    takes = np.unique(dataset.take[split == part])
+    if not len(takes):
+        return float("nan")
+    right = 0
+    for take in takes:
+        mask = (dataset.take == take) & (split == part)
+        probabilities = predict(model, dataset.X[mask][..., None]).mean(axis=0)
+        right += int(np.argmax(probabilities) == dataset.y[mask][0])
+    return right / len(takes)
+
+
+def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=True):
+    """Build (or load) the dataset, train, evaluate on the held-out takes, save a bundle.
+
+    Taught in notebook 05_train_cnn; ``python -m ragalib train`` calls it.
+
+    Returns
+    -------
+    Bundle
+        With ``metrics``: ``test_accuracy`` (segments of the test takes), ``test_take_accuracy``
+        (whole takes), ``val_accuracy``, per-raga ``precision`` and ``recall``, ``confusion``.
+    """
+    from . import dataset as datasets
+    from .features import DEFAULT
+
+    config = config or DEFAULT
+    data = datasets.build(config, progress=progress)
+    net, history = train(data, settings, progress=progress)
+    x_test, y_test = data.part("test")
+    report = evaluate(net, x_test, y_test, data.labels)
+    metrics = {"test_accuracy": report.pop("accuracy"),
+               "test_take_accuracy": evaluate_takes(net, data),
+               "val_accuracy": evaluate(net, *data.part("val"), data.labels)["accuracy"],
+               **report, "test_segments": int(len(y_test))}
+    folder = Path(out or default_bundle())
+    info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium takes"}
+    save_bundle(folder, net, labels=data.labels, config=config, settings=settings,
+                metrics=metrics, history=history, info=info)
+    return Bundle(model=net, labels=data.labels, config=config, settings=settings,
+                  metrics=metrics, history=history, info=info, path=folder)
+
+
+def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=True):
+    """The bundle at ``out`` if it was trained with ``settings`` on today's dataset, else a
+    freshly trained one. Notebooks call this so a second run costs seconds, not minutes."""
+    from . import dataset as datasets
+    from .features import DEFAULT
+
+    config = config or DEFAULT
+    folder = Path(out or default_bundle())
+    try:
+        bundle = load_bundle(folder, config=config)
+    except RagalibError:
+        bundle = None
+    key = datasets.build(config, progress=progress).key
+    if bundle is not None and bundle.settings == settings \
+            and bundle.info.get("dataset_key") == key:
+        return bundle
+    return train_bundle(settings, config=config, out=folder, progress=progress)

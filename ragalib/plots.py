@@ -263,3 +263,48 @@ def cepstral_envelope(log_mel, envelope, n_keep, *, ax=None):
     ax.set_title("What the MFCCs keep of a spectrum")
     ax.legend(loc="upper right")
     return ax
+
+
+def history(history, *, axes=None, title="Training history"):
+    """Accuracy and loss per epoch, train against validation: the published history plot.
+
+    Taught in notebook 05_train_cnn. ``history`` is the dict ``ragalib.model.train`` returns.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric, label in ((axes[0], "accuracy", "accuracy"), (axes[1], "loss", "loss")):
+        ax.plot(epochs, history[metric], label=f"train {label}")
+        ax.plot(epochs, history[f"val_{metric}"], label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label + (" (cross-entropy)" if metric == "loss" else ""))
+        ax.legend(loc="best")
+    axes[0].set_title(f"{title}: accuracy")
+    axes[1].set_title(f"{title}: loss")
+    return axes
+
+
+def confusion(matrix, labels, *, ax=None, title="Confusion matrix", normalize=True):
+    """A confusion matrix, rows the true raga, columns the predicted one.
+
+    Taught in notebooks 05_train_cnn and 07_song_detection. With ``normalize`` each row shows
+    shares of that raga's segments; the count is printed in each cell.
+    """
+    counts = np.asarray(matrix, dtype=float)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    ax = _new_ax(ax, (6.5, 5.5))
+    mesh = ax.imshow(shares, cmap="Blues", vmin=0)
+    ax.figure.colorbar(mesh, ax=ax, label="share of the row" if normalize else "count")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if counts[i, j]:
+                ax.text(j, i, f"{counts[i, j]:.0f}", ha="center", va="center", fontsize=8,
+                        color="white" if shares[i, j] > 0.5 * shares.max() else "black")
+    ax.set_xlabel("predicted raga")
+    ax.set_ylabel("true raga")
+    ax.set_title(title)
+    return ax

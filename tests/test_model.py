@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from ragalib import RagalibError, dataset, model
+from ragalib.features import DEFAULT, FeatureConfig
+
+FAST = model.TrainSettings(epochs=2, learning_rate=1e-3, normalize=True, seed=3)
+
+
+def separable(n_per_class=24, seed=0):
+    """Two classes of 216 x 13 'segments' with different means: trivially separable."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(2 * n_per_class, 216, 13)).astype(np.float32)
+    y = np.repeat([0, 1], n_per_class)
+    X[y == 1] += 1.5
+    take = np.arange(2 * n_per_class) // 4
+    split = np.where(take % 6 == 0, "val", np.where(take % 6 == 1, "test", "train"))
+    return dataset.Dataset(X=X, y=y, labels=["a", "b"], take=take,
+                           takes=[f"t{i}" for i in range(take.max() + 1)], split=split,
+                           start=np.zeros(len(y)), config=DEFAULT, key="separable")
+
+
+def test_the_published_network_has_its_layers_and_parameter_count():
+    net = model.build_model((216, 13, 1), 10)
+    kinds = [layer.__class__.__name__ for layer in net.layers]
+    assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D",
+                     "MaxPooling2D", "Flatten", "Dense", "Dense"]
+    assert net.layers[5].output.shape[1:] == (27, 2, 32)      # 216x13 -> 108x7 -> 54x4 -> 27x2
+    assert net.layers[6].output.shape[1:] == (1728,)
+    assert net.count_params() == 125002   # 320 + 9248 + 4128 + 110656 + 650, worked by hand
+    assert net.optimizer.learning_rate.numpy() == pytest.approx(1e-4)
+
+
+def test_options_add_batch_norm_dropout_and_normalisation():
+    settings = model.TrainSettings(batch_norm=True, dropout=0.3, normalize=True)
+    kinds = [layer.__class__.__name__ for layer in model.build_model((216, 13, 1), 10, settings).layers]
+    assert kinds.count("BatchNormalization") == 3 and "Dropout" in kinds
+    assert kinds[0] == "Normalization"
+
+
+def test_two_epochs_on_a_separable_set_beat_chance_and_repeat_exactly():
+    ds = separable()
+    net, history = model.train(ds, FAST, progress=False)
+    x, y = ds.part("test")
+    result = model.evaluate(net, x, y, ds.labels)
+    assert len(history["loss"]) == 2 and result["accuracy"] >= 0.9
+    assert np.sum(result["confusion"]) == len(y)
+    _, again = model.train(ds, FAST, progress=False)
+    assert again == history                                    # deterministic training
+
+
+def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
+    ds = separable()
+    net, history = model.train(ds, FAST, progress=False)
+    folder = model.save_bundle(tmp_path / "bundle", net, labels=ds.labels, config=DEFAULT,
+                               settings=FAST, metrics={"test_accuracy": 1.0}, history=history)
+    bundle = model.load_bundle(folder, config=DEFAULT)
+    x, _ = ds.part("test")
+    np.testing.assert_allclose(model.predict(bundle.model, x), model.predict(net, x), atol=1e-6)
+    assert bundle.labels == ["a", "b"] and bundle.settings == FAST and bundle.config == DEFAULT
+    assert bundle.metrics["test_accuracy"] == 1.0 and bundle.history == history
+    with pytest.raises(RagalibError, match="n_mfcc 13 in the bundle but 20 offered"):
+        model.load_bundle(folder, config=FeatureConfig(n_mfcc=20))
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle"]     # no temporary left
+
+
+def test_saving_over_a_bundle_replaces_it_whole(tmp_path):
+    ds = separable()
+    net, _ = model.train(ds, FAST, progress=False)
+    folder = model.save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
+                               settings=FAST, metrics={"run": 1})
+    model.save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
+                      metrics={"run": 2})
+    assert model.load_bundle(folder).metrics == {"run": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["b"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "not a model bundle"),
+    (lambda p: (p.mkdir(), (p / "bundle.json").write_text("{}"),
+                (p / "model.keras").write_text("x")), "not a readable bundle description"),
+    (lambda p: (p.mkdir(), (p / "bundle.json").write_text(
+        '{"feature_config": ' + DEFAULT.to_json() + ', "labels": [], "training": {}}'),
+        (p / "model.keras").write_text("not a model")), "cannot load the model"),
+])
+def test_broken_bundles_are_clear_errors(tmp_path, make, message):
+    make(tmp_path / "b")
+    with pytest.raises(RagalibError, match=message):
+        model.load_bundle(tmp_path / "b")
