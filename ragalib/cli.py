@@ -5,6 +5,7 @@ a traceback means a bug.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -61,10 +62,6 @@ def _cmd_report(args):
 
 
 def _cmd_dataset(args):
-    import os
-
-    if args.quick:
-        os.environ["RAGALIB_QUICK"] = "1"
     from . import dataset
 
     ds = dataset.build(force=args.force)
@@ -83,10 +80,6 @@ def _cmd_dataset(args):
 
 
 def _cmd_songs(args):
-    import os
-
-    if args.quick:
-        os.environ["RAGALIB_QUICK"] = "1"
     from .synth import songs
 
     rows = songs.ensure_songs()
@@ -99,10 +92,6 @@ def _cmd_songs(args):
 
 
 def _cmd_train(args):
-    import os
-
-    if args.quick:
-        os.environ["RAGALIB_QUICK"] = "1"
     from . import model
     from .paths import quick_mode
 
@@ -246,6 +235,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if getattr(args, "quick", False):  # before anything reads the data folders
+        os.environ["RAGALIB_QUICK"] = "1"
     try:
         return args.func(args)
     except RagalibError as exc:
