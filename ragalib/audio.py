@@ -143,3 +143,29 @@ def save(path, y, sr):
     subtype = "PCM_16" if fmt == "WAV" else None
     return atomic_write(path, lambda tmp: soundfile.write(tmp, y, sr, format=fmt,
                                                           subtype=subtype))
+
+
+def pitch_shift(y, sr, semitones):
+    """Shift a signal's pitch by ``semitones`` without changing its length (librosa).
+
+    Taught in notebook 07_song_detection, where songs are moved onto the model's C#.
+    """
+    if semitones == 0:
+        return np.asarray(y, dtype=np.float32)
+    import librosa
+
+    return librosa.effects.pitch_shift(np.asarray(y, dtype=np.float32), sr=sr,
+                                       n_steps=float(semitones)).astype(np.float32)
+
+
+def suppress_percussion(y, *, margin=2.0):
+    """Keep the harmonic part of a signal (harmonic/percussive separation, librosa HPSS).
+
+    Taught in notebook 07_song_detection. Drums are short in time and broad in frequency;
+    sustained notes are the opposite. A median filter along each axis of the spectrogram tells
+    them apart; ``margin`` > 1 keeps only what is clearly harmonic.
+    """
+    import librosa
+
+    return librosa.effects.harmonic(np.asarray(y, dtype=np.float32),
+                                    margin=margin).astype(np.float32)

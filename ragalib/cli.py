@@ -39,6 +39,9 @@ def _cmd_synth(args):
 def _cmd_report(args):
     import numpy as np
 
+    if args.what == "detect":
+        return _cmd_report_detect(args)
+
     from . import ragas
     from .synth.quality import assess
 
@@ -108,6 +111,60 @@ def _cmd_train(args):
     return 0
 
 
+def _cmd_detect(args):
+    import json
+
+    from . import detect, model
+
+    from .ragas import tonic_hz
+
+    if args.tonic.lower() not in ("auto", "none"):
+        tonic_hz(args.tonic)          # a bad tonic is one error, not one per file
+    bundle = model.load_bundle(args.model)
+    failed = 0
+    if not args.json:
+        choice = bundle.info.get("chosen_as_default")
+        print(f"model {bundle.path} ({len(bundle.labels)} ragas"
+              f"{'; ' + choice if choice else ''})")
+        print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
+    for path in args.files:
+        try:
+            found = detect.detect_file(path, bundle, tonic=args.tonic,
+                                       separation=not args.no_separation)
+        except (RagalibError, OSError) as exc:
+            where = "" if str(path) in str(exc) else f"{path}: "
+            print(f"ragalib: {where}{exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(found.to_json()), flush=True)
+        else:
+            runs = ", ".join(f"{r} {detect.clock(a)}-{detect.clock(b)}"
+                             for r, a, b in detect.traces(found)) or "-"
+            tonic = found.tonic_note or "-"
+            print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
+                  f"{tonic:>7s} {found.shift:+5d}  {runs}")
+            if found.skipped:
+                print(f"{'':40s} ({len(found.skipped)} quiet segment(s) left out)")
+    return 1 if failed else 0
+
+
+def _cmd_report_detect(args):
+    from . import detect, model
+    from .synth import songs
+
+    bundle = model.load_bundle(args.model)
+    rows = songs.ensure_songs(progress=False)
+    table, _ = detect.evaluate_songs(rows, bundle, progress=False)
+    print(f"detection report: {len(rows)} test songs, model {bundle.path}")
+    print(f"{'pipeline':34s} {'songs':>6s} {'segments':>9s} {'tonic pc':>9s}")
+    for row in table:
+        tonic = row["tonic pitch class right"]
+        print(f"{row['pipeline']:34s} {row['song accuracy']:6.3f} {row['segment accuracy']:9.3f} "
+              f"{'-' if tonic is None else format(tonic, '.3f'):>9s}")
+    return 0
+
+
 def _timed(work, repeat):
     """Run ``work`` ``repeat`` times; return the list of wall-clock seconds."""
     times = []
@@ -126,6 +183,8 @@ def _cmd_bench(args):
         return _bench_dataset(args)
     if args.what == "train":
         return _bench_train(args)
+    if args.what == "detect":
+        return _bench_detect(args)
     if args.what == "synth":
         synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
         times = _timed(lambda run: synth.improvise("yaman", seconds, seed=run), args.repeat)
@@ -176,6 +235,22 @@ def _bench_train(args):
     return 0
 
 
+def _bench_detect(args):
+    from . import detect, model, synth
+    from .synth import songs
+
+    bundle = model.load_bundle()                  # loading the model is not timed
+    spec = songs.song_plan(1)[0].__class__(**{**songs.song_plan(1)[0].__dict__, "seconds": 60.0})
+    y, _ = songs.render_song(spec)
+    detect.detect_signal(y[:10 * synth.SR], bundle)  # warm-up
+    times = _timed(lambda run: detect.detect_signal(y, bundle), args.repeat)
+    median = statistics.median(times)
+    print(f"detect: a 60-s song ({spec.instrument}, tabla {spec.percussion}), {args.repeat} runs "
+          f"after warm-up: {', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s = "
+          f"{60.0 / median:.0f}x real time (model load excluded)")
+    return 0
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -219,14 +294,25 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("detect", help="which raga does each file carry?")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
+    p.add_argument("--tonic", default="auto",
+                   help="auto (estimate), none (no transposition) or a note such as D4")
+    p.add_argument("--no-separation", action="store_true",
+                   help="keep the percussion (no harmonic/percussive separation)")
+    p.set_defaults(func=_cmd_detect)
+
     p = sub.add_parser("report", help="measure quality figures and print them")
-    p.add_argument("what", choices=["synth"])
+    p.add_argument("what", choices=["synth", "detect"])
+    p.add_argument("--model", type=Path, help="bundle for `report detect`")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
-    p.add_argument("what", choices=["synth", "features", "dataset", "train"])
+    p.add_argument("what", choices=["synth", "features", "dataset", "train", "detect"])
     p.add_argument("--seconds", type=float, default=600.0)
     p.add_argument("--repeat", type=_positive_int, default=3)
     p.set_defaults(func=_cmd_bench)

@@ -308,3 +308,47 @@ def confusion(matrix, labels, *, ax=None, title="Confusion matrix", normalize=Tr
     ax.set_ylabel("true raga")
     ax.set_title(title)
     return ax
+
+
+def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None):
+    """The song's predominant-pitch histogram over one octave, with the estimated Sa marked.
+
+    Taught in notebook 07_song_detection. ``hist`` comes from
+    :func:`ragalib.tonic.pitch_class_histogram` (60 bins from C); labels are note names.
+    """
+    ax = _new_ax(ax, (11, 3))
+    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+    width = len(hist) // 12
+    ax.bar(np.arange(len(hist)) / width, hist, width=1.0 / width, color="tab:blue")
+    for hz, colour, label in ((tonic_hz, "tab:red", "estimated Sa"),
+                              (true_hz, "tab:green", "true Sa")):
+        if hz:
+            ax.axvline((12 * np.log2(hz / 65.40639132514966)) % 12, color=colour, lw=2,
+                       ls="--" if label == "true Sa" else "-", label=label)
+    ax.set_xticks(range(12), names)
+    ax.set_xlabel("pitch class (octaves folded)")
+    ax.set_ylabel("share of melody energy")
+    ax.set_title("Where the melody spends its time")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def timeline(detection, labels, *, ax=None, title=None):
+    """Per-segment raga probabilities across a song, ragas as rows, time as columns.
+
+    Taught in notebook 07_song_detection. Quiet segments that were left out stay blank.
+    """
+    ax = _new_ax(ax, (11, 3.8))
+    seconds = detection.segments[0]["end"] - detection.segments[0]["start"]
+    end = max([s["end"] for s in detection.segments] + [e for _, e in detection.skipped])
+    grid = np.full((len(labels), int(round(end / seconds))), np.nan)
+    for seg, probs in zip(detection.segments, detection.segment_probabilities):
+        grid[:, int(round(seg["start"] / seconds))] = probs
+    mesh = ax.imshow(grid, aspect="auto", cmap="Greens", vmin=0, vmax=1, origin="lower",
+                     extent=(0, end, -0.5, len(labels) - 0.5), interpolation="nearest")
+    ax.figure.colorbar(mesh, ax=ax, label="probability")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("raga")
+    ax.set_title(title or f"{detection.raga} ({detection.confidence:.0%}) across the song")
+    return ax

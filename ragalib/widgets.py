@@ -154,3 +154,43 @@ def waveform_zoom(y, *, sr=22050):
     span.observe(update, names="value")
     update()
     return w.VBox([span, out])
+
+
+def detect_upload(bundle):
+    """Upload a recording; see its tonic, its raga and the timeline of its segments.
+
+    Taught in notebook 07_song_detection. Headless, it shows the upload button and waits.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import detect, plots
+    from .errors import RagalibError
+
+    upload = w.FileUpload(accept="audio/*", multiple=False, description="your recording")
+    out = w.Output()
+
+    def update(_=None):
+        if not upload.value:
+            return
+        item = upload.value[0]
+        with out:
+            out.clear_output(wait=True)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / Path(item["name"]).name
+                path.write_bytes(bytes(item["content"]))
+                try:
+                    found = detect.detect_file(path, bundle)
+                except RagalibError as exc:
+                    print(f"ragalib: {exc}")
+                    return
+            print(f"{item['name']}: {found.raga} ({found.confidence:.0%}); Sa about "
+                  f"{found.tonic_note} ({found.tonic_hz:.1f} Hz), shifted {found.shift:+d}")
+            plots.timeline(found, bundle.labels)
+            plt.show()
+
+    upload.observe(update, names="value")
+    return w.VBox([upload, out])

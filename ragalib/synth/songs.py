@@ -186,7 +186,8 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
     """Render any missing test songs into ``folder`` and write the manifest.
 
     Taught in notebook 04_dataset. Six songs of 30-60 s per raga by default; in quick mode two
-    songs of 20 s per raga. Existing files are kept, so a second call costs almost nothing.
+    songs of 20 s per raga. Existing files are kept, so a second call costs almost nothing;
+    rendered songs that are no longer in the plan (named ``<raga>_...wav``) are removed.
 
     Returns
     -------
@@ -201,6 +202,10 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
     quick = quick_mode()
     specs = song_plan(per_raga or (2 if quick else 6),
                       seconds=seconds or ((20.0, 20.0) if quick else (30.0, 60.0)))
+    wanted = {s.file for s in specs}
+    for old in folder.glob("*.wav"):   # songs of another plan or synthesiser version
+        if old.name.split("_")[0] in {s.raga for s in specs} and old.name not in wanted:
+            old.unlink()
     missing = [s for s in specs if not (folder / s.file).exists()]
     if missing:
         from tqdm.auto import tqdm

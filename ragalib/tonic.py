@@ -1,0 +1,138 @@
+"""Finding Sa: tonic estimation, and the transposition that brings a song to the model's C#.
+
+Taught in notebook 07_song_detection. A song's Sa is whatever its singer chose; the model was
+trained on a C# harmonium. The estimator listens for the melody's predominant pitch frame by
+frame (harmonic summation over a constant-Q spectrum, 5 bins per semitone), folds it into a
+pitch-class histogram, and scores every candidate Sa against every raga's expected note
+emphasis (Sa, vadi, samvadi and resting notes stressed, absent swaras zero). The best
+(Sa, raga) pair gives Sa.
+
+This is the "estimate tonic and raga jointly" idea of ../shared/DOMAIN.md, with templates
+taken from the catalogue alone. Its typical miss is the one the literature reports: Pa or the
+vadi taken for Sa.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import RagalibError
+from .ragas import DEFAULT_TONIC, SEMITONES, load_catalogue, tonic_hz
+
+BINS_PER_SEMITONE = 5
+_OCTAVES = 6
+_FMIN = 65.40639132514966          # C2
+_HARMONICS = ((1, 1.0), (2, 0.8), (3, 0.6), (4, 0.5), (5, 0.4))
+_WEIGHTS = {"sa": 2.0, "vadi": 1.0, "samvadi": 0.5, "nyas": 0.5}
+
+
+@dataclass(frozen=True)
+class TonicEstimate:
+    """Sa as found in a song: frequency, note name, and the raga whose emphasis fitted best."""
+
+    hz: float
+    note: str
+    score: float
+    raga: str
+
+
+def salience(y, sr):
+    """Pitch salience (harmonic sum over a CQT), shape (bins, frames), bin 0 at C2.
+
+    Taught in notebook 07_song_detection.
+    """
+    import librosa
+
+    bins_per_octave = 12 * BINS_PER_SEMITONE
+    spectrum = np.abs(librosa.cqt(np.asarray(y, dtype=np.float32), sr=sr, hop_length=512,
+                                  fmin=_FMIN, n_bins=_OCTAVES * bins_per_octave,
+                                  bins_per_octave=bins_per_octave))
+    out = np.zeros_like(spectrum)
+    for harmonic, weight in _HARMONICS:
+        offset = int(round(bins_per_octave * np.log2(harmonic)))
+        out[:len(out) - offset] += weight * spectrum[offset:]
+    return out
+
+
+def pitch_class_histogram(y, sr, *, floor=0.1, sal=None):
+    """Energy of the predominant pitch per frame, folded into 60 bins per octave (from C).
+
+    Frames whose salience peak is below ``floor`` times the loudest are left out; ``sal`` is
+    the :func:`salience` of ``y`` if already computed.
+
+    Returns
+    -------
+    np.ndarray, shape (12 * BINS_PER_SEMITONE,), sums to 1
+    """
+    sal = salience(y, sr) if sal is None else sal
+    peak, level = sal.argmax(axis=0), sal.max(axis=0)
+    keep = level > floor * level.max()
+    width = 12 * BINS_PER_SEMITONE
+    hist = np.bincount(peak[keep] % width, weights=level[keep], minlength=width)
+    if hist.sum() <= 0:
+        raise RagalibError("no pitched sound to estimate the tonic from")
+    return hist / hist.sum()
+
+
+def _profile(hist, candidate):
+    """The 12-step profile relative to a candidate Sa bin (each step sums +-2 bins)."""
+    b = BINS_PER_SEMITONE
+    idx = (candidate + b * np.arange(12)[:, None] + np.arange(-(b // 2), b // 2 + 1)[None, :])
+    profile = hist[idx % len(hist)].sum(axis=1)
+    return profile / (np.linalg.norm(profile) + 1e-12)
+
+
+def raga_templates():
+    """Each raga's expected note emphasis over the 12 steps above Sa, unit length."""
+    templates = {}
+    for raga in load_catalogue().values():
+        t = np.zeros(12)
+        t[[SEMITONES[s] for s in raga.swaras]] = 1.0
+        t[[SEMITONES[s] for s in raga.nyas]] += _WEIGHTS["nyas"]
+        t[SEMITONES[raga.vadi]] += _WEIGHTS["vadi"]
+        t[SEMITONES[raga.samvadi]] += _WEIGHTS["samvadi"]
+        t[0] += _WEIGHTS["sa"]
+        templates[raga.id] = t / np.linalg.norm(t)
+    return templates
+
+
+def estimate_tonic(y, sr=22050):
+    """Estimate a song's Sa.
+
+    Taught in notebook 07_song_detection.
+
+    Returns
+    -------
+    TonicEstimate
+        ``hz`` is placed in the octave just below the melody's median pitch.
+    """
+    from music21 import pitch
+
+    sal = salience(y, sr)
+    hist = pitch_class_histogram(y, sr, sal=sal)
+    templates = raga_templates()
+    score, best, raga = max((float(_profile(hist, c) @ t), c, r)
+                            for c in range(len(hist)) for r, t in templates.items())
+    median_bin = np.median(sal.argmax(axis=0)[sal.max(axis=0) > 0.1 * sal.max()])
+    bins_per_octave = 12 * BINS_PER_SEMITONE
+    octave = np.floor((median_bin - best) / bins_per_octave)
+    hz = _FMIN * 2.0 ** ((best + octave * bins_per_octave) / bins_per_octave)
+    note = pitch.Pitch(midi=float(np.round(69 + 12 * np.log2(hz / 440.0))))
+    return TonicEstimate(hz=float(hz), note=note.nameWithOctave.replace("-", "b"),
+                         score=score, raga=raga)
+
+
+def semitones_to(from_hz, to=DEFAULT_TONIC):
+    """The shift, in whole semitones within -6..+5, that moves Sa at ``from_hz`` onto ``to``.
+
+    Octaves do not matter for a raga, so the smallest shift is taken. The interval is worked
+    out by music21 between the two pitches, rounded to the semitone the harmonium knows.
+    """
+    from music21 import interval, pitch
+
+    source = pitch.Pitch()
+    source.frequency = float(from_hz)
+    target = pitch.Pitch()
+    target.frequency = tonic_hz(to)
+    steps = interval.Interval(source, target).semitones
+    return int((np.round(steps) + 6) % 12 - 6)

@@ -1,0 +1,111 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+
+from ragalib import audio, detect, model, pitch, tonic
+from ragalib.features import DEFAULT
+from tests.test_model import FAST, separable
+
+SR = 22050
+
+
+def melody(sa_hz, steps=(0, 2, 4, 0, 7, 0, 4, 2, 0, 9, 7, 0), note=0.5):
+    """A harmonic melody that rests on Sa, like a song in Bhupali."""
+    t = np.arange(int(note * SR)) / SR
+    env = np.minimum(1, np.minimum(t, t[::-1]) / 0.02)
+    tones = [env * sum(np.sin(2 * np.pi * k * sa_hz * 2 ** (s / 12) * t) / k for k in range(1, 6))
+             for s in steps]
+    return np.concatenate(tones * 3).astype(np.float32)
+
+
+@pytest.mark.parametrize("note, hz", [("D3", 146.83), ("F#3", 185.0), ("A3", 220.0),
+                                      ("C4", 261.63), ("E4", 329.63)])
+def test_the_tonic_of_a_melody_is_found_in_several_keys(note, hz):
+    estimate = tonic.estimate_tonic(melody(hz), SR)
+    assert tonic.semitones_to(estimate.hz, note) == 0
+    assert estimate.note[:-1] in (note[:-1], {"F#": "Gb"}.get(note[:-1]))
+
+
+@pytest.mark.parametrize("note, shift", [("C#4", 0), ("D4", -1), ("C4", 1), ("G3", -6),
+                                         ("F#3", -5), ("A#3", 3), ("C#2", 0)])
+def test_shift_to_c_sharp_is_the_smallest_in_semitones(note, shift):
+    from ragalib.ragas import tonic_hz
+
+    assert tonic.semitones_to(tonic_hz(note)) == shift
+
+
+def test_transposition_lands_the_tonic_on_c_sharp():
+    y = melody(293.66)                               # Sa on D4
+    moved = audio.pitch_shift(y, SR, tonic.semitones_to(293.66))
+    first = moved[int(0.1 * SR):int(0.4 * SR)]       # the first Sa
+    measured = pitch.peak_frequency(first, SR, 277.18, search_cents=150)
+    assert abs(pitch.cents(measured, 277.18)) < 10
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory):
+    ds = separable()
+    net, history = model.train(ds, FAST, progress=False)
+    folder = tmp_path_factory.mktemp("bundle") / "b"
+    model.save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
+                      history=history)
+    return folder
+
+
+def test_detection_follows_the_json_contract(bundle_dir):
+    bundle = model.load_bundle(bundle_dir)
+    found = detect.detect_signal(np.tile(melody(220.0), 2), bundle, name="x.wav")
+    out = found.to_json()
+    assert list(out) == ["file", "raga", "confidence", "probabilities", "tonic_hz", "segments"]
+    assert out["file"] == "x.wav" and out["raga"] in ("a", "b")
+    assert abs(sum(out["probabilities"].values()) - 1) < 1e-3
+    assert out["confidence"] == out["probabilities"][out["raga"]]
+    assert [list(s) for s in out["segments"]][0] == ["start", "end", "raga", "confidence"]
+    assert out["segments"][0]["start"] == 0.0 and out["segments"][0]["end"] == 5.0
+    assert abs(tonic.semitones_to(out["tonic_hz"], "A3")) == 0
+    json.dumps(out)                                             # serialisable as it is
+    plain = detect.detect_signal(np.tile(melody(220.0), 2), bundle, tonic=None)
+    assert plain.to_json()["tonic_hz"] is None and plain.shift == 0
+
+
+def test_quiet_segments_are_left_out_and_said_so(bundle_dir):
+    bundle = model.load_bundle(bundle_dir)
+    y = np.concatenate([melody(220.0)[:5 * SR], np.zeros(5 * SR, np.float32),
+                        melody(220.0)[:5 * SR]])
+    found = detect.detect_signal(y, bundle, tonic=None, separation=False)
+    assert found.skipped == [(5.0, 10.0)] and [s["start"] for s in found.segments] == [0.0, 10.0]
+
+
+def test_the_cli_reports_bad_files_and_goes_on(bundle_dir, tmp_path):
+    good = tmp_path / "good.wav"
+    soundfile.write(good, np.tile(melody(220.0), 1)[:6 * SR], SR)
+    (tmp_path / "text.wav").write_text("not audio")
+    soundfile.write(tmp_path / "silent.wav", np.zeros(6 * SR), SR)
+    soundfile.write(tmp_path / "short.wav", melody(220.0)[:2 * SR], SR)
+    files = [good, tmp_path / "missing.wav", tmp_path / "text.wav", tmp_path / "silent.wav",
+             tmp_path / "short.wav", tmp_path]
+    result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "--json", "--model",
+                             str(bundle_dir), *map(str, files)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(good)]
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 5 and all(e.startswith("ragalib: ") for e in errors)
+    for fragment in ("missing.wav: no such file", "text.wav: not an audio file",
+                     "silent.wav: is silent", "short.wav: 2.0 s of audio, but one segment needs 5.0 s",
+                     "is a directory"):
+        assert any(fragment in e for e in errors), fragment
+
+
+def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
+    good = tmp_path / "good.wav"
+    soundfile.write(good, melody(220.0)[:6 * SR], SR)
+    result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "--model",
+                             str(bundle_dir), "--tonic", "H9", str(good), str(good)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stderr.count("unknown tonic") == 1
