@@ -184,3 +184,11 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, progress=True):
                       "tonic pitch class right": (float(np.mean(tonic_right))
                                                   if variants[name]["tonic"] == "auto" else None)})
     return table, results
+
+
+def song_confusion(rows, found, labels):
+    """Confusion matrix of songs: rows the true raga, columns the detected one, in ``labels``
+    order. Taught in notebook 07_song_detection."""
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix([r["raga"] for r in rows], [f.raga for f in found], labels=labels)
