@@ -91,7 +91,7 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True):
     from . import audio, features, model
 
     config = bundle.config
-    parts = audio.segments(y, config=config, source=name)   # refuse short songs before work
+    audio.segments(y, config=config, source=name)   # refuse a short song before any work
     y, info = prepare(y, config.sr, tonic=tonic, separation=separation)
     parts = audio.segments(y, config=config, source=name)
     rms = np.sqrt(np.mean(parts.astype(np.float64) ** 2, axis=1))
