@@ -1,7 +1,8 @@
 """``python -m ragalib ...``: the series' command line.
 
 Expected bad input prints one line, ``ragalib: <what was wrong>``, on stderr and exits 2;
-a traceback means a bug.
+``detect`` reports each bad file on one line, goes on, and exits 1 if any file failed.
+A traceback means a bug.
 """
 
 import argparse
@@ -251,6 +252,13 @@ def _bench_detect(args):
     return 0
 
 
+def _dropout(text):
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), not {value}")
+    return value
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -289,7 +297,7 @@ def build_parser():
     p.add_argument("--quick", action="store_true", help="small dataset, few epochs, for tests")
     p.add_argument("--out", type=Path, help="bundle folder (default data/models/default)")
     p.add_argument("--batch-norm", action="store_true", help="BatchNormalization after each block")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout after the dense layer")
+    p.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after the dense layer")
     p.add_argument("--normalize", action="store_true", help="standardise each coefficient")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)

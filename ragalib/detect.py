@@ -3,9 +3,10 @@
 Taught in notebook 07_song_detection. A song goes through:
 
 1. loading (any format, rate and channel count) at the model's sample rate;
-2. the tonic: estimated (:mod:`ragalib.tonic`), given, or left alone, and the song shifted by
+2. percussion suppression (harmonic/percussive separation), on by default. It comes before
+   the tonic so that the tonic estimator hears the melody rather than the drums;
+3. the tonic: estimated (:mod:`ragalib.tonic`), given, or left alone, and the song shifted by
    whole semitones so that its Sa lands on the model's C#;
-3. percussion suppression (harmonic/percussive separation), on by default;
 4. 5-second segments with the bundle's FeatureConfig; segments too quiet to judge are left out;
 5. the model: probabilities per segment, averaged into the song's raga and its confidence.
 """

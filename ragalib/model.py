@@ -274,6 +274,9 @@ def load_bundle(folder=None, *, config=None):
         If the folder is not a complete bundle, or ``config`` does not match.
     """
     folder = Path(folder or default_bundle())
+    previous = folder.with_name(f".{folder.name}.old")
+    if not folder.exists() and previous.exists():   # caught between the two renames of a save
+        folder = previous
     meta_path, model_path = folder / BUNDLE_JSON, folder / MODEL_FILE
     if not meta_path.exists() or not model_path.exists():
         raise RagalibError(f"{folder}: not a model bundle (needs {BUNDLE_JSON} and "
@@ -281,7 +284,9 @@ def load_bundle(folder=None, *, config=None):
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         bundle_config = FeatureConfig.from_dict(meta["feature_config"])
-    except (ValueError, KeyError, TypeError) as exc:
+        labels = [str(label) for label in meta["labels"]]
+        settings = TrainSettings.from_dict(meta["training"])
+    except (ValueError, KeyError, TypeError, RagalibError) as exc:
         raise RagalibError(f"{meta_path}: not a readable bundle description ({exc})") from None
     if config is not None and config != bundle_config:
         changed = {k: (v, getattr(config, k)) for k, v in bundle_config.to_dict().items()
@@ -294,8 +299,11 @@ def load_bundle(folder=None, *, config=None):
         model = k.models.load_model(model_path, safe_mode=True)
     except Exception as exc:
         raise RagalibError(f"{model_path}: cannot load the model ({exc})") from None
-    return Bundle(model=model, labels=meta["labels"], config=bundle_config,
-                  settings=TrainSettings.from_dict(meta["training"]),
+    outputs = model.layers[-1].output.shape[-1]
+    if outputs != len(labels):
+        raise RagalibError(f"{folder}: the model has {outputs} outputs but the bundle names "
+                           f"{len(labels)} labels")
+    return Bundle(model=model, labels=labels, config=bundle_config, settings=settings,
                   metrics=meta.get("metrics", {}), history=meta.get("history", {}),
                   info=meta.get("info", {}), path=folder)
 

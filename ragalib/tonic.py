@@ -44,8 +44,9 @@ def salience(y, sr):
     import librosa
 
     bins_per_octave = 12 * BINS_PER_SEMITONE
+    octaves = min(_OCTAVES, int(np.log2(0.45 * sr / _FMIN)))   # stay below Nyquist
     spectrum = np.abs(librosa.cqt(np.asarray(y, dtype=np.float32), sr=sr, hop_length=512,
-                                  fmin=_FMIN, n_bins=_OCTAVES * bins_per_octave,
+                                  fmin=_FMIN, n_bins=octaves * bins_per_octave,
                                   bins_per_octave=bins_per_octave))
     out = np.zeros_like(spectrum)
     for harmonic, weight in _HARMONICS:
@@ -74,12 +75,19 @@ def pitch_class_histogram(y, sr, *, floor=0.1, sal=None):
     return hist / hist.sum()
 
 
+_WINDOW = 1.0 + (BINS_PER_SEMITONE // 2) - np.abs(np.arange(-(BINS_PER_SEMITONE // 2),
+                                                              BINS_PER_SEMITONE // 2 + 1))
+"""Triangular weights over the bins of one step: a flat window would let every candidate
+within it tie, and the estimate drift by up to 40 cents."""
+
+
 def _profile(hist, candidate):
-    """The 12-step profile relative to a candidate Sa bin (each step sums +-2 bins)."""
+    """The 12-step energy profile relative to a candidate Sa bin (triangular windows)."""
     b = BINS_PER_SEMITONE
     idx = (candidate + b * np.arange(12)[:, None] + np.arange(-(b // 2), b // 2 + 1)[None, :])
-    profile = hist[idx % len(hist)].sum(axis=1)
-    return profile / (np.linalg.norm(profile) + 1e-12)
+    # Not normalised: a well-aligned candidate captures more energy at the window centres,
+    # and that is what tells it from a neighbour 20-40 cents off with the same shape.
+    return (hist[idx % len(hist)] * _WINDOW).sum(axis=1)
 
 
 def raga_templates():
@@ -104,7 +112,7 @@ def estimate_tonic(y, sr=22050):
     Returns
     -------
     TonicEstimate
-        ``hz`` is placed in the octave just below the melody's median pitch.
+        ``hz`` is placed in the octave where Sa itself carries the most melody energy.
     """
     from music21 import pitch
 
@@ -113,9 +121,15 @@ def estimate_tonic(y, sr=22050):
     templates = raga_templates()
     score, best, raga = max((float(_profile(hist, c) @ t), c, r)
                             for c in range(len(hist)) for r, t in templates.items())
-    median_bin = np.median(sal.argmax(axis=0)[sal.max(axis=0) > 0.1 * sal.max()])
     bins_per_octave = 12 * BINS_PER_SEMITONE
-    octave = np.floor((median_bin - best) / bins_per_octave)
+    peak, level = sal.argmax(axis=0), sal.max(axis=0)
+    keep = level > 0.1 * level.max()
+    near = np.abs(((peak - best + bins_per_octave // 2) % bins_per_octave)
+                  - bins_per_octave // 2) <= BINS_PER_SEMITONE // 2
+    octaves = (peak - best + BINS_PER_SEMITONE // 2) // bins_per_octave
+    energy = np.bincount(octaves[keep & near], weights=level[keep & near],
+                         minlength=sal.shape[0] // bins_per_octave + 1)
+    octave = int(np.argmax(energy)) if energy.sum() > 0 else 2
     hz = _FMIN * 2.0 ** ((best + octave * bins_per_octave) / bins_per_octave)
     note = pitch.Pitch(midi=float(np.round(69 + 12 * np.log2(hz / 440.0))))
     return TonicEstimate(hz=float(hz), note=note.nameWithOctave.replace("-", "b"),

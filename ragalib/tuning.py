@@ -72,6 +72,11 @@ def search(dataset, *, max_trials=12, epochs=30, seed=0, directory=None, progres
         bar = tqdm(total=max_trials, desc="tuning trials")
 
     class Tuner(kt.BayesianOptimization):
+        def run_trial(self, trial, *args, **kwargs):
+            # each trial starts from its own seed, so a resumed search equals an unbroken one
+            seed_everything(seed + int(trial.trial_id))
+            return super().run_trial(trial, *args, **kwargs)
+
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
             if bar is not None:
@@ -79,8 +84,9 @@ def search(dataset, *, max_trials=12, epochs=30, seed=0, directory=None, progres
 
     seed_everything(seed)
     tuner = Tuner(RagaHyperModel(), objective="val_accuracy", max_trials=max_trials,
-                  seed=seed, directory=str(directory or tuning_dir()),
-                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep", overwrite=False)
+                  seed=seed + 1,  # KerasTuner takes a seed of 0 as "draw one at random"
+                  directory=str(directory or tuning_dir()),
+                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep-seed{seed}", overwrite=False)
     done = len([t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"])
     if bar is not None:
         bar.update(min(done, max_trials))

@@ -67,3 +67,8 @@ def test_dataset_build_with_a_file_for_a_folder_is_one_line(tmp_path):
 def test_bench_refuses_zero_repeats():
     result = run("bench", "synth", "--repeat", "0")
     assert result.returncode == 2 and "must be at least 1" in result.stderr
+
+
+def test_train_refuses_a_dropout_outside_zero_to_one():
+    result = run("train", "--quick", "--dropout", "1.5")
+    assert result.returncode == 2 and "must be in [0, 1)" in result.stderr

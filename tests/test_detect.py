@@ -30,6 +30,23 @@ def test_the_tonic_of_a_melody_is_found_in_several_keys(note, hz):
     assert estimate.note[:-1] in (note[:-1], {"F#": "Gb"}.get(note[:-1]))
 
 
+@pytest.mark.parametrize("cents", [-40, -15, 10, 15, 35])
+def test_a_tonic_between_the_keys_is_found_within_a_few_cents(cents):
+    true = 220.0 * 2 ** (cents / 1200)
+    estimate = tonic.estimate_tonic(melody(true), SR)
+    assert abs(pitch.cents(estimate.hz, true)) <= 12          # the bins are 20 cents wide
+
+
+def test_traces_join_agreeing_neighbours():
+    found = detect.Detection(file="x", raga="a", confidence=1.0, probabilities={}, tonic_hz=None,
+                             tonic_note=None, shift=0, segments=[
+                                 {"start": s, "end": s + 5.0, "raga": r, "confidence": 0.9}
+                                 for s, r in [(0, "a"), (5, "a"), (10, "b"), (20, "a"), (25, "a"),
+                                              (30, "a")]])
+    assert detect.traces(found) == [("a", 0, 10.0), ("a", 20, 35.0)]
+    assert detect.clock(95) == "1:35"
+
+
 @pytest.mark.parametrize("note, shift", [("C#4", 0), ("D4", -1), ("C4", 1), ("G3", -6),
                                          ("F#3", -5), ("A#3", 3), ("C#2", 0)])
 def test_shift_to_c_sharp_is_the_smallest_in_semitones(note, shift):

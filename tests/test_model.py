@@ -75,6 +75,23 @@ def test_saving_over_a_bundle_replaces_it_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["b"]
 
 
+def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
+    import json
+
+    ds = separable()
+    net, _ = model.train(ds, FAST, progress=False)
+    folder = model.save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
+                               settings=FAST)
+    meta = json.loads((folder / "bundle.json").read_text())
+    (folder / "bundle.json").write_text(json.dumps({**meta, "labels": ["a", "b", "c"]}))
+    with pytest.raises(RagalibError, match="2 outputs but the bundle names 3 labels"):
+        model.load_bundle(folder)
+    del meta["labels"]
+    (folder / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(RagalibError, match="not a readable bundle description"):
+        model.load_bundle(folder)
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: None, "not a model bundle"),
     (lambda p: (p.mkdir(), (p / "bundle.json").write_text("{}"),
