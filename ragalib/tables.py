@@ -14,7 +14,10 @@ def html_table(rows, *, columns=None, floatfmt=".3f"):
     columns = columns or (list(rows[0]) if rows else [])
 
     def cell(value):
-        text = format(value, floatfmt) if isinstance(value, float) else str(value)
+        if value is None:
+            text = "-"
+        else:
+            text = format(value, floatfmt) if isinstance(value, float) else str(value)
         return f"<td style='text-align:left'>{html.escape(text)}</td>"
 
     head = "".join(f"<th style='text-align:left'>{html.escape(str(c))}</th>" for c in columns)

@@ -120,3 +120,9 @@ def test_catalogue_rows_render_as_an_html_table():
     assert [r["id"] for r in rows] == EXPECTED_IDS
     table = html_table(rows)
     assert table.count("<tr>") == 11 and "Darbari Kanada" in table and "g~ R R S" in table
+
+
+def test_html_tables_show_missing_values_as_a_dash():
+    from ragalib.tables import html_table
+
+    assert "<td style='text-align:left'>-</td>" in html_table([{"a": None, "b": 0.5}])
