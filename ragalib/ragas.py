@@ -77,11 +77,6 @@ def parse_phrases(text):
     return [p for p in phrases if p]
 
 
-def parse_notes(text):
-    """Parse notation into one flat list of :class:`SwaraNote`, ignoring breaths."""
-    return [note for phrase in parse_phrases(text) for note in phrase]
-
-
 @dataclass(frozen=True)
 class Raga:
     """One raga's grammar, as the catalogue gives it. Taught in notebook 00_meet_the_ragas."""
