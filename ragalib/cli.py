@@ -42,6 +42,10 @@ def _cmd_report(args):
 
     if args.what == "detect":
         return _cmd_report_detect(args)
+    if args.what == "models":
+        return _cmd_report_models(args)
+    if args.what == "similarity":
+        return _cmd_report_similarity(args)
 
     from . import ragas
     from .synth.quality import assess
@@ -86,8 +90,9 @@ def _cmd_dataset(args):
 def _cmd_songs(args):
     from .synth import songs
 
-    rows = songs.ensure_songs()
-    print(f"{len(rows)} test songs in {songs.songs_dir()} (manifest: {songs.MANIFEST})")
+    rows = songs.ensure_songs(kind=args.set)
+    print(f"{len(rows)} {args.set} songs in {songs.songs_dir(args.set)} "
+          f"(manifest: {songs.MANIFEST})")
     for row in rows:
         print(f"{row['file']:32s} {row['raga']:9s} {row['tonic_note']:4s} "
               f"{row['instrument']:8s} {row['seconds']:4.0f} s"
@@ -102,7 +107,9 @@ def _cmd_train(args):
     settings = model.TrainSettings(
         epochs=args.epochs or (3 if quick_mode() else 75), batch_norm=args.batch_norm,
         dropout=args.dropout, normalize=args.normalize, seed=args.seed)
-    bundle = model.train_bundle(settings, out=args.out)
+    from .features import FeatureConfig
+
+    bundle = model.train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
     m = bundle.metrics
     print(f"trained {settings.epochs} epochs (seed {settings.seed}); validation accuracy "
           f"{m['val_accuracy']:.3f}")
@@ -119,9 +126,14 @@ def _cmd_detect(args):
 
     from .ragas import tonic_hz
 
-    if args.tonic.lower() not in ("auto", "none"):
+    if args.tonic.lower() not in ("auto", "catalogue", "none"):
         tonic_hz(args.tonic)          # a bad tonic is one error, not one per file
     bundle = model.load_bundle(args.model)
+    pitch_model = None
+    if args.tonic.lower() == "auto" and bundle.pitch_model is None:
+        from .pitch_model import ensure_pitch_model
+
+        pitch_model = ensure_pitch_model(progress=False)
     failed = 0
     if not args.json:
         choice = bundle.info.get("chosen_as_default")
@@ -131,7 +143,8 @@ def _cmd_detect(args):
     for path in args.files:
         try:
             found = detect.detect_file(path, bundle, tonic=args.tonic,
-                                       separation=not args.no_separation)
+                                       separation=not args.no_separation,
+                                       pitch_model=pitch_model)
         except (RagalibError, OSError) as exc:
             where = "" if str(path) in str(exc) else f"{path}: "
             print(f"ragalib: {where}{exc}", file=sys.stderr)
@@ -150,6 +163,50 @@ def _cmd_detect(args):
     return 1 if failed else 0
 
 
+def _cmd_similar(args):
+    import json
+
+    from . import model, similarity
+
+    bundle = model.load_bundle(args.model)
+    if not args.file.is_file():
+        raise RagalibError(f"{args.file}: no such file")
+    index = similarity.build_index(args.catalog, bundle, method=args.method,
+                                   progress=not args.json)
+    try:
+        found = similarity.recommend(args.file, index, bundle, k=args.k)
+    except RagalibError as exc:
+        where = "" if str(args.file) in str(exc) else f"{args.file}: "
+        raise RagalibError(f"{where}{exc}") from None
+    if args.json:
+        print(json.dumps({"file": str(args.file), "catalog": str(args.catalog),
+                          "method": args.method,
+                          "recommendations": [{"file": f, "raga": r, "similarity": round(s, 4)}
+                                              for f, r, s in found]}))
+        return 0
+    print(f"songs like {args.file.name} in {args.catalog} ({args.method} embeddings):")
+    for rank, (name, raga, score) in enumerate(found, 1):
+        print(f"{rank:2d}. {name:40s} {raga or '-':10s} similarity {score:.3f}")
+    return 0
+
+
+def _cmd_report_similarity(args):
+    from . import model, similarity
+    from .synth import songs
+
+    bundle = model.load_bundle(args.model)
+    folder = songs.songs_dir()
+    songs.ensure_songs(progress=False)
+    print(f"similarity report: {folder}, model {bundle.path} "
+          f"({bundle.config.kind} features); each song queried against the others")
+    print(f"{'embedding':12s} {'precision@5':>12s} {'nearest same raga':>18s}")
+    for method in similarity.METHODS:
+        scores = similarity.precision_at_k(similarity.build_index(folder, bundle, method=method,
+                                                                  progress=False))
+        print(f"{method:12s} {scores['precision@5']:12.3f} {scores['nearest']:18.3f}")
+    return 0
+
+
 def _cmd_report_detect(args):
     from . import detect, model
     from .synth import songs
@@ -163,6 +220,31 @@ def _cmd_report_detect(args):
         tonic = row["tonic pitch class right"]
         print(f"{row['pipeline']:34s} {row['song accuracy']:6.3f} {row['segment accuracy']:9.3f} "
               f"{'-' if tonic is None else format(tonic, '.3f'):>9s}")
+    return 0
+
+
+def _cmd_report_models(args):
+    from . import compare, pitch_model
+    from .synth import songs
+
+    chosen = compare.ensure_default_bundle(progress=False)
+    bundles = compare.ensure_candidates(progress=False)
+    learned = pitch_model.ensure_pitch_model(progress=False)
+    takes = compare.take_scores(bundles, learned, progress=False)
+    rows = songs.ensure_songs(progress=False)
+    table, _ = compare.song_scores(bundles, learned, rows, progress=False)
+    print(f"model report: held-out harmonium takes, and {len(rows)} test songs")
+    for i, variant in enumerate(compare.SONG_VARIANTS, 1):
+        print(f"  ({i}) songs, {variant}: song accuracy / segment accuracy")
+    print(f"{'model':34s} {'test takes':>15s}"
+          + "".join(f"{'(' + str(i) + ')':>15s}" for i in range(1, len(compare.SONG_VARIANTS) + 1)))
+    for row in compare.summary(takes, table):
+        cells = [f"{row['songs: ' + v]:.3f} / {row['segments: ' + v]:.3f}"
+                 for v in compare.SONG_VARIANTS]
+        takes_cell = ("-" if row["take segments"] is None else
+                      f"{row['take segments']:.3f} / {row['whole takes']:.3f}")
+        print(f"{row['model']:34s} {takes_cell:>15s}" + "".join(f"{c:>15s}" for c in cells))
+    print(f"default detector ({chosen.path}): {chosen.info.get('chosen_as_default')}")
     return 0
 
 
@@ -186,6 +268,8 @@ def _cmd_bench(args):
         return _bench_train(args)
     if args.what == "detect":
         return _bench_detect(args)
+    if args.what == "similarity":
+        return _bench_similarity(args)
     if args.what == "synth":
         synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
         times = _timed(lambda run: synth.improvise("yaman", seconds, seed=run), args.repeat)
@@ -243,12 +327,44 @@ def _bench_detect(args):
     bundle = model.load_bundle()                  # loading the model is not timed
     spec = songs.song_plan(1)[0].__class__(**{**songs.song_plan(1)[0].__dict__, "seconds": 60.0})
     y, _ = songs.render_song(spec)
-    detect.detect_signal(y[:10 * synth.SR], bundle)  # warm-up
-    times = _timed(lambda run: detect.detect_signal(y, bundle), args.repeat)
+    from .pitch_model import ensure_pitch_model
+
+    pitch_model = bundle.pitch_model or ensure_pitch_model(progress=False)
+    detect.detect_signal(y[:10 * synth.SR], bundle, pitch_model=pitch_model)  # warm-up
+    times = _timed(lambda run: detect.detect_signal(y, bundle, pitch_model=pitch_model),
+                   args.repeat)
     median = statistics.median(times)
     print(f"detect: a 60-s song ({spec.instrument}, tabla {spec.percussion}), {args.repeat} runs "
           f"after warm-up: {', '.join(f'{t:.2f}' for t in times)} s; median {median:.2f} s = "
           f"{60.0 / median:.0f}x real time (model load excluded)")
+    return 0
+
+
+def _bench_similarity(args):
+    from . import model, similarity
+    from .pitch_model import ensure_pitch_model
+    from .synth import songs
+
+    bundle = model.load_bundle()
+    learned = ensure_pitch_model(progress=False)
+    rows = songs.ensure_songs(progress=False)
+    folder = songs.songs_dir()
+    minutes = sum(r["seconds"] for r in rows) / 60
+    build = _timed(lambda run: similarity.build_index(folder, bundle, pitch_model=learned,
+                                                      progress=False, cache=False), args.repeat)
+    index = similarity.build_index(folder, bundle, pitch_model=learned, progress=False)
+    cached = _timed(lambda run: similarity.build_index(folder, bundle, progress=False),
+                    args.repeat)
+    queries = _timed(lambda run: [similarity.recommend(folder / f, index, bundle)
+                                  for f in index.files], args.repeat)
+    per_query = statistics.median(queries) / len(index.files)
+    print(f"similarity: indexing {len(rows)} songs ({minutes:.0f} min of audio), "
+          f"{args.repeat} runs: {', '.join(f'{t:.1f}' for t in build)} s; median "
+          f"{statistics.median(build):.1f} s = {minutes * 60 / statistics.median(build):.0f}x "
+          f"real time")
+    print(f"reloading the cached index: median {statistics.median(cached) * 1000:.0f} ms "
+          f"(checks every song's bytes)")
+    print(f"a query (5 nearest of {len(rows)}): median {per_query * 1000:.3f} ms")
     return 0
 
 
@@ -267,6 +383,9 @@ def _positive_int(text):
 
 
 def build_parser():
+    from .features import KINDS
+    from .synth.songs import SETS
+
     parser = argparse.ArgumentParser(prog="python -m ragalib",
                                      description="Raga detection tutorial helpers.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -290,16 +409,20 @@ def build_parser():
 
     p = sub.add_parser("songs", help="render the test songs (if missing) and list them")
     p.add_argument("--quick", action="store_true", help="two short songs per raga")
+    p.add_argument("--set", choices=SETS, default="test",
+                   help="test: the songs we report on; dev: other seeds, for choosing methods")
     p.set_defaults(func=_cmd_songs)
 
     p = sub.add_parser("train", help="train the CNN on the dataset and write a model bundle")
     p.add_argument("--epochs", type=_positive_int, help="default 75 (3 with --quick)")
     p.add_argument("--quick", action="store_true", help="small dataset, few epochs, for tests")
-    p.add_argument("--out", type=Path, help="bundle folder (default data/models/default)")
+    p.add_argument("--out", type=Path, help="bundle folder (default data/models/<kind>)")
     p.add_argument("--batch-norm", action="store_true", help="BatchNormalization after each block")
     p.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after the dense layer")
     p.add_argument("--normalize", action="store_true", help="standardise each coefficient")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kind", choices=KINDS, default="mfcc",
+                   help="features: mfcc (the published 13), chroma, or chroma+mfcc")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("detect", help="which raga does each file carry?")
@@ -307,20 +430,36 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
     p.add_argument("--tonic", default="auto",
-                   help="auto (estimate), none (no transposition) or a note such as D4")
+                   help="auto (estimate with the learned pitch model), catalogue (estimate "
+                        "from the catalogue alone), none (no transposition) or a note such "
+                        "as D4")
     p.add_argument("--no-separation", action="store_true",
                    help="keep the percussion (no harmonic/percussive separation)")
     p.set_defaults(func=_cmd_detect)
 
+    p = sub.add_parser("similar", help="songs in a catalogue that sound like FILE")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--catalog", type=Path, required=True, help="folder of songs to search")
+    p.add_argument("-k", type=_positive_int, default=5, help="how many (default 5)")
+    p.add_argument("--method", choices=["cnn", "mfcc-mean"], default="cnn",
+                   help="cnn: the default model's embeddings; mfcc-mean: the baseline")
+    p.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=_cmd_similar)
+
     p = sub.add_parser("report", help="measure quality figures and print them")
-    p.add_argument("what", choices=["synth", "detect"])
-    p.add_argument("--model", type=Path, help="bundle for `report detect`")
+    p.add_argument("what", choices=["synth", "detect", "models", "similarity"],
+                   help="synth: the synthesiser; detect: the default pipeline's steps; models: "
+                        "every feature kind and the pitch-class baseline (picks the default); "
+                        "similarity: precision at 5 of the recommendations")
+    p.add_argument("--model", type=Path, help="bundle for `report detect` and `similarity`")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
-    p.add_argument("what", choices=["synth", "features", "dataset", "train", "detect"])
+    p.add_argument("what", choices=["synth", "features", "dataset", "train", "detect",
+                                    "similarity"])
     p.add_argument("--seconds", type=float, default=600.0)
     p.add_argument("--repeat", type=_positive_int, default=3)
     p.set_defaults(func=_cmd_bench)

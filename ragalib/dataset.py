@@ -222,6 +222,12 @@ class Dataset:
     config: FeatureConfig
     key: str
 
+    def take_roles(self):
+        """``{"raga/take.wav": "train" | "val" | "test"}``: the split, take by take. Other
+        models trained on these recordings use it, so no test take is ever learned from."""
+        return {self.takes[t]: str(self.split[np.flatnonzero(self.take == t)[0]])
+                for t in np.unique(self.take)}
+
     def part(self, name, *, split=None):
         """``(X, y)`` of one split, X shaped for the CNN: (n, frames, n_features, 1).
 

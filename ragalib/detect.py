@@ -46,39 +46,57 @@ class Detection:
                 "segments": self.segments}
 
 
-def prepare(y, sr, *, tonic="auto", separation=True, target="C#4"):
+def prepare(y, sr, *, tonic="auto", separation=True, target="C#4", pitch_model=None,
+            shift_audio=True):
     """Tonic, transposition and percussion suppression for one signal.
 
     Parameters
     ----------
-    tonic : "auto", a note name such as "D4", a frequency in Hz, or None
-        None leaves the pitch alone (and reports no tonic).
+    tonic : "auto", "catalogue", a note name such as "D4", a frequency in Hz, or None
+        "auto" estimates Sa with the pitch model learned from the training takes
+        (``pitch_model``, default :func:`ragalib.pitch_model.ensure_pitch_model`);
+        "catalogue" with the catalogue's note emphasis alone; None leaves the pitch alone
+        (and reports no tonic).
+    shift_audio : bool
+        False leaves the transposition to the features (see
+        :func:`ragalib.features.transpose`): ``shift`` is then reported, not applied.
 
     Returns
     -------
     y : np.ndarray
         The prepared signal.
     info : dict
-        ``tonic_hz``, ``tonic_note`` and ``shift`` (semitones applied).
+        ``tonic_hz``, ``tonic_note``, ``shift`` (semitones to C#) and ``audio_shifted``.
     """
     from . import audio, ragas, tonic as tonics
 
     if separation:
         y = audio.suppress_percussion(y)
     if tonic is None or (isinstance(tonic, str) and tonic.lower() == "none"):
-        return y, {"tonic_hz": None, "tonic_note": None, "shift": 0}
-    if isinstance(tonic, str) and tonic.lower() == "auto":
-        estimate = tonics.estimate_tonic(y, sr)
+        return y, {"tonic_hz": None, "tonic_note": None, "shift": 0, "audio_shifted": True}
+    if isinstance(tonic, str) and tonic.lower() in ("auto", "catalogue"):
+        if tonic.lower() == "catalogue":
+            pitch_model = None
+        elif pitch_model is None:
+            from .pitch_model import ensure_pitch_model
+
+            pitch_model = ensure_pitch_model(progress=False)
+        estimate = tonics.estimate_tonic(y, sr, model=pitch_model)
         hz, note = estimate.hz, estimate.note
     else:
         hz = ragas.tonic_hz(tonic)
         note = str(tonic) if isinstance(tonic, str) else f"{hz:.1f} Hz"
     shift = tonics.semitones_to(hz, target)
-    return audio.pitch_shift(y, sr, shift), {"tonic_hz": hz, "tonic_note": note, "shift": shift}
+    info = {"tonic_hz": hz, "tonic_note": note, "shift": shift, "audio_shifted": shift_audio}
+    return (audio.pitch_shift(y, sr, shift) if shift_audio else y), info
 
 
-def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True):
+def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
+                  pitch_model=None):
     """Detect the raga in a mono signal at ``bundle.config.sr``.
+
+    ``tonic``, ``separation`` and ``pitch_model`` are those of :func:`prepare`; the tonic is
+    estimated with the bundle's own pitch model when it has one and none is given.
 
     Returns
     -------
@@ -89,20 +107,88 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True):
     RagalibError
         If the signal is shorter than one segment or every segment is silent.
     """
-    from . import audio, features, model
+    from . import audio
 
-    config = bundle.config
-    audio.segments(y, config=config, source=name)   # refuse a short song before any work
-    y, info = prepare(y, config.sr, tonic=tonic, separation=separation)
+    audio.segments(y, config=bundle.config, source=name)   # refuse a short song before any work
+    # Shifting is left to judge(), so that the pitch model hears the song unshifted.
+    y, info = prepare(y, bundle.config.sr, tonic=tonic, separation=separation,
+                      pitch_model=pitch_model or bundle.pitch_model, shift_audio=False)
+    return judge(y, bundle, name=name, **info)
+
+
+def loud_segments(y, config, *, name="<signal>"):
+    """A signal's segments, and which are loud enough to judge (within ``QUIET_DB`` of the
+    loudest); every segment silent is an error."""
+    from . import audio
+
     parts = audio.segments(y, config=config, source=name)
     rms = np.sqrt(np.mean(parts.astype(np.float64) ** 2, axis=1))
     loud = rms > rms.max() * 10.0 ** (QUIET_DB / 20.0)
-    seconds = config.segment_seconds
-    starts = np.arange(len(parts)) * seconds
     if not loud.any():
         raise RagalibError(f"{name}: every segment is silent")
-    probs = model.predict(bundle.model, features.extract(parts[loud], config=config)[..., None])
+    return parts, loud
+
+
+def segment_features(y, config, *, name="<signal>", transpose=0):
+    """The features of a prepared signal's segments that are loud enough to judge, moved up
+    by ``transpose`` semitones in the feature domain (pitch-class kinds only).
+
+    Returns
+    -------
+    X : np.ndarray, shape (loud segments, frames, n_features)
+    loud : np.ndarray of bool, one per segment
+        Segments more than ``QUIET_DB`` below the loudest are left out.
+    """
+    from . import features
+
+    parts, loud = loud_segments(y, config, name=name)
+    X = features.extract(parts[loud], config=config)
+    return (features.transpose(X, transpose, config=config) if transpose else X), loud
+
+
+def combine(probabilities, pitch_probabilities, labels):
+    """The song verdict of a CNN and the pitch model together: the normalised product of the
+    CNN's mean probabilities and the pitch model's (a product of experts).
+
+    Taught in notebook 09_robust_features.
+    """
+    product = np.asarray(probabilities) * np.array([pitch_probabilities[r] for r in labels])
+    total = product.sum()
+    return product / total if total > 0 else np.asarray(probabilities)
+
+
+def judge(y, bundle, *, name="<signal>", tonic_hz=None, tonic_note=None, shift=0,
+          audio_shifted=True, shifted=None):
+    """Step 4 and 5 on a signal already prepared (see :func:`prepare`): segments, features,
+    the model's probabilities per segment and for the song.
+
+    If the audio was not shifted (``audio_shifted`` False), pitch-class features are
+    transposed instead, and any other kind hears ``y`` shifted here (or ``shifted``, the
+    same signal already moved by ``shift``, when the caller has it). A bundle's pitch model
+    always hears ``y`` as given, at its Sa.
+
+    Returns
+    -------
+    Detection
+    """
+    from . import model
+    from .audio import pitch_shift
+    from .features import TRANSPOSABLE
+
+    config = bundle.config
+    pending, heard = (0 if audio_shifted else shift), y
+    if pending and config.kind not in TRANSPOSABLE:
+        heard = shifted if shifted is not None else pitch_shift(y, config.sr, pending)
+        pending = 0
+    X, loud = segment_features(heard, config, name=name, transpose=pending)
+    seconds = config.segment_seconds
+    starts = np.arange(len(loud)) * seconds
+    probs = model.predict(bundle.model, X[..., None])
     mean = probs.mean(axis=0)
+    if bundle.pitch_model is not None:
+        sa = None if tonic_hz is None else tonic_hz * 2.0 ** ((shift if audio_shifted else 0) / 12)
+        mean = combine(mean, bundle.pitch_model.classify(y, config.sr, tonic_hz=sa),
+                       bundle.labels)
     best = int(np.argmax(mean))
     segments = [{"start": float(s), "end": float(s + seconds),
                  "raga": bundle.labels[int(np.argmax(p))], "confidence": round(float(p.max()), 4)}
@@ -110,15 +196,17 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True):
     return Detection(file=name, raga=bundle.labels[best], confidence=float(mean[best]),
                      probabilities=dict(zip(bundle.labels, map(float, mean))),
                      segments=segments, segment_probabilities=probs,
-                     skipped=[(float(s), float(s + seconds)) for s in starts[~loud]], **info)
+                     skipped=[(float(s), float(s + seconds)) for s in starts[~loud]],
+                     tonic_hz=tonic_hz, tonic_note=tonic_note, shift=shift)
 
 
-def detect_file(path, bundle, *, tonic="auto", separation=True):
+def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None):
     """Load a file at the bundle's rate and detect its raga (see :func:`detect_signal`)."""
     from .audio import load
 
     y = load(path, sr=bundle.config.sr)
-    return detect_signal(y, bundle, name=str(path), tonic=tonic, separation=separation)
+    return detect_signal(y, bundle, name=str(path), tonic=tonic, separation=separation,
+                         pitch_model=pitch_model)
 
 
 def traces(detection, *, min_segments=2):
@@ -144,11 +232,43 @@ def clock(seconds):
 VARIANTS = {"default (auto tonic, separation)": dict(tonic="auto", separation=True),
             "no transposition": dict(tonic=None, separation=True),
             "no separation": dict(tonic="auto", separation=False),
+            "catalogue tonic (nothing learned)": dict(tonic="catalogue", separation=True),
             "true tonic given": dict(tonic="true", separation=True)}
 """Pipeline variants that switch one step off (or give it the right answer)."""
 
 
-def evaluate_songs(rows, bundle, variants=VARIANTS, *, progress=True):
+def prepare_songs(rows, variant, sr, *, pitch_model=None, progress=True, shift_audio=True):
+    """Load each song of a manifest and :func:`prepare` it as ``variant`` says.
+
+    ``variant`` is one of :data:`VARIANTS`' values; its tonic ``"true"`` gives each song its
+    own Sa from the manifest. Yields ``(signal, info)`` in ``rows`` order.
+    """
+    from tqdm.auto import tqdm
+
+    from .audio import load
+
+    for row in tqdm(rows, desc="preparing songs", disable=not progress, leave=False):
+        tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
+        yield prepare(load(row["path"], sr=sr), sr, tonic=tonic,
+                      separation=variant["separation"], pitch_model=pitch_model,
+                      shift_audio=shift_audio)
+
+
+def song_scores(found, rows):
+    """Song-level and segment-level accuracy of detections against a manifest's ragas, and
+    the share of estimated tonics with the right pitch class (None when none was estimated).
+    """
+    from .tonic import semitones_to
+
+    segments = [s["raga"] == row["raga"] for f, row in zip(found, rows) for s in f.segments]
+    tonics = [semitones_to(f.tonic_hz, row["tonic_note"]) == 0
+              for f, row in zip(found, rows) if f.tonic_hz is not None]
+    return {"song accuracy": float(np.mean([f.raga == row["raga"] for f, row in zip(found, rows)])),
+            "segment accuracy": float(np.mean(segments)) if segments else float("nan"),
+            "tonic pitch class right": float(np.mean(tonics)) if tonics else None}
+
+
+def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progress=True):
     """Score the pipeline on songs with known ragas and tonics (a manifest's rows).
 
     Taught in notebook 07_song_detection; ``python -m ragalib report detect`` prints it.
@@ -161,35 +281,28 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, progress=True):
     results : dict
         Variant name -> list of :class:`Detection`, in ``rows`` order.
     """
-    from tqdm.auto import tqdm
+    if pitch_model is None and any(v["tonic"] == "auto" for v in variants.values()):
+        from .pitch_model import ensure_pitch_model
 
-    from .tonic import semitones_to
-
+        pitch_model = ensure_pitch_model(progress=progress)
     table, results = [], {}
-    jobs = [(name, row) for name in variants for row in rows]
-    found_all = [detect_file(row["path"], bundle,
-                             tonic=row["tonic_note"] if variants[name]["tonic"] == "true"
-                             else variants[name]["tonic"],
-                             separation=variants[name]["separation"])
-                 for name, row in tqdm(jobs, desc="detecting", disable=not progress)]
-    for k, name in enumerate(variants):
-        found = found_all[k * len(rows):(k + 1) * len(rows)]
+    for name, variant in variants.items():
+        prepared = prepare_songs(rows, variant, bundle.config.sr, pitch_model=pitch_model,
+                                 progress=progress, shift_audio=False)
+        found = [judge(y, bundle, name=str(row["path"]), **info)
+                 for (y, info), row in zip(prepared, rows)]
         results[name] = found
-        segments = [(s["raga"], row["raga"]) for f, row in zip(found, rows) for s in f.segments]
-        tonic_right = [semitones_to(f.tonic_hz, row["tonic_note"]) == 0
-                       for f, row in zip(found, rows) if f.tonic_hz is not None]
-        table.append({"pipeline": name,
-                      "song accuracy": float(np.mean([f.raga == row["raga"]
-                                                      for f, row in zip(found, rows)])),
-                      "segment accuracy": float(np.mean([a == b for a, b in segments])),
-                      "tonic pitch class right": (float(np.mean(tonic_right))
-                                                  if variants[name]["tonic"] == "auto" else None)})
+        scores = song_scores(found, rows)
+        if variant["tonic"] not in ("auto", "catalogue"):
+            scores["tonic pitch class right"] = None
+        table.append({"pipeline": name, **scores})
     return table, results
 
 
 def song_confusion(rows, found, labels):
     """Confusion matrix of songs: rows the true raga, columns the detected one, in ``labels``
-    order. Taught in notebook 07_song_detection."""
+    order; ``found`` holds detections or raga ids. Taught in notebooks 07 and 09."""
     from sklearn.metrics import confusion_matrix
 
-    return confusion_matrix([r["raga"] for r in rows], [f.raga for f in found], labels=labels)
+    return confusion_matrix([r["raga"] for r in rows], [getattr(f, "raga", f) for f in found],
+                            labels=labels)

@@ -1,6 +1,7 @@
-"""Feature extraction: STFT, log spectrogram, mel spectrogram and MFCC, under one config.
+"""Feature extraction: STFT, log spectrogram, mel spectrogram, MFCC and chroma, under one config.
 
-Taught in notebooks 02_spectrogram (STFT, dB) and 03_mfcc (mel bands, cepstrum). One
+Taught in notebooks 02_spectrogram (STFT, dB), 03_mfcc (mel bands, cepstrum) and
+09_robust_features (chroma: pitch classes from a constant-Q transform). One
 :class:`FeatureConfig` travels with every dataset and model bundle, so features made for
 training and for detection can never silently differ.
 """
@@ -13,8 +14,16 @@ import numpy as np
 
 from .errors import RagalibError
 
-KINDS = ("mfcc",)
+KINDS = ("mfcc", "chroma", "chroma+mfcc", "melody")
 """Feature kinds a config may name; each maps to an extractor in :func:`extract`."""
+CHROMA_BINS = 36
+"""Chroma bins per octave: three per semitone, so a note a little sharp or flat, or an
+ornament between two notes, still has somewhere to go."""
+TRANSPOSABLE = ("chroma", "melody")
+"""Kinds made of pitch classes only: moving a song by whole semitones is an exact circular
+shift of their bins (:func:`transpose`), with none of the artefacts of shifting audio."""
+CHROMA_FMIN = 65.40639132514966
+"""The constant-Q transform behind chroma starts at C2 and spans six octaves."""
 
 
 @dataclass(frozen=True)
@@ -32,13 +41,14 @@ class FeatureConfig:
     hop_length : int
         Samples between successive STFT frames (512 = 23 ms).
     n_mfcc : int
-        Number of cepstral coefficients kept.
+        Number of cepstral coefficients kept (kinds with MFCCs only).
     n_mels : int
         Mel bands the MFCCs are computed from.
     segment_seconds : float
         Length of the windows a recording is cut into.
     kind : str
-        Which features: one of :data:`KINDS`.
+        Which features: one of :data:`KINDS`. ``chroma`` has :data:`CHROMA_BINS` values per
+        frame, ``chroma+mfcc`` those followed by ``n_mfcc`` MFCCs.
 
     Examples
     --------
@@ -102,7 +112,8 @@ class FeatureConfig:
     @property
     def n_features(self):
         """Values per frame."""
-        return self.n_mfcc
+        return {"mfcc": self.n_mfcc, "chroma": CHROMA_BINS, "melody": CHROMA_BINS,
+                "chroma+mfcc": CHROMA_BINS + self.n_mfcc}[self.kind]
 
     @property
     def input_shape(self):
@@ -204,6 +215,64 @@ def mfcc(y, *, config=DEFAULT):
     return np.ascontiguousarray(np.swapaxes(coefficients, -1, -2), dtype=np.float32)
 
 
+def chroma(y, *, config=DEFAULT):
+    """Chroma: constant-Q energy folded into :data:`CHROMA_BINS` pitch classes, time-major.
+
+    Taught in notebook 09_robust_features. Each frame is scaled so its largest pitch class is
+    1 (librosa's ``chroma_cqt``); bin 0 is C. Octaves are folded, so it is the *note*, not the
+    register or the instrument's formants, that the features keep. Tuning is taken as A440
+    (no per-call estimate), so every segment is measured against the same grid.
+
+    Returns
+    -------
+    np.ndarray, shape (frames, CHROMA_BINS) or (k, frames, CHROMA_BINS), float32
+    """
+    import librosa
+
+    octaves = min(6, int(np.log2(0.45 * config.sr / CHROMA_FMIN)))   # stay below Nyquist
+    values = librosa.feature.chroma_cqt(y=_signal(y), sr=config.sr, hop_length=config.hop_length,
+                                        fmin=CHROMA_FMIN, n_octaves=octaves, tuning=0.0,
+                                        n_chroma=CHROMA_BINS, bins_per_octave=CHROMA_BINS)
+    return np.ascontiguousarray(np.swapaxes(values, -1, -2), dtype=np.float32)
+
+
+def melody(y, *, config=DEFAULT):
+    """The melody's pitch class frame by frame: a pitch-class roll, time-major.
+
+    Taught in notebook 09_robust_features. Each frame holds one value: the salience of the
+    predominant pitch (harmonic sum over a constant-Q spectrum, see
+    :func:`ragalib.tonic.salience`), relative to the loudest frame of its segment, placed in
+    the pitch-class bin (:data:`CHROMA_BINS` per octave, bin 0 = C) of that pitch. The
+    harmonics, which chroma keeps and which differ from one instrument to the next, are gone.
+
+    Returns
+    -------
+    np.ndarray, shape (frames, CHROMA_BINS) or (k, frames, CHROMA_BINS), float32
+    """
+    from .tonic import BINS_PER_SEMITONE, salience
+
+    signals = _signal(y)
+    stack = signals[None] if signals.ndim == 1 else signals
+    sal = salience(stack, config.sr, hop_length=config.hop_length)
+    peak, level = sal.argmax(axis=-2), sal.max(axis=-2)            # (k, frames) each
+    loudest = level.max(axis=-1, keepdims=True)
+    level = np.divide(level, loudest, out=np.zeros_like(level), where=loudest > 0)
+    bins = np.round(peak * (CHROMA_BINS // 12) / BINS_PER_SEMITONE).astype(int) % CHROMA_BINS
+    out = np.zeros((*peak.shape, CHROMA_BINS), np.float32)
+    np.put_along_axis(out, bins[..., None], level[..., None], axis=-1)
+    return out[0] if signals.ndim == 1 else out
+
+
+def transpose(values, semitones, *, config=DEFAULT):
+    """Pitch-class features of a signal moved up by ``semitones``, without touching audio.
+
+    Taught in notebook 09_robust_features. Only for the kinds in :data:`TRANSPOSABLE`.
+    """
+    if config.kind not in TRANSPOSABLE:
+        raise RagalibError(f"{config.kind} features cannot be transposed; shift the audio")
+    return np.roll(values, int(semitones) * (CHROMA_BINS // 12), axis=-1)
+
+
 def extract(segments, *, config=DEFAULT):
     """The features ``config.kind`` names for a stack of segments.
 
@@ -215,7 +284,14 @@ def extract(segments, *, config=DEFAULT):
     if segments.ndim != 2 or segments.shape[1] != config.segment_samples:
         raise RagalibError(f"expected segments of {config.segment_samples} samples, got shape "
                            f"{segments.shape}")
-    return mfcc(segments, config=config)
+    if config.kind == "mfcc":
+        return mfcc(segments, config=config)
+    if config.kind == "chroma":
+        return chroma(segments, config=config)
+    if config.kind == "melody":
+        return melody(segments, config=config)
+    return np.concatenate([chroma(segments, config=config), mfcc(segments, config=config)],
+                          axis=-1)
 
 
 def cepstral_envelope(y, *, config=DEFAULT, n_keep=None, frame=None):

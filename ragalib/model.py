@@ -21,6 +21,8 @@ from .paths import work_dir
 
 BUNDLE_JSON = "bundle.json"
 MODEL_FILE = "model.keras"
+PITCH_FILE = "pitch_model.json"
+"""Optional: the pitch model that judges songs with the CNN (see :class:`Bundle`)."""
 
 
 @contextmanager
@@ -163,8 +165,16 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True):
 
 
 def predict(model, X, *, batch_size=256):
-    """Class probabilities, shape (n, n_classes), for CNN-shaped input."""
-    return np.asarray(model.predict(X, batch_size=batch_size, verbose=0))
+    """Class probabilities, shape (n, n_classes), for CNN-shaped input.
+
+    The model is called directly, batch by batch: ``model.predict`` would build a new graph
+    for every new batch size (one per song), which is slow and fills the log with warnings.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if not len(X):
+        return np.zeros((0, model.layers[-1].output.shape[-1]), dtype=np.float32)
+    return np.concatenate([np.asarray(model(X[i:i + batch_size], training=False))
+                           for i in range(0, len(X), batch_size)])
 
 
 def evaluate(model, X, y, labels):
@@ -196,8 +206,14 @@ def models_dir():
 
 
 def default_bundle():
-    """The bundle that detection uses unless told otherwise: ``data/models/default``."""
+    """The bundle that detection uses unless told otherwise: ``data/models/default``, a copy
+    of the best candidate (see :func:`ragalib.compare.ensure_default_bundle`)."""
     return models_dir() / "default"
+
+
+def kind_bundle(kind):
+    """Where the model trained on one feature kind lives: ``data/models/<kind>``."""
+    return models_dir() / kind
 
 
 @dataclass
@@ -212,6 +228,9 @@ class Bundle:
     history: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
     path: Path = None
+    pitch_model: object = None
+    """A :class:`ragalib.pitch_model.PitchModel` that judges songs together with the CNN
+    (``pitch_model.json`` in the bundle folder), or None for the CNN alone."""
 
 
 def _versions():
@@ -280,7 +299,8 @@ def load_bundle(folder=None, *, config=None):
     meta_path, model_path = folder / BUNDLE_JSON, folder / MODEL_FILE
     if not meta_path.exists() or not model_path.exists():
         raise RagalibError(f"{folder}: not a model bundle (needs {BUNDLE_JSON} and "
-                           f"{MODEL_FILE}); train one with `python -m ragalib train`")
+                           f"{MODEL_FILE}); make the default one with `python -m ragalib "
+                           f"report models`, or train one with `python -m ragalib train`")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         bundle_config = FeatureConfig.from_dict(meta["feature_config"])
@@ -303,9 +323,16 @@ def load_bundle(folder=None, *, config=None):
     if outputs != len(labels):
         raise RagalibError(f"{folder}: the model has {outputs} outputs but the bundle names "
                            f"{len(labels)} labels")
+    pitch = None
+    if (folder / PITCH_FILE).exists():
+        from .pitch_model import PitchModel
+
+        pitch = PitchModel.load(folder / PITCH_FILE)
+        if list(pitch.labels) != labels:
+            raise RagalibError(f"{folder}: its pitch model knows other ragas than its CNN")
     return Bundle(model=model, labels=labels, config=bundle_config, settings=settings,
                   metrics=meta.get("metrics", {}), history=meta.get("history", {}),
-                  info=meta.get("info", {}), path=folder)
+                  info=meta.get("info", {}), path=folder, pitch_model=pitch)
 
 
 def evaluate_takes(model, dataset, part="test", *, split=None):
@@ -348,7 +375,7 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
                "test_take_accuracy": evaluate_takes(net, data),
                "val_accuracy": evaluate(net, *data.part("val"), data.labels)["accuracy"],
                **report, "test_segments": int(len(y_test))}
-    folder = Path(out or default_bundle())
+    folder = Path(out or kind_bundle(config.kind))
     info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium takes"}
     save_bundle(folder, net, labels=data.labels, config=config, settings=settings,
                 metrics=metrics, history=history, info=info)
@@ -363,7 +390,7 @@ def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=T
     from .features import DEFAULT
 
     config = config or DEFAULT
-    folder = Path(out or default_bundle())
+    folder = Path(out or kind_bundle(config.kind))
     try:
         bundle = load_bundle(folder, config=config)
     except RagalibError:

@@ -352,3 +352,64 @@ def timeline(detection, labels, *, ax=None, title=None):
     ax.set_ylabel("raga")
     ax.set_title(title or f"{detection.raga} ({detection.confidence:.0%}) across the song")
     return ax
+
+
+def chroma(values, *, config=DEFAULT, ax=None, title="chroma"):
+    """Chroma (time-major, ``(frames, 36)``, bin 0 = C) as a heat map: pitch class against time.
+
+    Taught in notebook 09_robust_features.
+    """
+    ax = _new_ax(ax, (11, 3))
+    values = np.asarray(values)
+    seconds = len(values) * config.hop_length / config.sr
+    per_semitone = values.shape[1] // 12
+    mesh = ax.imshow(values.T, aspect="auto", origin="lower", cmap="magma",
+                     extent=(0, seconds, -0.5 / per_semitone, 12 - 0.5 / per_semitone))
+    ax.figure.colorbar(mesh, ax=ax, label="energy (loudest = 1)")
+    ax.set_yticks(range(12), ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("pitch class")
+    ax.set_title(title)
+    return ax
+
+
+def pitch_profiles(pitch_model, ragas, *, ax=None):
+    """Learned pitch distributions of some ragas, relative to Sa, on one axis.
+
+    Taught in notebook 09_robust_features: rotated twins share notes but not emphasis.
+    """
+    ax = _new_ax(ax, (11, 3.2))
+    width = pitch_model.profiles.shape[1] // 12
+    x = np.arange(pitch_model.profiles.shape[1]) / width
+    for raga in ragas:
+        ax.plot(x, pitch_model.profiles[pitch_model.labels.index(raga)], label=raga)
+    ax.set_xticks(range(12), [_SWARA_OF[i] for i in range(12)])
+    ax.set_xlabel("swara (steps above Sa, octaves folded)")
+    ax.set_ylabel("share of melody energy")
+    ax.set_title("What the training takes taught the pitch model")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def embedding_map(embeddings, ragas, instruments, *, ax=None, title="song embeddings"):
+    """Song embeddings drawn in two dimensions (PCA): colour by raga, marker by instrument.
+
+    Taught in notebook 08_similarity.
+    """
+    from sklearn.decomposition import PCA
+
+    ax = _new_ax(ax, (7, 6))
+    points = PCA(n_components=2, random_state=0).fit_transform(np.asarray(embeddings))
+    colours = {r: f"C{i}" for i, r in enumerate(sorted(set(ragas)))}
+    markers = dict(zip(sorted(set(instruments)), "osD^vP*X"))
+    for (x, y), raga, instrument in zip(points, ragas, instruments):
+        ax.scatter(x, y, c=colours[raga], marker=markers[instrument], s=45, alpha=0.85)
+    for raga, colour in colours.items():
+        ax.scatter([], [], c=colour, marker="o", label=raga)
+    for instrument, marker in markers.items():
+        ax.scatter([], [], c="grey", marker=marker, label=instrument)
+    ax.legend(fontsize=7, ncol=2, loc="best")
+    ax.set_xlabel("first principal component")
+    ax.set_ylabel("second principal component")
+    ax.set_title(title)
+    return ax

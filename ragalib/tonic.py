@@ -36,43 +36,66 @@ class TonicEstimate:
     raga: str
 
 
-def salience(y, sr):
+def salience(y, sr, *, hop_length=512):
     """Pitch salience (harmonic sum over a CQT), shape (bins, frames), bin 0 at C2.
 
-    Taught in notebook 07_song_detection.
+    Taught in notebook 07_song_detection. ``y`` may be a stack of signals, shape (k, n); the
+    result is then (k, bins, frames).
     """
     import librosa
 
     bins_per_octave = 12 * BINS_PER_SEMITONE
     octaves = min(_OCTAVES, int(np.log2(0.45 * sr / _FMIN)))   # stay below Nyquist
-    spectrum = np.abs(librosa.cqt(np.asarray(y, dtype=np.float32), sr=sr, hop_length=512,
+    spectrum = np.abs(librosa.cqt(np.asarray(y, dtype=np.float32), sr=sr, hop_length=hop_length,
                                   fmin=_FMIN, n_bins=octaves * bins_per_octave,
                                   bins_per_octave=bins_per_octave))
     out = np.zeros_like(spectrum)
+    n = spectrum.shape[-2]
     for harmonic, weight in _HARMONICS:
         offset = int(round(bins_per_octave * np.log2(harmonic)))
-        out[:len(out) - offset] += weight * spectrum[offset:]
+        out[..., :n - offset, :] += weight * spectrum[..., offset:, :]
     return out
+
+
+def predominant(y, sr, *, floor=0.1, sal=None):
+    """The melody's pitch frame by frame: the salience peak, where it is loud enough.
+
+    Frames whose peak is below ``floor`` times the loudest are left out; ``sal`` is the
+    :func:`salience` of ``y`` if already computed.
+
+    Returns
+    -------
+    bins : np.ndarray of int
+        The peak's bin (``BINS_PER_SEMITONE`` per semitone, bin 0 at C2) in each kept frame.
+    levels : np.ndarray
+        The peak's salience in each kept frame.
+    """
+    sal = salience(y, sr) if sal is None else sal
+    peak, level = sal.argmax(axis=0), sal.max(axis=0)
+    keep = level > floor * level.max() if level.max() > 0 else np.zeros(len(level), bool)
+    return peak[keep], level[keep]
+
+
+def folded_histogram(bins, levels):
+    """Energy per pitch bin with octaves folded (``12 * BINS_PER_SEMITONE`` bins from C),
+    summing to 1."""
+    width = 12 * BINS_PER_SEMITONE
+    hist = np.bincount(np.asarray(bins) % width, weights=levels, minlength=width)
+    if hist.sum() <= 0:
+        raise RagalibError("no pitched sound to estimate the tonic from")
+    return hist / hist.sum()
 
 
 def pitch_class_histogram(y, sr, *, floor=0.1, sal=None):
     """Energy of the predominant pitch per frame, folded into 60 bins per octave (from C).
 
-    Frames whose salience peak is below ``floor`` times the loudest are left out; ``sal`` is
-    the :func:`salience` of ``y`` if already computed.
+    Taught in notebook 07_song_detection.
 
     Returns
     -------
     np.ndarray, shape (12 * BINS_PER_SEMITONE,), sums to 1
     """
-    sal = salience(y, sr) if sal is None else sal
-    peak, level = sal.argmax(axis=0), sal.max(axis=0)
-    keep = level > floor * level.max()
-    width = 12 * BINS_PER_SEMITONE
-    hist = np.bincount(peak[keep] % width, weights=level[keep], minlength=width)
-    if hist.sum() <= 0:
-        raise RagalibError("no pitched sound to estimate the tonic from")
-    return hist / hist.sum()
+    return folded_histogram(*predominant(y, sr, floor=floor, sal=sal))
 
 
 _WINDOW = 1.0 + (BINS_PER_SEMITONE // 2) - np.abs(np.arange(-(BINS_PER_SEMITONE // 2),
@@ -104,36 +127,57 @@ def raga_templates():
     return templates
 
 
-def estimate_tonic(y, sr=22050):
+def estimate_tonic(y, sr=22050, *, model=None):
     """Estimate a song's Sa.
 
     Taught in notebook 07_song_detection.
+
+    Parameters
+    ----------
+    model : ragalib.pitch_model.PitchModel, optional
+        Note statistics learned from the training takes; scoring with them is much more
+        accurate. Without one, the catalogue's note emphasis is used.
 
     Returns
     -------
     TonicEstimate
         ``hz`` is placed in the octave where Sa itself carries the most melody energy.
     """
+    sal = salience(y, sr)
+    bins, levels = predominant(y, sr, sal=sal)
+    if model is not None:
+        best, raga, score = model.joint_estimate(bins, levels)
+    else:
+        hist = folded_histogram(bins, levels)
+        score, best, raga = max((float(_profile(hist, c) @ t), c, r)
+                                for c in range(len(hist)) for r, t in raga_templates().items())
+    hz = _place_octave(best, bins, levels)
+    return TonicEstimate(hz=float(hz), note=note_name(hz), score=float(score), raga=raga)
+
+
+def _place_octave(sa_bin, bins, levels):
+    """Sa's frequency: the folded bin ``sa_bin`` in the octave where Sa is loudest."""
+    bins_per_octave = 12 * BINS_PER_SEMITONE
+    near = np.abs(((bins - sa_bin + bins_per_octave // 2) % bins_per_octave)
+                  - bins_per_octave // 2) <= BINS_PER_SEMITONE // 2
+    # Sa a little sharp of the lowest bins belongs to the lowest octave, not to octave -1.
+    octaves = np.maximum((bins - sa_bin + BINS_PER_SEMITONE // 2) // bins_per_octave, 0)
+    energy = np.bincount(octaves[near], weights=levels[near], minlength=_OCTAVES + 1)
+    octave = int(np.argmax(energy)) if energy.sum() > 0 else 2
+    return _FMIN * 2.0 ** ((sa_bin + octave * bins_per_octave) / bins_per_octave)
+
+
+def note_name(hz):
+    """The nearest equal-tempered note, such as ``"C#4"`` (music21, flats written ``b``)."""
     from music21 import pitch
 
-    sal = salience(y, sr)
-    hist = pitch_class_histogram(y, sr, sal=sal)
-    templates = raga_templates()
-    score, best, raga = max((float(_profile(hist, c) @ t), c, r)
-                            for c in range(len(hist)) for r, t in templates.items())
-    bins_per_octave = 12 * BINS_PER_SEMITONE
-    peak, level = sal.argmax(axis=0), sal.max(axis=0)
-    keep = level > 0.1 * level.max()
-    near = np.abs(((peak - best + bins_per_octave // 2) % bins_per_octave)
-                  - bins_per_octave // 2) <= BINS_PER_SEMITONE // 2
-    octaves = (peak - best + BINS_PER_SEMITONE // 2) // bins_per_octave
-    energy = np.bincount(octaves[keep & near], weights=level[keep & near],
-                         minlength=sal.shape[0] // bins_per_octave + 1)
-    octave = int(np.argmax(energy)) if energy.sum() > 0 else 2
-    hz = _FMIN * 2.0 ** ((best + octave * bins_per_octave) / bins_per_octave)
     note = pitch.Pitch(midi=float(np.round(69 + 12 * np.log2(hz / 440.0))))
-    return TonicEstimate(hz=float(hz), note=note.nameWithOctave.replace("-", "b"),
-                         score=score, raga=raga)
+    return note.nameWithOctave.replace("-", "b")
+
+
+def sa_bin(hz):
+    """The folded histogram bin (``BINS_PER_SEMITONE`` per semitone, from C) of a frequency."""
+    return int(round(12 * BINS_PER_SEMITONE * np.log2(hz / _FMIN))) % (12 * BINS_PER_SEMITONE)
 
 
 def semitones_to(from_hz, to=DEFAULT_TONIC):

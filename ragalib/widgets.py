@@ -194,3 +194,33 @@ def detect_upload(bundle):
 
     upload.observe(update, names="value")
     return w.VBox([upload, out])
+
+
+def similar_songs(index, bundle, *, k=5, seconds=15.0):
+    """Pick a catalogue song; hear it and its ``k`` most similar songs, with raga and score.
+
+    Taught in notebook 08_similarity. Each player holds the first ``seconds`` of a song.
+    """
+    import ipywidgets as w
+
+    from . import similarity
+    from .audio import load
+
+    song = w.Dropdown(options=index.files, value=index.files[0], description="song",
+                      layout=w.Layout(width="480px"))
+    players = [w.Audio(format="wav", autoplay=False, loop=False) for _ in range(k + 1)]
+    labels = [w.HTML() for _ in range(k + 1)]
+
+    def update(_=None):
+        found = similarity.recommend(index.folder / song.value, index, bundle, k=k)
+        entries = [(song.value, index.ragas[index.files.index(song.value)], None), *found]
+        for player, label, (name, raga, score) in zip(players, labels, entries):
+            set_audio(player, load(index.folder / name, sr=bundle.config.sr)[
+                :int(seconds * bundle.config.sr)], bundle.config.sr)
+            label.value = (f"<b>{name}</b> ({raga or '?'})" if score is None else
+                           f"{name} ({raga or '?'}), similarity {score:.3f}")
+
+    song.observe(update, names="value")
+    update()
+    rows = [w.HBox([label, player]) for label, player in zip(labels, players)]
+    return w.VBox([song, rows[0], w.HTML("<i>you may also like</i>"), *rows[1:]])

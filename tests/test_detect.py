@@ -126,3 +126,30 @@ def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
                              str(bundle_dir), "--tonic", "H9", str(good), str(good)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and result.stderr.count("unknown tonic") == 1
+
+
+def test_a_bundle_with_a_pitch_model_lets_both_judge_the_song(bundle_dir):
+    from ragalib import pitch_model
+
+    bundle = model.load_bundle(bundle_dir)
+    y = np.tile(melody(220.0), 2)
+    alone = detect.detect_signal(y, bundle, tonic="A3")
+    winner = next(label for label in bundle.labels if label != alone.raga)
+    fits = np.full(pitch_model.BINS, 0.01 / pitch_model.BINS)
+    fits[[0, 10, 20, 35, 45]] += 0.99 / 5                    # the melody's S R G P D
+    profiles = np.array([fits if label == winner else np.full(pitch_model.BINS,
+                                                               1 / pitch_model.BINS)
+                         for label in bundle.labels])
+    bundle.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), profiles,
+                                                np.full((2, 12, 12), np.log(1 / 12)))
+    both = detect.detect_signal(y, bundle, tonic="A3")
+    assert both.probabilities[winner] > 1e6 * alone.probabilities[winner]   # pulled its way
+    assert sum(both.probabilities.values()) == pytest.approx(1.0)
+    assert both.segments == alone.segments                   # the timeline stays the CNN's
+
+
+def test_combine_is_the_normalised_product():
+    np.testing.assert_allclose(detect.combine([0.6, 0.4], {"a": 0.2, "b": 0.8}, ["a", "b"]),
+                               [0.12 / 0.44, 0.32 / 0.44])
+    np.testing.assert_allclose(detect.combine([1.0, 0.0], {"a": 0.0, "b": 1.0}, ["a", "b"]),
+                               [1.0, 0.0])               # no common ground: the CNN's own

@@ -112,3 +112,44 @@ def test_timbre_moves_mfccs_more_than_the_raga_does():
     same_timbre = np.linalg.norm(profile("yaman", "harmonium") - profile("bhairavi", "harmonium"))
     same_raga = np.linalg.norm(profile("yaman", "harmonium") - profile("yaman", "flute"))
     assert same_raga > 2 * same_timbre
+
+
+@pytest.mark.parametrize("note, hz", [("A", 220.0), ("C#", 277.18), ("F", 349.23)])
+def test_chroma_of_a_harmonic_tone_peaks_on_its_pitch_class(note, hz):
+    sr = DEFAULT.sr
+    t = np.arange(DEFAULT.segment_samples) / sr
+    y = sum(np.sin(2 * np.pi * k * hz * t) / k for k in range(1, 6)).astype(np.float32)
+    config = FeatureConfig(kind="chroma")
+    values = features.extract(y[None], config=config)[0]
+    assert values.shape == (216, features.CHROMA_BINS) == config.input_shape[:2]
+    semitone = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"].index(note)
+    assert int(np.argmax(values.mean(axis=0))) == 3 * semitone
+
+
+def test_chroma_plus_mfcc_stacks_both_and_each_kind_has_its_own_id():
+    y = np.random.default_rng(0).normal(size=(2, DEFAULT.segment_samples)).astype(np.float32)
+    both = FeatureConfig(kind="chroma+mfcc")
+    stacked = features.extract(y, config=both)
+    assert stacked.shape == (2, 216, features.CHROMA_BINS + 13) == (2, *both.input_shape[:2])
+    np.testing.assert_allclose(stacked[..., :features.CHROMA_BINS],
+                               features.extract(y, config=FeatureConfig(kind="chroma")))
+    np.testing.assert_allclose(stacked[..., features.CHROMA_BINS:], features.extract(y))
+    assert len({FeatureConfig(kind=k).id for k in features.KINDS}) == len(features.KINDS)
+    with pytest.raises(RagalibError, match="kind must be one of"):
+        FeatureConfig(kind="cqt")
+
+
+def test_the_melody_roll_keeps_one_pitch_class_per_frame_whatever_the_batch():
+    sr = DEFAULT.sr
+    t = np.arange(DEFAULT.segment_samples) / sr
+    tone = sum(np.sin(2 * np.pi * k * 220.0 * t) / k for k in range(1, 8)).astype(np.float32)
+    tone[: sr] = 0.0                                              # one silent second first
+    config = FeatureConfig(kind="melody")
+    noise = np.random.default_rng(1).normal(size=DEFAULT.segment_samples).astype(np.float32)
+    roll = features.extract(np.stack([tone, noise]), config=config)
+    assert roll.shape == (2, 216, features.CHROMA_BINS)
+    assert ((roll[0] > 0).sum(axis=1) <= 1).all()                 # at most one bin per frame
+    sounding = roll[0, 60:200]
+    assert (sounding.argmax(axis=1) == 27).all() and roll[0].max() == pytest.approx(1.0)
+    assert np.abs(roll[0, :30]).max() < 0.01                      # silence stays (nearly) dark
+    np.testing.assert_array_equal(features.extract(tone[None], config=config)[0], roll[0])

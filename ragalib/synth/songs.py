@@ -66,15 +66,24 @@ def _seed(*parts):
     return zlib.crc32("/".join(map(str, parts)).encode())
 
 
-def song_plan(per_raga=6, *, seconds=(30.0, 60.0)):
-    """The test-song specs: ``per_raga`` songs for each raga, deterministic.
+SETS = ("test", "dev")
+"""Song sets: ``test`` for the figures we report, ``dev`` (other seeds, same plan) for
+choosing between methods, so that no choice is tuned on the songs we report."""
+
+
+def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
+    """The specs of one song set: ``per_raga`` songs for each raga, deterministic.
 
     Instruments rotate, so every raga is heard on every instrument; one song in six is in C#,
-    the rest in other keys; every other song has percussion; every third has a drone.
+    the rest in other keys; every other song has percussion; every third has a drone. ``kind``
+    is one of :data:`SETS`; the ``dev`` set follows the same plan with other seeds.
     """
+    if kind not in SETS:
+        raise ValueError(f"song set {kind!r}: choose one of {', '.join(SETS)}")
+    tag = "" if kind == "test" else f"-{kind}"
     specs = []
     for r, raga in enumerate(raga_ids()):
-        rng = np.random.default_rng(_seed("songs", raga))
+        rng = np.random.default_rng(_seed(f"songs{tag}", raga))
         keys = list(rng.permutation(OTHER_TONICS))
         for i in range(per_raga):
             specs.append(SongSpec(
@@ -85,7 +94,7 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0)):
                 taal=list(THEKAS)[(i + r) % len(THEKAS)],
                 bpm=float(np.round(rng.uniform(70, 130))),
                 seconds=float(np.round(rng.uniform(*seconds))),
-                seed=_seed("song", raga, i)))
+                seed=_seed(f"song{tag}", raga, i)))
     return specs
 
 
@@ -177,12 +186,13 @@ def read_manifest(folder):
     return rows
 
 
-def songs_dir():
-    """``data/songs/`` (``data/quick/songs/`` in quick mode)."""
-    return work_dir() / "songs"
+def songs_dir(kind="test"):
+    """``data/songs/`` for the test set, ``data/dev_songs/`` for the development set
+    (under ``data/quick/`` in quick mode)."""
+    return work_dir() / ("songs" if kind == "test" else f"{kind}_songs")
 
 
-def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
+def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kind="test"):
     """Render any missing test songs into ``folder`` and write the manifest.
 
     Taught in notebook 04_dataset. Six songs of 30-60 s per raga by default; in quick mode two
@@ -197,11 +207,11 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
     from ..audio import save
     from ..paths import quick_mode
 
-    folder = Path(folder or songs_dir())
+    folder = Path(folder or songs_dir(kind))
     folder.mkdir(parents=True, exist_ok=True)
     quick = quick_mode()
     specs = song_plan(per_raga or (2 if quick else 6),
-                      seconds=seconds or ((20.0, 20.0) if quick else (30.0, 60.0)))
+                      seconds=seconds or ((20.0, 20.0) if quick else (30.0, 60.0)), kind=kind)
     wanted = {s.file for s in specs}
     for old in folder.glob("*.wav"):   # songs of another plan or synthesiser version
         if old.name.split("_")[0] in {s.raga for s in specs} and old.name not in wanted:
@@ -210,7 +220,7 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True):
     if missing:
         from tqdm.auto import tqdm
 
-        for spec in tqdm(missing, desc="rendering test songs", disable=not progress):
+        for spec in tqdm(missing, desc=f"rendering {kind} songs", disable=not progress):
             save(folder / spec.file, render_song(spec)[0], SR)
     write_manifest(folder, specs)
     return read_manifest(folder)

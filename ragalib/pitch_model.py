@@ -1,0 +1,237 @@
+"""Each raga's note statistics, learned from the training takes: the classical pitch model.
+
+Taught in notebooks 07_song_detection (it finds Sa) and 09_robust_features (it is the
+baseline without deep learning). For every raga it keeps two things, both relative to Sa:
+
+* a fine pitch-class distribution (60 bins per octave) of the melody's predominant pitch:
+  which notes the raga dwells on, and how its ornaments spread them;
+* note-to-note transition probabilities (12 x 12): how it moves, up by one road and down by
+  another, which is what tells rotated twins such as Darbari and Bhairavi apart.
+
+A song is scored under every raga at every one of the 12 possible Sa's (the average log
+likelihood of its frames plus that of its note transitions). The best pair names the raga
+and, with it, the tonic: the joint estimation of ../shared/DOMAIN.md. Choices (10-frame notes,
+transitions weighted as much as the distribution) were made on the *dev* songs, never on
+the test songs.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RagalibError
+from .files import atomic_write
+from .tonic import BINS_PER_SEMITONE, folded_histogram, predominant, sa_bin
+
+VERSION = 1
+"""Part of the cache key: bump it when what the model learns changes."""
+BINS = 12 * BINS_PER_SEMITONE
+MIN_NOTE_FRAMES = 10
+"""A note is a run of at least this many frames (0.23 s at hop 512, 22050 Hz) on one step."""
+TRANSITION_WEIGHT = 1.0
+FLOOR = 1e-3
+"""Probability given to a pitch bin a raga never visited in training."""
+PRIOR_COUNT = 0.1
+"""Added to every transition count, so an unseen move is unlikely, not impossible."""
+
+
+def note_sequence(bins, sa, *, min_frames=MIN_NOTE_FRAMES):
+    """The melody as steps above Sa (0-11), one entry per held note, repeats merged.
+
+    ``bins`` are predominant-pitch bins (see :func:`ragalib.tonic.predominant`); ``sa`` is
+    Sa's folded bin. Runs shorter than ``min_frames`` (slides, ornaments) are dropped.
+    """
+    steps = np.round(((np.asarray(bins) - sa) % BINS) / BINS_PER_SEMITONE).astype(int) % 12
+    if not len(steps):
+        return steps
+    edges = np.flatnonzero(np.diff(steps)) + 1
+    starts = np.concatenate([[0], edges])
+    lengths = np.diff(np.concatenate([starts, [len(steps)]]))
+    held = steps[starts][lengths >= min_frames]
+    if not len(held):
+        return held
+    return held[np.concatenate([[True], held[1:] != held[:-1]])]
+
+
+def transition_counts(sequence):
+    """12 x 12 counts of moves from one held note to the next."""
+    counts = np.zeros((12, 12))
+    np.add.at(counts, (sequence[:-1], sequence[1:]), 1.0)
+    return counts
+
+
+def tuning_offset(hist):
+    """Which of the ``BINS_PER_SEMITONE`` fine positions the song's notes sit on (0 for a
+    song tuned to A440), from its folded histogram."""
+    window = 1.0 + BINS_PER_SEMITONE // 2 - np.abs(np.arange(BINS_PER_SEMITONE)
+                                                     - BINS_PER_SEMITONE // 2)
+    scores = [sum(w * np.roll(hist, -(o + i - BINS_PER_SEMITONE // 2))[::BINS_PER_SEMITONE].sum()
+                  for i, w in enumerate(window)) for o in range(BINS_PER_SEMITONE)]
+    return int(np.argmax(scores))
+
+
+@dataclass(frozen=True)
+class PitchModel:
+    """Learned note statistics of each raga. Build one with :func:`fit`."""
+
+    labels: tuple
+    profiles: np.ndarray      # (ragas, BINS), each sums to 1, bin 0 = Sa
+    transitions: np.ndarray   # (ragas, 12, 12) log probabilities, rows = from
+    key: str = ""
+
+    def scores(self, bins, levels):
+        """Log-likelihood of a melody under every raga at every Sa.
+
+        Returns
+        -------
+        scores : np.ndarray, shape (12, n_ragas)
+            Row ``c`` puts Sa on the ``c``-th semitone above C (at the song's own tuning).
+        sa_bins : np.ndarray, shape (12,)
+            The folded bin of each row's Sa.
+        """
+        hist = folded_histogram(bins, levels)
+        offset = tuning_offset(hist)
+        sa_bins = offset + BINS_PER_SEMITONE * np.arange(12)
+        log_profiles = np.log(self.profiles + FLOOR)
+        out = np.empty((12, len(self.labels)))
+        for row, sa in enumerate(sa_bins):
+            out[row] = log_profiles @ np.roll(hist, -sa)
+            seq = note_sequence(bins, sa)
+            if len(seq) > 1:
+                moves = self.transitions[:, seq[:-1], seq[1:]].sum(axis=1) / (len(seq) - 1)
+                out[row] += TRANSITION_WEIGHT * moves
+        return out, sa_bins
+
+    def joint_estimate(self, bins, levels):
+        """The best (Sa, raga) pair: ``(sa_bin, raga, score)``."""
+        scores, sa_bins = self.scores(bins, levels)
+        row, col = np.unravel_index(np.argmax(scores), scores.shape)
+        return int(sa_bins[row]), self.labels[col], float(scores[row, col])
+
+    def classify(self, y, sr, *, tonic_hz=None):
+        """Raga probabilities of a signal: the PCD baseline.
+
+        With ``tonic_hz`` the ragas are scored at that Sa only; without, each raga at its
+        best Sa. The probabilities are a softmax of the per-frame log likelihoods: they rank
+        the ragas, they are not calibrated.
+
+        Returns
+        -------
+        dict
+            Raga id -> probability, in label order.
+        """
+        bins, levels = predominant(y, sr)
+        scores, sa_bins = self.scores(bins, levels)
+        if tonic_hz is None:
+            best = scores.max(axis=0)
+        else:
+            folded = sa_bin(tonic_hz)
+            distance = np.abs((sa_bins - folded + BINS // 2) % BINS - BINS // 2)
+            best = scores[int(np.argmin(distance))]
+        p = np.exp(10.0 * (best - best.max()))
+        return dict(zip(self.labels, map(float, p / p.sum())))
+
+    def to_dict(self):
+        return {"version": VERSION, "key": self.key, "labels": list(self.labels),
+                "profiles": self.profiles.round(8).tolist(),
+                "transitions": self.transitions.round(6).tolist()}
+
+    @classmethod
+    def from_dict(cls, data):
+        if data.get("version") != VERSION:
+            raise ValueError(f"version {data.get('version')}, expected {VERSION}")
+        labels = tuple(str(x) for x in data["labels"])
+        profiles = np.asarray(data["profiles"], dtype=float)
+        transitions = np.asarray(data["transitions"], dtype=float)
+        if profiles.shape != (len(labels), BINS) or transitions.shape != (len(labels), 12, 12):
+            raise ValueError("arrays do not match the labels")
+        return cls(labels, profiles, transitions, str(data.get("key", "")))
+
+    def save(self, path):
+        """Write the model as JSON, atomically."""
+        text = json.dumps(self.to_dict())
+        return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save`; a damaged file is a one-line error."""
+        path = Path(path)
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise RagalibError(f"{path}: no pitch model there") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RagalibError(f"{path}: not a readable pitch model ({exc})") from None
+
+
+def fit(takes, *, sr=22050, key="", progress=False):
+    """Learn each raga's note statistics from recordings with a known Sa.
+
+    Parameters
+    ----------
+    takes : iterable of (raga_id, signal, tonic_hz)
+        Mono signals at ``sr``. Every raga needs at least one.
+
+    Returns
+    -------
+    PitchModel
+    """
+    from tqdm.auto import tqdm
+
+    profiles, counts = {}, {}
+    for raga, y, tonic_hz in tqdm(takes, desc="learning note statistics", disable=not progress):
+        bins, levels = predominant(y, sr)
+        sa = sa_bin(tonic_hz)
+        profiles.setdefault(raga, []).append(np.roll(folded_histogram(bins, levels), -sa))
+        counts[raga] = counts.get(raga, 0) + transition_counts(note_sequence(bins, sa))
+    if not profiles:
+        raise RagalibError("no recordings to learn note statistics from")
+    labels = tuple(sorted(profiles))
+    moves = np.array([counts[r] for r in labels]) + PRIOR_COUNT
+    return PitchModel(labels=labels,
+                      profiles=np.array([np.mean(profiles[r], axis=0) for r in labels]),
+                      transitions=np.log(moves / moves.sum(axis=2, keepdims=True)), key=key)
+
+
+def model_path():
+    """``data/models/pitch_model.json`` (under ``data/quick/`` in quick mode)."""
+    from .model import models_dir
+
+    return models_dir() / "pitch_model.json"
+
+
+def ensure_pitch_model(root=None, *, path=None, progress=True):
+    """The pitch model learned from the *training* takes of the recordings, cached.
+
+    Taught in notebook 07_song_detection. The takes and their split come from the CNN's own
+    dataset (:meth:`ragalib.dataset.Dataset.take_roles`), so both skip the same unusable
+    recordings and no test take is ever learned from; refits when the training takes change
+    (their bytes are hashed).
+    """
+    from . import dataset
+    from .audio import load
+    from .ragas import DEFAULT_TONIC, tonic_hz
+
+    root = Path(root or dataset.recordings_dir())
+    data = dataset.build(root=root, synthesise=root == dataset.recordings_dir(),
+                         progress=progress)
+    train = sorted(name for name, role in data.take_roles().items() if role == "train")
+    digest = hashlib.sha1(f"pitch-model {VERSION}".encode())
+    for name in train:
+        digest.update(f"|{name}|".encode() + (root / name).read_bytes())
+    key = digest.hexdigest()
+    path = Path(path or model_path())
+    if path.exists():
+        try:
+            model = PitchModel.load(path)
+            if model.key == key:
+                return model
+        except RagalibError:
+            pass
+    takes = ((name.split("/")[0], load(root / name), tonic_hz(DEFAULT_TONIC)) for name in train)
+    model = fit(takes, key=key, progress=progress)
+    model.save(path)
+    return model

@@ -1,0 +1,78 @@
+import json
+
+import numpy as np
+import pytest
+
+from ragalib import RagalibError, compare, model, pitch_model
+from ragalib.features import DEFAULT
+from tests.test_model import FAST, separable
+
+
+def table(scores, pipeline=compare.SONG_VARIANTS[0]):
+    return [{"model": k, "pipeline": pipeline, "song accuracy": v} for k, v in scores.items()]
+
+
+def test_the_best_candidate_wins_ties_go_to_the_simpler_and_the_baseline_is_never_it():
+    w = compare.WITH_PITCH
+    assert compare.best_candidate(table({"mfcc": 0.1, "chroma": 0.9, "chroma+mfcc": 0.8,
+                                         compare.PCD: 1.0})) == ("chroma", False)
+    assert compare.best_candidate(table({"melody": 0.7, "chroma": 0.7})) == ("chroma", False)
+    assert compare.best_candidate(table({"melody": 0.9, "melody" + w: 0.9})) == ("melody", False)
+    assert compare.best_candidate(table({"melody": 0.9, "chroma" + w: 0.95})) == ("chroma", True)
+    assert compare.best_candidate(table({"chroma": 0.5, "melody": 0.9, "chroma" + w: 0.95,
+                                         "melody" + w: 0.95})) == ("melody", True)
+    assert compare.best_candidate(table({"mfcc": 0.9, "chroma": 0.1}, "no transposition")
+                                  + table({"mfcc": 0.1, "chroma": 0.2})) == ("chroma", False)
+    with pytest.raises(RagalibError, match="no CNN candidate"):
+        compare.best_candidate(table({compare.PCD: 1.0}))
+
+
+def test_promote_copies_the_bundle_and_records_why(tmp_path):
+    ds = separable()
+    net, history = model.train(ds, FAST, progress=False)
+    source = model.save_bundle(tmp_path / "chroma", net, labels=ds.labels, config=DEFAULT,
+                               settings=FAST, info={"dataset_key": "k"})
+    bundle = model.load_bundle(source)
+    out = compare.promote(bundle, "best on the dev songs", out=tmp_path / "default")
+    promoted = model.load_bundle(out)
+    assert promoted.info == {"dataset_key": "k", "chosen_as_default": "best on the dev songs",
+                             "pitch_model_key": None}
+    assert "chosen_as_default" not in json.loads((source / model.BUNDLE_JSON).read_text())["info"]
+    assert promoted.pitch_model is None and compare.candidate_name(promoted) == "mfcc"
+    learned = pitch_model.PitchModel(labels=("a", "b"), profiles=np.full((2, 60), 1 / 60),
+                                     transitions=np.full((2, 12, 12), np.log(1 / 12)), key="pm")
+    again = compare.promote(bundle, "second time", out=out, pitch_model=learned)
+    hybrid = model.load_bundle(again)                                 # replaced, no debris
+    assert hybrid.info["chosen_as_default"] == "second time"
+    assert hybrid.info["pitch_model_key"] == "pm" and hybrid.pitch_model.labels == ("a", "b")
+    assert compare.candidate_name(hybrid) == "mfcc" + compare.WITH_PITCH
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chroma", "default"]
+    assert model.load_bundle(compare.promote(bundle, "alone", out=out)).pitch_model is None
+
+
+def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from ragalib import cli
+    from ragalib.synth import songs
+
+    names = [*compare.KINDS, *(k + compare.WITH_PITCH for k in compare.KINDS), compare.PCD]
+    rows = [{"model": n, "pipeline": v, "song accuracy": 0.5, "segment accuracy": 0.25}
+            for v in compare.SONG_VARIANTS for n in names]
+    takes = [{"model": n, "segments": 0.75, "takes": 1.0} for n in (*compare.KINDS, compare.PCD)]
+    chosen = SimpleNamespace(path="data/models/default", info={"chosen_as_default": "because"})
+    monkeypatch.setattr(compare, "ensure_default_bundle", lambda **kw: chosen)
+    monkeypatch.setattr(compare, "ensure_candidates", lambda **kw: {})
+    monkeypatch.setattr(compare, "take_scores", lambda *a, **kw: takes)
+    monkeypatch.setattr(compare, "song_scores", lambda *a, **kw: (rows, {}))
+    monkeypatch.setattr(pitch_model, "ensure_pitch_model", lambda **kw: None)
+    monkeypatch.setattr(songs, "ensure_songs", lambda **kw: [{}] * 60)
+    assert cli.main(["report", "models"]) == 0
+    out = capsys.readouterr().out
+    assert "60 test songs" in out and "because" in out
+    table = [line for line in out.splitlines() if line.split() and line.split()[0] in
+             {n.split()[0] for n in names}]
+    assert len(table) == len(names)
+    assert all("0.500 / 0.250" in line for line in table)
+    hybrid = next(line for line in table if compare.WITH_PITCH in line)
+    assert " - " in hybrid and "0.750 / 1.000" not in hybrid    # takes not measured for hybrids

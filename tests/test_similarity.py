@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+import soundfile
+
+from ragalib import RagalibError, model, pitch_model, similarity, synth
+from ragalib.features import DEFAULT
+from ragalib.ragas import tonic_hz
+from tests.test_model import FAST, separable
+
+SR = synth.SR
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    ds = separable()
+    net, _ = model.train(ds, FAST, progress=False)
+    folder = model.save_bundle(tmp_path_factory.mktemp("b") / "bundle", net, labels=ds.labels,
+                               config=DEFAULT, settings=FAST)
+    return model.load_bundle(folder)
+
+
+@pytest.fixture(scope="module")
+def learned():
+    return pitch_model.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
+                            for r in ("yaman", "bhupali")])
+
+
+@pytest.fixture()
+def catalogue(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for i, (raga, voice) in enumerate([("yaman", "flute"), ("yaman", "plucked"),
+                                       ("bhupali", "flute"), ("bhupali", "bowed")]):
+        soundfile.write(folder / f"{raga}_{i}.wav",
+                        synth.improvise(raga, 6.0, seed=i, voice=voice), SR)
+    return folder
+
+
+def test_embeddings_are_unit_length_and_deterministic(bundle, learned):
+    y = synth.improvise("yaman", 6.0, seed=3, voice="flute")
+    for method in similarity.METHODS:
+        a = similarity.embed(y, bundle, method=method, pitch_model=learned)
+        b = similarity.embed(y, bundle, method=method, pitch_model=learned)
+        assert np.linalg.norm(a) == pytest.approx(1.0, abs=1e-5)
+        np.testing.assert_array_equal(a, b)
+    assert similarity.embed(y, bundle, pitch_model=learned).shape == (64,)  # the dense layer
+
+
+def test_a_song_is_never_recommended_for_itself(bundle, learned, catalogue, tmp_path):
+    index = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    song = catalogue / "yaman_0.wav"
+    found = similarity.recommend(song, index, bundle, k=10, pitch_model=learned)
+    assert [f for f, _, _ in found] and "yaman_0.wav" not in [f for f, _, _ in found]
+    assert len(found) == 3
+    similarities = [s for _, _, s in found]
+    assert similarities == sorted(similarities, reverse=True)
+    copy = tmp_path / "copy.wav"                    # the same song kept elsewhere
+    copy.write_bytes(song.read_bytes())
+    found = similarity.recommend(copy, index, bundle, k=10, pitch_model=learned)
+    assert "yaman_0.wav" not in [f for f, _, _ in found] and len(found) == 3
+
+
+def test_the_index_is_cached_and_rebuilt_when_a_song_changes(bundle, learned, catalogue,
+                                                             monkeypatch):
+    first = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    assert similarity.index_path(catalogue, "cnn").exists()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("embedded again although nothing changed")
+
+    with monkeypatch.context() as m:
+        m.setattr(similarity, "embed", fail)
+        again = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    assert again.key == first.key and again.files == first.files
+    np.testing.assert_array_equal(again.embeddings, first.embeddings)
+    soundfile.write(catalogue / "yaman_1.wav", synth.improvise("marwa", 6.0, seed=9), SR)
+    changed = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    assert changed.key != first.key
+    assert not np.allclose(changed.embeddings[changed.files.index("yaman_1.wav")],
+                           first.embeddings[first.files.index("yaman_1.wav")])
+
+
+def test_empty_missing_or_unreadable_catalogues_are_clear_errors(bundle, learned, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no songs here")
+    with pytest.raises(RagalibError, match="holds no audio files"):
+        similarity.build_index(empty, bundle, pitch_model=learned, progress=False)
+    with pytest.raises(RagalibError, match="no such catalogue folder"):
+        similarity.build_index(tmp_path / "missing", bundle, pitch_model=learned,
+                               progress=False)
+    (empty / "broken.wav").write_bytes(b"this is not audio")
+    with pytest.raises(RagalibError, match="broken.wav"):
+        similarity.build_index(empty, bundle, pitch_model=learned, progress=False)
+    assert not similarity.index_path(empty, "cnn").exists()
+
+
+def test_precision_at_k_counts_recommendations_in_the_same_raga():
+    e = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    index = similarity.Index(["a1", "a2", "b1", "b2"], ["a", "a", "b", "b"], e, "cnn", "k")
+    assert similarity.precision_at_k(index, k=1) == {"precision@1": 1.0, "nearest": 1.0}
+    assert similarity.precision_at_k(index, k=3)["precision@3"] == pytest.approx(1 / 3)
+    index.ragas = ["a", "b", "a", "b"]
+    assert similarity.precision_at_k(index, k=1) == {"precision@1": 0.0, "nearest": 0.0}
+    index.ragas[0] = None
+    with pytest.raises(RagalibError, match="no manifest"):
+        similarity.precision_at_k(index)
+
+
+def test_the_cli_names_a_bad_file_or_catalogue_in_one_line(bundle, tmp_path):
+    import subprocess
+    import sys
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    song = tmp_path / "song.wav"
+    soundfile.write(song, synth.improvise("yaman", 6.0, seed=1), SR)
+    for args, message in ((["missing.wav", "--catalog", str(empty)], "missing.wav: no such file"),
+                          ([str(song), "--catalog", str(empty)], "holds no audio files"),
+                          ([str(song), "--catalog", str(tmp_path / "nowhere")],
+                           "no such catalogue folder")):
+        result = subprocess.run([sys.executable, "-m", "ragalib", "similar", *args, "--model",
+                                 str(bundle.path)], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("ragalib: ") and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
