@@ -406,8 +406,8 @@ def embedding_map(embeddings, ragas, instruments, *, ax=None, title="song embedd
         ax.scatter(x, y, c=colours[raga], marker=markers[instrument], s=45, alpha=0.85)
     for raga, colour in colours.items():
         ax.scatter([], [], c=colour, marker="o", label=raga)
-    for instrument, marker in markers.items():
-        ax.scatter([], [], c="grey", marker=marker, label=instrument)
+    for instrument, marker in markers.items():       # hollow, so no raga colour is implied
+        ax.scatter([], [], facecolors="none", edgecolors="black", marker=marker, label=instrument)
     ax.legend(fontsize=7, ncol=2, loc="best")
     ax.set_xlabel("first principal component")
     ax.set_ylabel("second principal component")
