@@ -40,12 +40,10 @@ def _cmd_synth(args):
 def _cmd_report(args):
     import numpy as np
 
-    if args.what == "detect":
-        return _cmd_report_detect(args)
-    if args.what == "models":
-        return _cmd_report_models(args)
-    if args.what == "similarity":
-        return _cmd_report_similarity(args)
+    other = {"detect": _cmd_report_detect, "models": _cmd_report_models,
+             "similarity": _cmd_report_similarity}.get(args.what)
+    if other:
+        return other(args)
 
     from . import ragas
     from .synth.quality import assess
@@ -262,14 +260,10 @@ def _cmd_bench(args):
     from . import audio, features, synth
 
     seconds = args.seconds
-    if args.what == "dataset":
-        return _bench_dataset(args)
-    if args.what == "train":
-        return _bench_train(args)
-    if args.what == "detect":
-        return _bench_detect(args)
-    if args.what == "similarity":
-        return _bench_similarity(args)
+    other = {"dataset": _bench_dataset, "train": _bench_train, "detect": _bench_detect,
+             "similarity": _bench_similarity}.get(args.what)
+    if other:
+        return other(args)
     if args.what == "synth":
         synth.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
         times = _timed(lambda run: synth.improvise("yaman", seconds, seed=run), args.repeat)
@@ -346,15 +340,15 @@ def _bench_similarity(args):
     from .synth import songs
 
     bundle = model.load_bundle()
-    learned = ensure_pitch_model(progress=False)
+    learned = bundle.pitch_model or ensure_pitch_model(progress=False)
     rows = songs.ensure_songs(progress=False)
     folder = songs.songs_dir()
     minutes = sum(r["seconds"] for r in rows) / 60
     build = _timed(lambda run: similarity.build_index(folder, bundle, pitch_model=learned,
                                                       progress=False, cache=False), args.repeat)
     index = similarity.build_index(folder, bundle, pitch_model=learned, progress=False)
-    cached = _timed(lambda run: similarity.build_index(folder, bundle, progress=False),
-                    args.repeat)
+    cached = _timed(lambda run: similarity.build_index(folder, bundle, pitch_model=learned,
+                                                       progress=False), args.repeat)
     queries = _timed(lambda run: [similarity.recommend(folder / f, index, bundle)
                                   for f in index.files], args.repeat)
     per_query = statistics.median(queries) / len(index.files)

@@ -75,16 +75,14 @@ def take_scores(bundles, pitch_model, *, progress=True):
         rows.append({"model": kind, "segments": model.evaluate(bundle.model, x, y,
                                                                data.labels)["accuracy"],
                      "takes": model.evaluate_takes(bundle.model, data)})
-    config = next(iter(bundles.values())).config
-    files = dataset.scan_recordings(dataset.recordings_dir(), report=lambda m: None)
+    config, root = data.config, dataset.recordings_dir()
     whole, parts = [], []
-    for raga, paths in sorted(files.items()):
-        roles = dataset.assign_splits([p.name for p in paths])
-        for path in (p for p in paths if roles[p.name] == "test"):
-            answer, segment_answers = _pcd_segments(pitch_model, load(path, sr=config.sr),
-                                                    config.sr, tonic_hz(DEFAULT_TONIC), config)
-            whole.append(max(answer, key=answer.get) == raga)
-            parts += [a == raga for a in segment_answers]
+    for take in sorted(t for t, role in data.take_roles().items() if role == "test"):
+        raga = take.split("/")[0]
+        answer, segment_answers = _pcd_segments(pitch_model, load(root / take, sr=config.sr),
+                                                config.sr, tonic_hz(DEFAULT_TONIC), config)
+        whole.append(max(answer, key=answer.get) == raga)
+        parts += [a == raga for a in segment_answers]
     rows.append({"model": PCD, "segments": float(np.mean(parts)), "takes": float(np.mean(whole))})
     return rows
 

@@ -146,6 +146,24 @@ def segment_features(y, config, *, name="<signal>", transpose=0):
     return (features.transpose(X, transpose, config=config) if transpose else X), loud
 
 
+def features_at_target(y, config, *, name="<signal>", shift=0, audio_shifted=True,
+                       shifted=None):
+    """The loud segments' features of a prepared signal, with its Sa on the model's C#.
+
+    If the audio was not shifted (``audio_shifted`` False), pitch-class kinds rotate their
+    bins (:func:`ragalib.features.transpose`); any other kind hears ``y`` pitch-shifted here,
+    or ``shifted`` (the same signal already moved by ``shift``) when the caller has it.
+    """
+    from .audio import pitch_shift
+    from .features import TRANSPOSABLE
+
+    pending = 0 if audio_shifted else shift
+    if pending and config.kind not in TRANSPOSABLE:
+        y = shifted if shifted is not None else pitch_shift(y, config.sr, pending)
+        pending = 0
+    return segment_features(y, config, name=name, transpose=pending)
+
+
 def combine(probabilities, pitch_probabilities, labels):
     """The song verdict of a CNN and the pitch model together: the normalised product of the
     CNN's mean probabilities and the pitch model's (a product of experts).
@@ -162,9 +180,7 @@ def judge(y, bundle, *, name="<signal>", tonic_hz=None, tonic_note=None, shift=0
     """Step 4 and 5 on a signal already prepared (see :func:`prepare`): segments, features,
     the model's probabilities per segment and for the song.
 
-    If the audio was not shifted (``audio_shifted`` False), pitch-class features are
-    transposed instead, and any other kind hears ``y`` shifted here (or ``shifted``, the
-    same signal already moved by ``shift``, when the caller has it). A bundle's pitch model
+    The features are moved to C# by :func:`features_at_target`. A bundle's pitch model
     always hears ``y`` as given, at its Sa.
 
     Returns
@@ -172,15 +188,10 @@ def judge(y, bundle, *, name="<signal>", tonic_hz=None, tonic_note=None, shift=0
     Detection
     """
     from . import model
-    from .audio import pitch_shift
-    from .features import TRANSPOSABLE
 
     config = bundle.config
-    pending, heard = (0 if audio_shifted else shift), y
-    if pending and config.kind not in TRANSPOSABLE:
-        heard = shifted if shifted is not None else pitch_shift(y, config.sr, pending)
-        pending = 0
-    X, loud = segment_features(heard, config, name=name, transpose=pending)
+    X, loud = features_at_target(y, config, name=name, shift=shift, audio_shifted=audio_shifted,
+                                 shifted=shifted)
     seconds = config.segment_seconds
     starts = np.arange(len(loud)) * seconds
     probs = model.predict(bundle.model, X[..., None])

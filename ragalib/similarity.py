@@ -58,11 +58,10 @@ def embed(y, bundle, *, method="cnn", name="<signal>", pitch_model=None, embedde
         raise RagalibError(f"unknown embedding {method!r}: choose one of {', '.join(METHODS)}")
     if method == "mfcc-mean":                     # timbre alone: no tonic, no transposition
         return _unit(features.mfcc_profile(detect.prepare(y, bundle.config.sr, tonic=None)[0]))
-    transposable = bundle.config.kind in features.TRANSPOSABLE
     y, info = detect.prepare(y, bundle.config.sr, pitch_model=pitch_model or bundle.pitch_model,
-                             shift_audio=not transposable)
-    X, _ = detect.segment_features(y, bundle.config, name=name,
-                                   transpose=info["shift"] if transposable else 0)
+                             shift_audio=False)
+    X, _ = detect.features_at_target(y, bundle.config, name=name, shift=info["shift"],
+                                     audio_shifted=info["audio_shifted"])
     embedder = embedder or embedding_model(bundle)
     return _unit(np.asarray(embedder(X[..., None], training=False)).mean(axis=0))
 
