@@ -359,7 +359,35 @@ def _bench_similarity(args):
     print(f"reloading the cached index: median {statistics.median(cached) * 1000:.0f} ms "
           f"(checks every song's bytes)")
     print(f"a query (5 nearest of {len(rows)}): median {per_query * 1000:.3f} ms")
+    added = _bench_adding_a_song(folder, index.files, bundle, learned, args.repeat)
+    print(f"adding one song to an indexed catalogue of {len(rows) - 1}, {args.repeat} runs: "
+          f"{', '.join(f'{t:.2f}' for t in added)} s; median {statistics.median(added):.2f} s")
     return 0
+
+
+def _bench_adding_a_song(folder, files, bundle, learned, repeat):
+    """Seconds to re-index a catalogue after its last song is added (the others are cached);
+    the catalogue and its index live in a temporary folder."""
+    import tempfile
+    from unittest import mock
+
+    from . import similarity
+
+    times = []
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, RAGALIB_DATA=tmp):
+        catalogue = Path(tmp) / "catalogue"
+        catalogue.mkdir()
+        for name in files[:-1]:
+            (catalogue / name).symlink_to(folder / name)
+        newest = catalogue / files[-1]
+        for _ in range(repeat):
+            similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+            newest.symlink_to(folder / files[-1])
+            start = time.perf_counter()
+            similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+            times.append(time.perf_counter() - start)
+            newest.unlink()
+    return times
 
 
 def _dropout(text):

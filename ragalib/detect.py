@@ -248,21 +248,29 @@ VARIANTS = {"default (auto tonic, separation)": dict(tonic="auto", separation=Tr
 """Pipeline variants that switch one step off (or give it the right answer)."""
 
 
-def prepare_songs(rows, variant, sr, *, pitch_model=None, progress=True, shift_audio=True):
+def prepare_songs(rows, variant, sr, *, pitch_model=None, progress=True, shift_audio=True,
+                  workers=None):
     """Load each song of a manifest and :func:`prepare` it as ``variant`` says.
 
     ``variant`` is one of :data:`VARIANTS`' values; its tonic ``"true"`` gives each song its
-    own Sa from the manifest. Yields ``(signal, info)`` in ``rows`` order.
+    own Sa from the manifest. The songs are prepared in ``workers`` processes (see
+    :func:`ragalib.parallel.map_in_workers`). Yields ``(signal, info)`` in ``rows`` order.
     """
-    from tqdm.auto import tqdm
+    from functools import partial
 
+    from .parallel import map_in_workers
+
+    yield from map_in_workers(partial(_prepare_row, variant=variant, sr=sr,
+                                      pitch_model=pitch_model, shift_audio=shift_audio),
+                              rows, workers=workers, desc="preparing songs", progress=progress)
+
+
+def _prepare_row(row, variant, sr, pitch_model, shift_audio):
     from .audio import load
 
-    for row in tqdm(rows, desc="preparing songs", disable=not progress, leave=False):
-        tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
-        yield prepare(load(row["path"], sr=sr), sr, tonic=tonic,
-                      separation=variant["separation"], pitch_model=pitch_model,
-                      shift_audio=shift_audio)
+    tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
+    return prepare(load(row["path"], sr=sr), sr, tonic=tonic, separation=variant["separation"],
+                   pitch_model=pitch_model, shift_audio=shift_audio)
 
 
 def song_scores(found, rows):

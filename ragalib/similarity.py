@@ -52,18 +52,49 @@ def embed(y, bundle, *, method="cnn", name="<signal>", pitch_model=None, embedde
     embedder : keras.Model, optional
         :func:`embedding_model` of ``bundle``, to build it only once for many songs.
     """
+    inputs = embedding_input(y, bundle.config, method=method, name=name,
+                             pitch_model=pitch_model or bundle.pitch_model)
+    return finish_embedding(inputs, bundle, method=method, embedder=embedder)
+
+
+def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=None):
+    """Everything an embedding needs from the audio, without the network.
+
+    For "cnn", the features of the song's loud segments after separation, the tonic and
+    the move to C# (as detection does them); for "mfcc-mean", the MFCC profile after
+    separation alone: timbre, no tonic, no transposition. This is the slow part of indexing,
+    and it runs in worker processes (see :mod:`ragalib.parallel`).
+    """
     from . import detect, features
 
     if method not in METHODS:
         raise RagalibError(f"unknown embedding {method!r}: choose one of {', '.join(METHODS)}")
-    if method == "mfcc-mean":                     # timbre alone: no tonic, no transposition
-        return _unit(features.mfcc_profile(detect.prepare(y, bundle.config.sr, tonic=None)[0]))
-    y, info = detect.prepare(y, bundle.config.sr, pitch_model=pitch_model or bundle.pitch_model,
-                             shift_audio=False)
-    X, _ = detect.features_at_target(y, bundle.config, name=name, shift=info["shift"],
-                                     audio_shifted=info["audio_shifted"])
+    if method == "mfcc-mean":
+        return features.mfcc_profile(detect.prepare(y, config.sr, tonic=None)[0])
+    y, info = detect.prepare(y, config.sr, pitch_model=pitch_model, shift_audio=False)
+    return detect.features_at_target(y, config, name=name, shift=info["shift"],
+                                     audio_shifted=info["audio_shifted"])[0]
+
+
+def finish_embedding(inputs, bundle, *, method="cnn", embedder=None):
+    """The unit-length embedding from :func:`embedding_input`: for "cnn", the network's
+    pre-softmax activations averaged over the segments."""
+    if method == "mfcc-mean":
+        return _unit(inputs)
     embedder = embedder or embedding_model(bundle)
-    return _unit(np.asarray(embedder(X[..., None], training=False)).mean(axis=0))
+    return _unit(np.asarray(embedder(inputs[..., None], training=False)).mean(axis=0))
+
+
+def song_input(path, config, method, pitch_model):
+    """:func:`embedding_input` of an audio file; an error names the file."""
+    from .audio import load
+
+    try:
+        return embedding_input(load(path, sr=config.sr), config, method=method,
+                               name=str(path), pitch_model=pitch_model)
+    except RagalibError as exc:
+        where = "" if str(path) in str(exc) else f"{path}: "
+        raise RagalibError(f"{where}{exc}") from None
 
 
 @dataclass
@@ -108,19 +139,29 @@ def _ragas(folder):
     return {row["file"]: row["raga"] for row in read_manifest(folder)}
 
 
-def _index_key(files, bundle, method, pitch_model):
-    from .synth.songs import MANIFEST
-
+def _model_key(bundle, method, pitch_model):
+    """What every embedding in an index depends on besides its song."""
     digest = hashlib.sha1(f"index {INDEX_VERSION} {method} ".encode())
     digest.update((Path(bundle.path) / "bundle.json").read_bytes() if bundle.path else b"")
     if method == "cnn":                  # its Sa, and so its transposition, come from here
         digest.update(pitch_model.key.encode())
+    return digest.hexdigest()
+
+
+def _index_key(model_key, files, digests):
+    from .synth.songs import MANIFEST
+
+    digest = hashlib.sha1(model_key.encode())
     manifest = files[0].parent / MANIFEST
     if manifest.exists():
         digest.update(manifest.read_bytes())
-    for path in files:
-        digest.update(f"|{path.name}|".encode() + path.read_bytes())
+    for path, song in zip(files, digests):
+        digest.update(f"|{path.name}|{song}".encode())
     return digest.hexdigest()
+
+
+def _file_digest(path):
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
 
 
 def index_path(folder, method):
@@ -131,46 +172,60 @@ def index_path(folder, method):
     return work_dir() / "indexes" / f"{tag}-{method}.npz"
 
 
-def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True, cache=True):
-    """Embed every song in ``folder``; reuse the cached index while nothing has changed.
+def _read_saved(path):
+    """The saved index's metadata and embeddings, or None if there is none or it is damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            embeddings = saved["embeddings"]
+        if len(embeddings) != len(meta["files"]) or len(meta["digests"]) != len(meta["files"]):
+            return None
+        return meta, embeddings
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
-    Taught in notebook 08_similarity. The cache is keyed by the bundle and by every song's
-    bytes, so a changed, added or removed song (or another model) rebuilds it. A song that
-    cannot be read is a one-line error naming it.
+
+def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True, cache=True,
+                workers=None):
+    """Embed every song in ``folder``; reuse what is cached while nothing has changed.
+
+    Taught in notebook 08_similarity. The cache is keyed by the bundle, the pitch model and
+    every song's bytes. A changed or added song is embedded again, alone: the embeddings of
+    unchanged songs are kept, and another model embeds everything anew. The songs are
+    prepared in ``workers`` processes (default: one per core, see
+    :func:`ragalib.parallel.map_in_workers`). A song that cannot be read is a one-line error
+    naming it.
     """
-    from tqdm.auto import tqdm
+    from functools import partial
 
-    from .audio import load
+    from .parallel import map_in_workers
     from .pitch_model import ensure_pitch_model
 
     files = _catalogue(folder)
     if method == "cnn":
         pitch_model = pitch_model or bundle.pitch_model or ensure_pitch_model(progress=progress)
-    key = _index_key(files, bundle, method, pitch_model)
+    model_key = _model_key(bundle, method, pitch_model)
+    digests = [_file_digest(p) for p in files]
+    key = _index_key(model_key, files, digests)
     path = index_path(folder, method)
-    if cache and path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                meta = json.loads(str(saved["meta"]))
-                if meta["key"] == key:
-                    return Index(meta["files"], meta["ragas"], saved["embeddings"], method,
-                                 key, Path(folder))
-        except (OSError, ValueError, KeyError):
-            pass                                   # a damaged cache is simply rebuilt
-    embedder = embedding_model(bundle) if method == "cnn" else None
+    saved = _read_saved(path) if cache and path.exists() else None
+    known = {}
+    if saved is not None and saved[0].get("model_key") == model_key:
+        known = dict(zip(saved[0]["digests"], saved[1]))
+    todo = {d: p for p, d in zip(files, digests) if d not in known}   # copies: one is enough
+    inputs = map_in_workers(partial(song_input, config=bundle.config, method=method,
+                                    pitch_model=pitch_model), todo.values(),
+                            workers=workers, desc="indexing songs", progress=progress)
+    embedder = embedding_model(bundle) if method == "cnn" and todo else None
+    for digest, values in zip(todo, inputs):
+        known[digest] = finish_embedding(values, bundle, method=method, embedder=embedder)
     ragas = _ragas(folder)
-    vectors = []
-    for song in tqdm(files, desc="indexing songs", disable=not progress):
-        try:
-            vectors.append(embed(load(song, sr=bundle.config.sr), bundle, method=method,
-                                 name=str(song), pitch_model=pitch_model, embedder=embedder))
-        except RagalibError as exc:
-            where = "" if str(song) in str(exc) else f"{song}: "
-            raise RagalibError(f"{where}{exc}") from None
     index = Index([p.name for p in files], [ragas.get(p.name) for p in files],
-                  np.stack(vectors), method, key, Path(folder))
-    if cache:
-        meta = json.dumps({"key": key, "files": index.files, "ragas": index.ragas})
+                  np.stack([known[d] for d in digests]), method, key, Path(folder))
+    if cache and (saved is None or saved[0].get("key") != key):
+        meta = json.dumps({"key": key, "model_key": model_key, "files": index.files,
+                           "digests": digests, "ragas": index.ragas})
+
         def write(tmp):
             with open(tmp, "wb") as f:
                 np.savez(f, embeddings=index.embeddings, meta=np.array(meta))

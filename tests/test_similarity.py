@@ -61,24 +61,46 @@ def test_a_song_is_never_recommended_for_itself(bundle, learned, catalogue, tmp_
     assert "yaman_0.wav" not in [f for f, _, _ in found] and len(found) == 3
 
 
-def test_the_index_is_cached_and_rebuilt_when_a_song_changes(bundle, learned, catalogue,
-                                                             monkeypatch):
-    first = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+def test_the_index_is_cached_and_only_a_changed_song_is_embedded_again(bundle, learned,
+                                                                       catalogue, monkeypatch):
+    first = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                   workers=1)
     assert similarity.index_path(catalogue, "cnn").exists()
+    embedded = []
+    real = similarity.song_input
 
-    def fail(*args, **kwargs):
-        raise AssertionError("embedded again although nothing changed")
+    def counting(path, *args, **kwargs):
+        embedded.append(path.name)
+        return real(path, *args, **kwargs)
 
-    with monkeypatch.context() as m:
-        m.setattr(similarity, "embed", fail)
-        again = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    monkeypatch.setattr(similarity, "song_input", counting)
+    again = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                   workers=1)
+    assert embedded == []
     assert again.key == first.key and again.files == first.files
     np.testing.assert_array_equal(again.embeddings, first.embeddings)
     soundfile.write(catalogue / "yaman_1.wav", synth.improvise("marwa", 6.0, seed=9), SR)
-    changed = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    changed = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                     workers=1)
+    assert embedded == ["yaman_1.wav"]
     assert changed.key != first.key
     assert not np.allclose(changed.embeddings[changed.files.index("yaman_1.wav")],
                            first.embeddings[first.files.index("yaman_1.wav")])
+    same = [f for f in first.files if f != "yaman_1.wav"]
+    np.testing.assert_array_equal(changed.embeddings[[changed.files.index(f) for f in same]],
+                                  first.embeddings[[first.files.index(f) for f in same]])
+    fresh = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                   cache=False, workers=1)
+    np.testing.assert_array_equal(fresh.embeddings, changed.embeddings)
+
+
+def test_indexing_in_worker_processes_gives_the_same_index(bundle, learned, catalogue):
+    alone = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                   cache=False, workers=1)
+    pooled = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                    cache=False, workers=2)
+    assert pooled.files == alone.files
+    np.testing.assert_array_equal(pooled.embeddings, alone.embeddings)
 
 
 def test_empty_missing_or_unreadable_catalogues_are_clear_errors(bundle, learned, tmp_path,
