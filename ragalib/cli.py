@@ -104,7 +104,7 @@ def _cmd_train(args):
 
     settings = model.TrainSettings(
         epochs=args.epochs or (3 if quick_mode() else 75), batch_norm=args.batch_norm,
-        dropout=args.dropout, normalize=args.normalize, seed=args.seed)
+        dropout=args.dropout, normalize=args.normalize, augment=args.augment, seed=args.seed)
     from .features import FeatureConfig
 
     bundle = model.train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
@@ -234,14 +234,14 @@ def _cmd_report_models(args):
     print(f"model report: held-out harmonium takes, and {len(rows)} test songs")
     for i, variant in enumerate(compare.SONG_VARIANTS, 1):
         print(f"  ({i}) songs, {variant}: song accuracy / segment accuracy")
-    print(f"{'model':34s} {'test takes':>15s}"
+    print(f"{'model':40s} {'test takes':>15s}"
           + "".join(f"{'(' + str(i) + ')':>15s}" for i in range(1, len(compare.SONG_VARIANTS) + 1)))
     for row in compare.summary(takes, table):
         cells = [f"{row['songs: ' + v]:.3f} / {row['segments: ' + v]:.3f}"
                  for v in compare.SONG_VARIANTS]
         takes_cell = ("-" if row["take segments"] is None else
                       f"{row['take segments']:.3f} / {row['whole takes']:.3f}")
-        print(f"{row['model']:34s} {takes_cell:>15s}" + "".join(f"{c:>15s}" for c in cells))
+        print(f"{row['model']:40s} {takes_cell:>15s}" + "".join(f"{c:>15s}" for c in cells))
     print(f"default detector ({chosen.path}): {chosen.info.get('chosen_as_default')}")
     return 0
 
@@ -398,9 +398,17 @@ def _dropout(text):
 
 
 def _positive_int(text):
+    return _int_at_least(text, 1)
+
+
+def _non_negative_int(text):
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text, low):
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
     return value
 
 
@@ -441,6 +449,9 @@ def build_parser():
     p.add_argument("--out", type=Path, help="bundle folder (default data/models/<kind>)")
     p.add_argument("--batch-norm", action="store_true", help="BatchNormalization after each block")
     p.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after the dense layer")
+    p.add_argument("--augment", type=_non_negative_int, default=0, metavar="N",
+                   help="N augmented copies of each training take: tuning, level, noise, "
+                        "a varied voice (default 0)")
     p.add_argument("--normalize", action="store_true", help="standardise each coefficient")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--kind", choices=KINDS, default="mfcc",

@@ -1,4 +1,5 @@
-"""Which detector is best: every feature kind's CNN and the pitch-class baseline, side by side.
+"""Which detector is best: every feature kind's CNN, plain and trained with augmentation, and
+the pitch-class baseline, side by side.
 
 Taught in notebook 09_robust_features; ``python -m ragalib report models`` prints the table.
 Every candidate is scored on the held-out harmonium takes (the published evaluation) and on
@@ -26,29 +27,46 @@ PCD = "pitch classes, no CNN"
 WITH_PITCH = " + pitch classes"
 """Suffix of a hybrid candidate: a CNN whose song verdict is multiplied with the pitch
 model's (:func:`ragalib.detect.combine`)."""
+AUGMENT_COPIES = 2
+"""Augmented copies of each training take for the augmented candidates (:mod:`ragalib.augment`)."""
+AUGMENTED = ", augmented"
+"""Suffix of a candidate trained with :data:`AUGMENT_COPIES` augmented copies of each take."""
 SONG_VARIANTS = ("default (auto tonic, separation)", "no transposition", "true tonic given")
 
 
-def ensure_candidates(settings=None, *, progress=True):
-    """A trained bundle per feature kind (``data/models/<kind>/``), trained if missing.
+def candidates():
+    """The CNN candidates in table order: ``[(name, kind, augmented copies), ...]``, every kind
+    with the published settings first, then every kind trained with augmentation."""
+    return [(kind + (AUGMENTED if copies else ""), kind, copies)
+            for copies in (0, AUGMENT_COPIES) for kind in KINDS]
 
-    ``settings`` (default: the published ones, 3 epochs in quick mode) apply to every kind;
-    kinds in :data:`STANDARDISED` also standardise their inputs.
+
+def ensure_candidates(settings=None, *, progress=True):
+    """A trained bundle per candidate, trained if missing: ``data/models/<kind>/`` and
+    ``data/models/<kind>-augmented/``.
+
+    ``settings`` (default: the published ones, 3 epochs in quick mode) apply to every
+    candidate; kinds in :data:`STANDARDISED` also standardise their inputs, and the augmented
+    candidates add :data:`AUGMENT_COPIES` copies of each training take.
 
     Returns
     -------
     dict
-        Kind -> :class:`ragalib.model.Bundle`.
+        Candidate name (see :func:`candidates`) -> :class:`ragalib.model.Bundle`.
     """
     from . import model
     from .features import FeatureConfig
     from .paths import quick_mode
 
     settings = settings or model.TrainSettings(epochs=3 if quick_mode() else 75)
-    return {kind: model.ensure_bundle(replace(settings, normalize=settings.normalize
-                                              or kind in STANDARDISED),
-                                      config=FeatureConfig(kind=kind), progress=progress)
-            for kind in KINDS}
+    bundles = {}
+    for name, kind, copies in candidates():
+        folder = model.kind_bundle(kind)
+        bundles[name] = model.ensure_bundle(
+            replace(settings, normalize=settings.normalize or kind in STANDARDISED,
+                    augment=copies), config=FeatureConfig(kind=kind), progress=progress,
+            out=folder.with_name(f"{folder.name}-augmented") if copies else folder)
+    return bundles
 
 
 def _pcd_segments(pitch_model, y, sr, tonic_hz, config):
@@ -69,10 +87,10 @@ def take_scores(bundles, pitch_model, *, progress=True):
     from .ragas import DEFAULT_TONIC, tonic_hz
 
     rows = []
-    for kind, bundle in bundles.items():
+    for candidate, bundle in bundles.items():
         data = dataset.build(bundle.config, progress=progress)
         x, y = data.part("test")
-        rows.append({"model": kind, "segments": model.evaluate(bundle.model, x, y,
+        rows.append({"model": candidate, "segments": model.evaluate(bundle.model, x, y,
                                                                data.labels)["accuracy"],
                      "takes": model.evaluate_takes(bundle.model, data)})
     config, root = data.config, dataset.recordings_dir()
@@ -98,7 +116,7 @@ def song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *, progress=
     -------
     table : list of dict
         ``model``, ``pipeline``, ``song accuracy``, ``segment accuracy``; every CNN also
-        appears as a hybrid (``<kind> + pitch classes``), whose segments are the CNN's.
+        appears as a hybrid (``<candidate> + pitch classes``), whose segments are the CNN's.
     found : dict
         ``(model, pipeline)`` -> list of detected ragas, in ``rows`` order.
     """
@@ -109,14 +127,14 @@ def song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *, progress=
     from .features import TRANSPOSABLE
 
     config = next(iter(bundles.values())).config
-    for kind, bundle in bundles.items():
+    for candidate, bundle in bundles.items():
         if list(pitch_model.labels) != list(bundle.labels):
             raise RagalibError(f"the pitch model knows {', '.join(pitch_model.labels)}, but the "
-                               f"{kind} model {', '.join(bundle.labels)}: retrain one of them")
+                               f"{candidate} model {', '.join(bundle.labels)}: retrain one of them")
     table, found = [], {}
     for name in variants:
-        answers = {kind: [] for kind in (*bundles, *(k + WITH_PITCH for k in bundles), PCD)}
-        segment_hits = {kind: [] for kind in answers}
+        answers = {c: [] for c in (*bundles, *(c + WITH_PITCH for c in bundles), PCD)}
+        segment_hits = {c: [] for c in answers}
         prepared = detect.prepare_songs(rows, detect.VARIANTS[name], config.sr,
                                         pitch_model=pitch_model, progress=False,
                                         shift_audio=False)
@@ -130,20 +148,20 @@ def song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *, progress=
             shifted = None
             if info["shift"] and any(b.config.kind not in TRANSPOSABLE for b in bundles.values()):
                 shifted = pitch_shift(y, config.sr, info["shift"])   # once for all MFCC kinds
-            for kind, bundle in bundles.items():
+            for candidate, bundle in bundles.items():
                 result = detect.judge(y, bundle, name=str(row["path"]), shifted=shifted, **info)
-                answers[kind].append(result.raga)
-                segment_hits[kind] += [s["raga"] == row["raga"] for s in result.segments]
+                answers[candidate].append(result.raga)
+                segment_hits[candidate] += [s["raga"] == row["raga"] for s in result.segments]
                 both = detect.combine([result.probabilities[r] for r in bundle.labels], pcd,
                                       bundle.labels)
-                answers[kind + WITH_PITCH].append(bundle.labels[int(np.argmax(both))])
-                segment_hits[kind + WITH_PITCH] = segment_hits[kind]
-        for kind, said in answers.items():
-            found[kind, name] = said
-            table.append({"model": kind, "pipeline": name,
+                answers[candidate + WITH_PITCH].append(bundle.labels[int(np.argmax(both))])
+                segment_hits[candidate + WITH_PITCH] = segment_hits[candidate]
+        for candidate, said in answers.items():
+            found[candidate, name] = said
+            table.append({"model": candidate, "pipeline": name,
                           "song accuracy": float(np.mean([a == r["raga"]
                                                           for a, r in zip(said, rows)])),
-                          "segment accuracy": float(np.mean(segment_hits[kind]))})
+                          "segment accuracy": float(np.mean(segment_hits[candidate]))})
     return table, found
 
 
@@ -188,25 +206,28 @@ def best_candidate(table, pipeline=SONG_VARIANTS[0]):
     accuracy under ``pipeline``.
 
     Ties go to the candidate whose CNN alone scores best (its timeline is what a user sees),
-    then to a CNN alone before a hybrid, then to the order of :data:`KINDS`.
+    then to a CNN alone before a hybrid, then to the order of :func:`candidates` (plain
+    before augmented, then :data:`KINDS` order).
 
     Returns
     -------
-    (kind, with_pitch) : (str, bool)
+    (candidate, with_pitch) : (str, bool)
     """
     scores = {row["model"]: row["song accuracy"] for row in table if row["pipeline"] == pipeline}
-    options = [(kind, hybrid) for hybrid in (False, True) for kind in KINDS
-               if kind + (WITH_PITCH if hybrid else "") in scores]
+    options = [(name, hybrid) for hybrid in (False, True) for name, _, _ in candidates()
+               if name + (WITH_PITCH if hybrid else "") in scores]
     if not options:
         raise RagalibError("no CNN candidate in the table")
     return max(options, key=lambda o: (scores[o[0] + (WITH_PITCH if o[1] else "")],
                                        scores.get(o[0], -1.0), -options.index(o)))
 
 
-def candidate_name(bundle):
-    """A bundle's name in the tables: its feature kind, plus :data:`WITH_PITCH` if it judges
-    songs with the pitch model."""
-    return bundle.config.kind + (WITH_PITCH if bundle.pitch_model is not None else "")
+def candidate_name(bundle, *, alone=False):
+    """A bundle's name in the tables: its feature kind, :data:`AUGMENTED` if it was trained
+    with augmentation, and :data:`WITH_PITCH` if it judges songs with the pitch model (unless
+    ``alone``: the name of its CNN alone)."""
+    return (bundle.config.kind + (AUGMENTED if bundle.settings.augment else "")
+            + (WITH_PITCH if bundle.pitch_model is not None and not alone else ""))
 
 
 def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
@@ -245,9 +266,10 @@ def ensure_default_bundle(*, progress=True):
     """The default detector: the candidate with the best song accuracy on the dev songs.
 
     Taught in notebooks 07_song_detection and 09_robust_features. Candidates are each CNN
-    alone and each CNN with the pitch model. Reuses the default bundle when it was chosen from
-    exactly today's candidates, pitch model and dev songs; otherwise trains what is missing,
-    scores the candidates on the dev songs (default pipeline) and promotes the winner.
+    (every kind, plain and augmented) alone and with the pitch model. Reuses the default
+    bundle when it was chosen from exactly today's candidates, pitch model and dev songs;
+    otherwise trains what is missing, scores the candidates on the dev songs (default
+    pipeline) and promotes the winner.
     """
     from . import model
     from .pitch_model import ensure_pitch_model
@@ -264,12 +286,12 @@ def ensure_default_bundle(*, progress=True):
     if current is not None and current.info.get("selection_key") == key:
         return current
     table, _ = song_scores(bundles, learned, dev, variants=SONG_VARIANTS[:1], progress=progress)
-    kind, hybrid = best_candidate(table)
-    name = kind + (WITH_PITCH if hybrid else "")
+    candidate, hybrid = best_candidate(table)
+    name = candidate + (WITH_PITCH if hybrid else "")
     score = next(r["song accuracy"] for r in table if r["model"] == name)
-    promote(bundles[kind], f"best song accuracy on the {len(dev)} dev songs among "
-                           f"{', '.join(KINDS)}, each alone and with the pitch model: "
-                           f"{name} ({score:.3f})",
+    promote(bundles[candidate], f"best song accuracy on the {len(dev)} dev songs among "
+                                f"{', '.join(bundles)}, each alone and with the pitch model: "
+                                f"{name} ({score:.3f})",
             pitch_model=learned if hybrid else None, selection_key=key)
     return model.load_bundle()
 
@@ -281,9 +303,9 @@ def _selection_key(bundles, pitch_model, dev_rows):
 
     from .model import BUNDLE_JSON
 
-    digest = hashlib.sha1(f"{KINDS} {pitch_model.key}".encode())
-    for kind, bundle in bundles.items():
-        digest.update(kind.encode() + (Path(bundle.path) / BUNDLE_JSON).read_bytes())
+    digest = hashlib.sha1(f"{list(bundles)} {pitch_model.key}".encode())
+    for candidate, bundle in bundles.items():
+        digest.update(candidate.encode() + (Path(bundle.path) / BUNDLE_JSON).read_bytes())
     for row in dev_rows:
         digest.update(f"|{row['file']}|{row['raga']}|{row['tonic_note']}".encode())
     return digest.hexdigest()

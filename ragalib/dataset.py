@@ -72,8 +72,7 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
     root.mkdir(parents=True, exist_ok=True)   # fails here, before any progress bar, if it can't
     default_takes, default_seconds = TAKES["quick" if quick_mode() else "full"]
     takes, seconds = takes or default_takes, seconds or default_seconds
-    def name(k):
-        return f"synth_v{synth.GENERATOR_VERSION}_take{k}.wav"
+    name = synth_take_name
 
     def missing(path):  # absent, or rendered for another length
         import soundfile
@@ -95,10 +94,32 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
 
         for raga, k in tqdm(jobs, desc="rendering harmonium takes", disable=not progress):
             (root / raga).mkdir(parents=True, exist_ok=True)
-            seed = zlib.crc32(f"take/{raga}/{k}".encode())
+            seed = synth_take_seed(raga, k)
             take = record(synth.improvise(raga, seconds, seed=seed), synth.SR, seed=seed)
             save(root / raga / name(k), take, synth.SR)
     return root
+
+
+def synth_take_name(k):
+    """The file name of the ``k``-th synthesised take of a raga (this synthesiser version)."""
+    from .synth import GENERATOR_VERSION
+
+    return f"synth_v{GENERATOR_VERSION}_take{k}.wav"
+
+
+def synth_take_seed(raga, k):
+    """The seed that improvised (and recorded) the ``k``-th synthesised take of ``raga``."""
+    return zlib.crc32(f"take/{raga}/{k}".encode())
+
+
+def synthesised_take(take):
+    """``(raga, seed)`` if ``take`` (``"raga/file.wav"``) is one of this synthesiser's takes,
+    so that its score can be played again; None for anything else (your own recordings)."""
+    raga, _, name = take.partition("/")
+    k = name.removeprefix(synth_take_name(0).removesuffix("0.wav")).removesuffix(".wav")
+    if not k.isdigit() or synth_take_name(int(k)) != name:
+        return None
+    return raga, synth_take_seed(raga, int(k))
 
 
 def scan_recordings(root, *, report=_warn):
@@ -278,7 +299,9 @@ def cache_paths(config, cache_dir=None):
     return folder / f"{stem}.npz", folder / f"{stem}.json"
 
 
-def _save(dataset, npz_path, json_path):
+def save_cache(dataset, npz_path, json_path=None):
+    """Write a dataset to its ``.npz`` cache (and, with ``json_path``, the published JSON
+    structure), atomically."""
     meta = {"labels": dataset.labels, "takes": dataset.takes, "config": dataset.config.to_dict(),
             "key": dataset.key,
             "digest": _array_digest(dataset.X, dataset.y, dataset.take, dataset.start,
@@ -294,11 +317,12 @@ def _save(dataset, npz_path, json_path):
             json.dump({"mapping": dataset.labels, "labels": dataset.y.tolist(),
                        dataset.config.kind: np.round(dataset.X, 4).tolist()}, f)
 
-    atomic_write(json_path, write_json)
+    if json_path is not None:
+        atomic_write(json_path, write_json)
     atomic_write(npz_path, write_npz)  # last: its presence means both are complete
 
 
-def _load(npz_path, key, report=_warn):
+def load_cache(npz_path, key, report=_warn):
     """The cached dataset if it is intact and its key matches, else None."""
     try:
         with np.load(npz_path, allow_pickle=False) as data:
@@ -355,7 +379,7 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
     key = _content_key(files, config)
     npz_path, json_path = cache_paths(config, cache_dir)
     if not force:
-        cached = _load(npz_path, key, report)
+        cached = load_cache(npz_path, key, report)
         if cached is not None:
             return cached
     from tqdm.auto import tqdm
@@ -383,7 +407,7 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
         split=np.repeat([roles[raga][name] for raga, name, _ in loaded], sizes).astype(str),
         start=np.concatenate([np.arange(n) * config.segment_seconds for n in sizes]),
         config=config, key=key)
-    _save(dataset, npz_path, json_path)
+    save_cache(dataset, npz_path, json_path)
     return dataset
 
 

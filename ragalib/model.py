@@ -66,6 +66,7 @@ class TrainSettings:
     batch_norm: bool = False
     early_stopping: int = 0          # patience in epochs on validation loss; 0: off
     normalize: bool = False          # standardise each coefficient (statistics of train)
+    augment: int = 0                 # augmented copies of each training take (ragalib.augment)
     seed: int = 0
 
     def to_dict(self):
@@ -144,6 +145,13 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True):
         ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` per epoch.
     """
     keras = load_keras()
+    if settings.augment:
+        if split is not None:
+            raise RagalibError("augmentation adds copies of the training takes: it needs the "
+                               "dataset's by-take split, not another split")
+        from .augment import augmented
+
+        dataset = augmented(dataset, settings.augment, seed=settings.seed, progress=progress)
     seed_everything(settings.seed)
     x_train, y_train = dataset.part("train", split=split)
     x_val, y_val = dataset.part("val", split=split)

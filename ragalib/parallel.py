@@ -10,6 +10,9 @@ computed by the same code as in a single process, so the results are the same.
 
 import multiprocessing
 import os
+from pathlib import Path
+
+_warned = []
 
 MIN_ITEMS_PER_WORKER = 2
 """Starting a worker costs about a second (imports), so a pool only pays off past this."""
@@ -23,6 +26,24 @@ def default_workers():
         return len(os.sched_getaffinity(0))
     except AttributeError:                      # macOS and Windows have no affinity call
         return os.cpu_count() or 1
+
+
+def main_is_safe_to_import():
+    """Whether a worker may start: each worker imports the main script again, so a script
+    must keep its work under ``if __name__ == "__main__":``. Notebooks, the interactive
+    prompt and ``python -m package`` have nothing to re-run."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec = getattr(main, "__spec__", None)
+    if path is None or (spec is not None and spec.name.endswith("__main__")):
+        return True
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "__name__" in text and "__main__" in text
 
 
 def _context():
@@ -48,6 +69,14 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
     workers = min(default_workers() if workers is None else workers,
                   len(items) // MIN_ITEMS_PER_WORKER)
     bar = dict(total=len(items), desc=desc, disable=not progress, leave=False)
+    if workers > 1 and not main_is_safe_to_import():
+        if not _warned:
+            import sys
+
+            print("ragalib: working on one core; put your script's code under "
+                  "`if __name__ == \"__main__\":` to use them all", file=sys.stderr)
+            _warned.append(True)
+        workers = 1
     if workers <= 1:
         yield from tqdm(map(function, items), **bar)
         return

@@ -23,8 +23,18 @@ def test_the_best_candidate_wins_ties_go_to_the_simpler_and_the_baseline_is_neve
                                          "melody" + w: 0.95})) == ("melody", True)
     assert compare.best_candidate(table({"mfcc": 0.9, "chroma": 0.1}, "no transposition")
                                   + table({"mfcc": 0.1, "chroma": 0.2})) == ("chroma", False)
+    a = compare.AUGMENTED
+    assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.9})) == ("melody", False)
+    assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.95,
+                                         "melody" + a + w: 0.95})) == ("melody" + a, False)
     with pytest.raises(RagalibError, match="no CNN candidate"):
         compare.best_candidate(table({compare.PCD: 1.0}))
+
+
+def test_candidates_are_every_kind_plain_then_augmented():
+    names = [name for name, _, _ in compare.candidates()]
+    assert names == [*compare.KINDS, *(k + compare.AUGMENTED for k in compare.KINDS)]
+    assert {copies for _, _, copies in compare.candidates()} == {0, compare.AUGMENT_COPIES}
 
 
 def test_promote_copies_the_bundle_and_records_why(tmp_path):
@@ -46,6 +56,7 @@ def test_promote_copies_the_bundle_and_records_why(tmp_path):
     assert hybrid.info["chosen_as_default"] == "second time"
     assert hybrid.info["pitch_model_key"] == "pm" and hybrid.pitch_model.labels == ("a", "b")
     assert compare.candidate_name(hybrid) == "mfcc" + compare.WITH_PITCH
+    assert compare.candidate_name(hybrid, alone=True) == "mfcc"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chroma", "default"]
     assert model.load_bundle(compare.promote(bundle, "alone", out=out)).pitch_model is None
 
@@ -56,10 +67,11 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     from ragalib import cli
     from ragalib.synth import songs
 
-    names = [*compare.KINDS, *(k + compare.WITH_PITCH for k in compare.KINDS), compare.PCD]
+    cnns = [name for name, _, _ in compare.candidates()]
+    names = [*cnns, *(c + compare.WITH_PITCH for c in cnns), compare.PCD]
     rows = [{"model": n, "pipeline": v, "song accuracy": 0.5, "segment accuracy": 0.25}
             for v in compare.SONG_VARIANTS for n in names]
-    takes = [{"model": n, "segments": 0.75, "takes": 1.0} for n in (*compare.KINDS, compare.PCD)]
+    takes = [{"model": n, "segments": 0.75, "takes": 1.0} for n in (*cnns, compare.PCD)]
     chosen = SimpleNamespace(path="data/models/default", info={"chosen_as_default": "because"})
     monkeypatch.setattr(compare, "ensure_default_bundle", lambda **kw: chosen)
     monkeypatch.setattr(compare, "ensure_candidates", lambda **kw: {})
