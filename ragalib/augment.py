@@ -140,13 +140,28 @@ def augmented_audio(take, change, *, root, sr):
 
 
 def _copy_features(job, *, root, config, seed, timbre):
+    """The features of one augmented copy; none if retuning left it shorter than a segment
+    (a take only just long enough, played sharp)."""
     from .audio import segments
     from .features import extract
 
     take, copy = job
     y = augmented_audio(take, draw_change(take, copy, seed=seed, timbre=timbre), root=root,
                         sr=config.sr)
+    if len(y) < config.segment_samples:
+        return np.zeros((0, config.segment_frames, config.n_features), np.float32)
     return extract(segments(y, config=config, source=take), config=config)
+
+
+def augmented_key(dataset, copies, *, seed=0, timbre=True, root=None):
+    """What an augmented training set depends on: the dataset, the recordings folder, every
+    argument of :func:`augmented` and :data:`VERSION`."""
+    from .dataset import recordings_dir
+    from .synth import GENERATOR_VERSION
+
+    where = Path(root or recordings_dir()).resolve()
+    return hashlib.sha1(f"augment {VERSION} {GENERATOR_VERSION} {dataset.key} {where} {copies} "
+                        f"{seed} {timbre}".encode()).hexdigest()
 
 
 def augmented(dataset, copies, *, seed=0, timbre=True, root=None, cache_dir=None,
@@ -171,17 +186,16 @@ def augmented(dataset, copies, *, seed=0, timbre=True, root=None, cache_dir=None
     if copies == 0:
         return dataset
     config = dataset.config
-    key = hashlib.sha1(f"augment {VERSION} {dataset.key} {copies} {seed} {timbre}"
-                       .encode()).hexdigest()
-    npz_path = datasets.cache_paths(config, cache_dir)[0]
-    npz_path = npz_path.with_name(f"{npz_path.stem}-augmented-{key[:12]}.npz")
+    root = Path(root or datasets.recordings_dir())
+    key = augmented_key(dataset, copies, seed=seed, timbre=timbre, root=root)
+    plain = datasets.cache_paths(config, cache_dir)[0]
+    npz_path = plain.with_name(f"{plain.stem}-augmented-{key[:12]}.npz")
     cached = datasets.load_cache(npz_path, key)
     if cached is not None:
         return cached
     roles = dataset.take_roles()
     jobs = [(take, copy) for take in dataset.takes if roles.get(take) == "train"
             for copy in range(1, copies + 1)]
-    root = Path(root or datasets.recordings_dir())
     features = list(map_in_workers(partial(_copy_features, root=root, config=config, seed=seed,
                                            timbre=timbre), jobs, workers=workers,
                                    desc="augmenting takes", progress=progress))
@@ -200,4 +214,7 @@ def augmented(dataset, copies, *, seed=0, timbre=True, root=None, cache_dir=None
                                                for n in sizes]]),
         config=config, key=key)
     datasets.save_cache(out, npz_path)
+    for old in plain.parent.glob(f"{plain.stem}-augmented-*.npz"):   # other settings' copies
+        if old != npz_path:
+            old.unlink(missing_ok=True)
     return out

@@ -446,7 +446,8 @@ def build_parser():
     p = sub.add_parser("train", help="train the CNN on the dataset and write a model bundle")
     p.add_argument("--epochs", type=_positive_int, help="default 75 (3 with --quick)")
     p.add_argument("--quick", action="store_true", help="small dataset, few epochs, for tests")
-    p.add_argument("--out", type=Path, help="bundle folder (default data/models/<kind>)")
+    p.add_argument("--out", type=Path, help="bundle folder (default data/models/<kind>, or "
+                                            "data/models/<kind>-augmented with --augment)")
     p.add_argument("--batch-norm", action="store_true", help="BatchNormalization after each block")
     p.add_argument("--dropout", type=_dropout, default=0.0, help="dropout after the dense layer")
     p.add_argument("--augment", type=_non_negative_int, default=0, metavar="N",

@@ -59,14 +59,11 @@ def ensure_candidates(settings=None, *, progress=True):
     from .paths import quick_mode
 
     settings = settings or model.TrainSettings(epochs=3 if quick_mode() else 75)
-    bundles = {}
-    for name, kind, copies in candidates():
-        folder = model.kind_bundle(kind)
-        bundles[name] = model.ensure_bundle(
-            replace(settings, normalize=settings.normalize or kind in STANDARDISED,
-                    augment=copies), config=FeatureConfig(kind=kind), progress=progress,
-            out=folder.with_name(f"{folder.name}-augmented") if copies else folder)
-    return bundles
+    return {name: model.ensure_bundle(replace(settings, augment=copies,
+                                              normalize=settings.normalize
+                                              or kind in STANDARDISED),
+                                      config=FeatureConfig(kind=kind), progress=progress)
+            for name, kind, copies in candidates()}
 
 
 def _pcd_segments(pitch_model, y, sr, tonic_hz, config):

@@ -124,7 +124,7 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def train(dataset, settings=TrainSettings(), *, split=None, progress=True):
+def train(dataset, settings=TrainSettings(), *, split=None, progress=True, root=None):
     """Train the CNN on a dataset's training part, validating on its validation part.
 
     Taught in notebook 05_train_cnn.
@@ -137,6 +137,9 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True):
         Use this split instead of the dataset's by-take split (chapter 05 compares them).
     progress : bool
         An epoch progress bar.
+    root : Path, optional
+        The recordings folder the dataset was built from, for ``settings.augment`` (default
+        ``data/recordings``).
 
     Returns
     -------
@@ -151,7 +154,8 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True):
                                "dataset's by-take split, not another split")
         from .augment import augmented
 
-        dataset = augmented(dataset, settings.augment, seed=settings.seed, progress=progress)
+        dataset = augmented(dataset, settings.augment, seed=settings.seed, root=root,
+                            progress=progress)
     seed_everything(settings.seed)
     x_train, y_train = dataset.part("train", split=split)
     x_val, y_val = dataset.part("val", split=split)
@@ -219,9 +223,10 @@ def default_bundle():
     return models_dir() / "default"
 
 
-def kind_bundle(kind):
-    """Where the model trained on one feature kind lives: ``data/models/<kind>``."""
-    return models_dir() / kind
+def kind_bundle(kind, *, augmented=False):
+    """Where the model trained on one feature kind lives: ``data/models/<kind>``, or
+    ``data/models/<kind>-augmented`` for one trained with augmentation."""
+    return models_dir() / (f"{kind}-augmented" if augmented else kind)
 
 
 @dataclass
@@ -383,8 +388,9 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
                "test_take_accuracy": evaluate_takes(net, data),
                "val_accuracy": evaluate(net, *data.part("val"), data.labels)["accuracy"],
                **report, "test_segments": int(len(y_test))}
-    folder = Path(out or kind_bundle(config.kind))
-    info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium takes"}
+    folder = Path(out or kind_bundle(config.kind, augmented=bool(settings.augment)))
+    info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium takes",
+            "augmented_key": _augmented_key(data, settings)}
     save_bundle(folder, net, labels=data.labels, config=config, settings=settings,
                 metrics=metrics, history=history, info=info)
     return Bundle(model=net, labels=data.labels, config=config, settings=settings,
@@ -398,13 +404,24 @@ def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=T
     from .features import DEFAULT
 
     config = config or DEFAULT
-    folder = Path(out or kind_bundle(config.kind))
+    folder = Path(out or kind_bundle(config.kind, augmented=bool(settings.augment)))
     try:
         bundle = load_bundle(folder, config=config)
     except RagalibError:
         bundle = None
-    key = datasets.build(config, progress=progress).key
+    data = datasets.build(config, progress=progress)
     if bundle is not None and bundle.settings == settings \
-            and bundle.info.get("dataset_key") == key:
+            and bundle.info.get("dataset_key") == data.key \
+            and bundle.info.get("augmented_key") == _augmented_key(data, settings):
         return bundle
     return train_bundle(settings, config=config, out=folder, progress=progress)
+
+
+def _augmented_key(dataset, settings):
+    """The key of the augmented training set ``settings`` asks for (None without one), so
+    that a change in how copies are made retrains the bundle."""
+    if not settings.augment:
+        return None
+    from .augment import augmented_key
+
+    return augmented_key(dataset, settings.augment, seed=settings.seed)

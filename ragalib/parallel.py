@@ -4,24 +4,31 @@ Taught in notebook 08_similarity, where a catalogue is indexed. Separation, toni
 and features are numpy and scipy code that mostly holds Python's lock, so threads do not
 help; worker processes do. Workers start from a fresh interpreter ("forkserver", or "spawn"
 where that is missing), never by forking a process that may have loaded TensorFlow, and they
-never load it themselves. The results come back in the order of the items, and each item is
-computed by the same code as in a single process, so the results are the same.
+never load it themselves. Each worker gets this process's environment as it is when the pool
+starts. The results come back in the order of the items, and each item is computed by the
+same code as in a single process, so the results are the same.
 """
 
+import ast
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 
-_warned = []
+from .errors import RagalibError
 
 MIN_ITEMS_PER_WORKER = 2
 """Starting a worker costs about a second (imports), so a pool only pays off past this."""
+_warned = []
 
 
 def default_workers():
     """How many worker processes to use: ``RAGALIB_WORKERS`` if set, else the usable cores."""
-    if os.environ.get("RAGALIB_WORKERS"):
-        return max(1, int(os.environ["RAGALIB_WORKERS"]))
+    setting = os.environ.get("RAGALIB_WORKERS", "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise RagalibError(f"RAGALIB_WORKERS must be a whole number from 1, not {setting!r}")
+        return int(setting)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:                      # macOS and Windows have no affinity call
@@ -32,23 +39,36 @@ def main_is_safe_to_import():
     """Whether a worker may start: each worker imports the main script again, so a script
     must keep its work under ``if __name__ == "__main__":``. Notebooks, the interactive
     prompt and ``python -m package`` have nothing to re-run."""
-    import sys
-
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     spec = getattr(main, "__spec__", None)
     if path is None or (spec is not None and spec.name.endswith("__main__")):
         return True
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
         return False
-    return "__name__" in text and "__main__" in text
+    return any(isinstance(node, ast.If) and _is_main_guard(node.test) for node in tree.body)
+
+
+def _is_main_guard(test):
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())),
+                     ast.dump(ast.Constant("__main__"))}
 
 
 def _context():
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _take_environment(environment):
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 def map_in_workers(function, items, *, workers=None, desc="working", progress=True):
@@ -71,8 +91,6 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
     bar = dict(total=len(items), desc=desc, disable=not progress, leave=False)
     if workers > 1 and not main_is_safe_to_import():
         if not _warned:
-            import sys
-
             print("ragalib: working on one core; put your script's code under "
                   "`if __name__ == \"__main__\":` to use them all", file=sys.stderr)
             _warned.append(True)
@@ -81,6 +99,14 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
         yield from tqdm(map(function, items), **bar)
         return
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_take_environment,
+                               initargs=(dict(os.environ),))
+    try:
         yield from tqdm(pool.map(function, items), **bar)
+    except BrokenProcessPool:
+        raise RagalibError("a worker process stopped unexpectedly (out of memory?); set "
+                           "RAGALIB_WORKERS=1 to work in one process") from None
+    finally:                              # a caller that stops early does not wait for the rest
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import soundfile
@@ -46,7 +48,7 @@ def test_changes_are_deterministic_within_their_ranges_and_voices_need_a_score()
         assert abs(c.cents) <= augment.CENTS and abs(c.gain_db) <= augment.GAIN_DB
         assert augment.SNR_DB[0] <= c.snr_db <= augment.SNR_DB[1]
         assert c.voice is not None and c.voice.name == "varied reed"
-        assert c.voice not in synth.VOICES.values()
+        assert all(replace(c.voice, name=v.name) != v for v in synth.VOICES.values())
     assert augment.draw_change("yaman/mine.wav", 1).voice is None
     assert augment.draw_change(take, 1, timbre=False).voice is None
 
@@ -113,3 +115,28 @@ def test_augmentation_refuses_a_split_other_than_by_take(recordings, tmp_path):
                     progress=False)
     with pytest.raises(RagalibError, match="0 or more"):
         augment.augmented(plain, -1)
+
+
+def test_a_copy_too_short_for_a_segment_adds_nothing(recordings, tmp_path):
+    take = "yaman/mine.wav"          # 5.0 s: one 2-s segment fewer once it is played sharp
+    short = recordings / "yaman" / "short.wav"
+    soundfile.write(short, synth.improvise("yaman", 2.01, seed=3), SR)
+    copy = next(c for c in range(1, 50)
+                if augment.draw_change("yaman/short.wav", c, timbre=False).cents > 10)
+    features = augment._copy_features(("yaman/short.wav", copy), root=recordings,
+                                      config=SHORT, seed=0, timbre=False)
+    assert features.shape == (0, SHORT.segment_frames, SHORT.n_features)
+    assert len(augment._copy_features((take, 1), root=recordings, config=SHORT, seed=0,
+                                      timbre=False)) == 2
+
+
+def test_a_bundle_is_retrained_when_the_augmented_copies_would_change(recordings, tmp_path,
+                                                                      monkeypatch):
+    plain = build(recordings, tmp_path)
+    settings = model.TrainSettings(augment=2)
+    key = model._augmented_key(plain, settings)
+    assert model._augmented_key(plain, model.TrainSettings()) is None
+    assert model._augmented_key(plain, model.TrainSettings(augment=3)) != key
+    assert augment.augmented_key(plain, 2, root=tmp_path) != key        # another folder
+    monkeypatch.setattr(augment, "VERSION", augment.VERSION + 1)
+    assert model._augmented_key(plain, settings) != key

@@ -1,3 +1,6 @@
+import os
+import sys
+import types
 from functools import partial
 
 import numpy as np
@@ -37,3 +40,44 @@ def test_workers_follow_the_environment_and_never_outnumber_the_work(monkeypatch
     # cannot be pickled to a worker.
     assert list(parallel.map_in_workers(lambda x: x + 1, [1, 2], workers=8,
                                         progress=False)) == [2, 3]
+
+
+def _process_id(_):
+    return os.getpid()
+
+
+def test_a_pool_really_uses_other_processes_and_sees_the_environment_of_its_start(monkeypatch):
+    monkeypatch.setenv("RAGALIB_TEST_MARK", "set after import")
+    pids = list(parallel.map_in_workers(_process_id, range(4), workers=2, progress=False))
+    assert os.getpid() not in pids and len(set(pids)) >= 1
+    marks = list(parallel.map_in_workers(_environment_mark, range(4), workers=2,
+                                         progress=False))
+    assert marks == ["set after import"] * 4
+
+
+def _environment_mark(_):
+    return os.environ.get("RAGALIB_TEST_MARK")
+
+
+@pytest.mark.parametrize("source, safe", [
+    ("import ragalib\nragalib.run()\n", False),
+    ("# __name__ and __main__ in a comment\nrun()\n", False),
+    ("def main():\n    pass\n\nif __name__ == '__main__':\n    main()\n", True),
+    ("if '__main__' == __name__:\n    main()\n", True),
+])
+def test_a_script_must_guard_its_work_before_workers_start(tmp_path, monkeypatch, source,
+                                                            safe):
+    script = tmp_path / "script.py"
+    script.write_text(source)
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    fake.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    assert parallel.main_is_safe_to_import() is safe
+
+
+def test_a_bad_worker_count_is_a_clear_error(monkeypatch):
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv("RAGALIB_WORKERS", bad)
+        with pytest.raises(RagalibError, match="RAGALIB_WORKERS"):
+            parallel.default_workers()
