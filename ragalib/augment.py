@@ -5,10 +5,10 @@ a few recording levels, can learn those accidents along with the raga. Each augm
 of a training take changes what should not matter and keeps what should (the notes, their
 order, the raga):
 
-* its tuning, by up to :data:`CENTS` cents: a harmonium a little sharp or flat (resampled,
-  so the notes move together, as a retuned instrument would);
-* its level, by up to :data:`GAIN_DB` dB;
-* its noise floor: white noise at a signal-to-noise ratio in :data:`SNR_DB`;
+* its tuning, by up to ``Ranges.cents`` cents: a harmonium a little sharp or flat
+  (resampled, so the notes move together, as a retuned instrument would);
+* its level, by up to ``Ranges.gain_db`` dB;
+* its noise floor: white noise at a signal-to-noise ratio within ``Ranges.snr_db``;
 * its timbre: a synthesised take is played again from its own score on a *varied voice*, a
   reed instrument drawn at random around the harmonium (brighter or darker, other formant,
   with or without the second reed, some vibrato or breath), and heard through a new
@@ -29,13 +29,22 @@ import numpy as np
 
 from .errors import RagalibError
 
-VERSION = 1
+VERSION = 2
 """Part of the cache key: bump it when an augmented copy is made differently."""
-CENTS = 30.0
-GAIN_DB = 6.0
-SNR_DB = (20.0, 40.0)
 TAG = "~augmented"
 """Marks an augmented copy's take name: ``"yaman/synth_v1_take1.wav~augmented2"``."""
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """How far an augmented copy may move from its take; part of the cache key."""
+
+    cents: float = 30.0                 # detuning, either way
+    gain_db: float = 6.0                # level, either way
+    snr_db: tuple = (20.0, 40.0)        # added white noise, below the music
+
+
+RANGES = Ranges()
 
 
 @dataclass(frozen=True)
@@ -65,15 +74,15 @@ def varied_voice(rng):
         pumping=rng.uniform(0.02, 0.12))
 
 
-def draw_change(take, copy, *, seed=0, timbre=True):
-    """The change made to augmented copy number ``copy`` of ``take``: the same arguments
-    always give the same change."""
+def draw_change(take, copy, *, seed=0, timbre=True, ranges=RANGES):
+    """The change made to augmented copy number ``copy`` of ``take``, within ``ranges``: the
+    same arguments always give the same change."""
     from .dataset import synthesised_take
 
     rng = np.random.default_rng(zlib.crc32(f"augment/{take}/{copy}/{seed}".encode()))
-    cents = rng.uniform(-CENTS, CENTS)
-    gain_db = rng.uniform(-GAIN_DB, GAIN_DB)
-    snr_db = rng.uniform(*SNR_DB)
+    cents = rng.uniform(-ranges.cents, ranges.cents)
+    gain_db = rng.uniform(-ranges.gain_db, ranges.gain_db)
+    snr_db = rng.uniform(*ranges.snr_db)
     voice = varied_voice(rng) if timbre and synthesised_take(take) is not None else None
     return Change(cents=float(cents), gain_db=float(gain_db), snr_db=float(snr_db),
                   voice=voice, seed=int(rng.integers(2 ** 31)))
@@ -104,14 +113,15 @@ def detune(y, sr, cents):
 
 def apply_change(y, sr, change):
     """Detune, change the level and add noise (the voice is applied by re-rendering, see
-    :func:`augmented_audio`). The result never clips: a copy that would peak above 0.99 is
-    scaled down to it."""
+    :func:`augmented_audio`).
+
+    The level changes by exactly ``change.gain_db``, so a copy may peak above full scale: it
+    is only analysed, never written to a file (scaling it back down would quietly undo most
+    of the louder copies)."""
     y = detune(y, sr, change.cents) * 10.0 ** (change.gain_db / 20.0)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     noise = np.random.default_rng(change.seed).standard_normal(len(y))
-    y = y + rms * 10.0 ** (-change.snr_db / 20.0) * noise
-    peak = np.max(np.abs(y))
-    return (y * (0.99 / peak if peak > 0.99 else 1.0)).astype(np.float32)
+    return (y + rms * 10.0 ** (-change.snr_db / 20.0) * noise).astype(np.float32)
 
 
 def augmented_audio(take, change, *, root, sr):
@@ -124,36 +134,57 @@ def augmented_audio(take, change, *, root, sr):
     path = Path(root) / take
     source = synthesised_take(take)
     if change.voice is not None and source is not None:
-        from . import synth
-        from .synth.session import record
+        from .dataset import render_take
 
         raga, take_seed = source
         try:
             seconds = soundfile.info(path).duration
-        except Exception:
-            raise RagalibError(f"{path}: cannot read the take to augment") from None
-        y = record(synth.improvise(raga, seconds, seed=take_seed, voice=change.voice, sr=sr),
-                   sr, seed=change.seed)
+        except Exception as exc:
+            raise RagalibError(f"{path}: cannot read the take to augment ({exc})") from None
+        y = render_take(raga, seconds, seed=take_seed, voice=change.voice,
+                        session_seed=change.seed, sr=sr)
     else:
         y = load(path, sr=sr)
     return apply_change(y, sr, change)
 
 
-def _copy_features(job, *, root, config, seed, timbre):
+def example(take, copy=1, *, seconds=5.0, seed=0, timbre=True, ranges=RANGES, root=None,
+            sr=22050):
+    """The first ``seconds`` of a take and of one augmented copy of it, for listening.
+
+    Taught in notebook 09_robust_features.
+
+    Returns
+    -------
+    change : Change
+    original, augmented_copy : np.ndarray
+        Mono signals at ``sr``.
+    """
+    from .audio import load
+    from .dataset import recordings_dir
+
+    root = Path(root or recordings_dir())
+    change = draw_change(take, copy, seed=seed, timbre=timbre, ranges=ranges)
+    n = int(round(seconds * sr))
+    return (change, load(root / take, sr=sr)[:n],
+            augmented_audio(take, change, root=root, sr=sr)[:n])
+
+
+def _copy_features(job, *, root, config, seed, timbre, ranges=RANGES):
     """The features of one augmented copy; none if retuning left it shorter than a segment
     (a take only just long enough, played sharp)."""
     from .audio import segments
     from .features import extract
 
     take, copy = job
-    y = augmented_audio(take, draw_change(take, copy, seed=seed, timbre=timbre), root=root,
-                        sr=config.sr)
+    y = augmented_audio(take, draw_change(take, copy, seed=seed, timbre=timbre, ranges=ranges),
+                        root=root, sr=config.sr)
     if len(y) < config.segment_samples:
         return np.zeros((0, config.segment_frames, config.n_features), np.float32)
     return extract(segments(y, config=config, source=take), config=config)
 
 
-def augmented_key(dataset, copies, *, seed=0, timbre=True, root=None):
+def augmented_key(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=None):
     """What an augmented training set depends on: the dataset, the recordings folder, every
     argument of :func:`augmented` and :data:`VERSION`."""
     from .dataset import recordings_dir
@@ -161,11 +192,11 @@ def augmented_key(dataset, copies, *, seed=0, timbre=True, root=None):
 
     where = Path(root or recordings_dir()).resolve()
     return hashlib.sha1(f"augment {VERSION} {GENERATOR_VERSION} {dataset.key} {where} {copies} "
-                        f"{seed} {timbre}".encode()).hexdigest()
+                        f"{seed} {timbre} {ranges}".encode()).hexdigest()
 
 
-def augmented(dataset, copies, *, seed=0, timbre=True, root=None, cache_dir=None,
-              progress=True, workers=None):
+def augmented(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=None,
+              cache_dir=None, progress=True, workers=None):
     """``dataset`` with ``copies`` augmented copies of every training take added to its
     training split.
 
@@ -187,7 +218,7 @@ def augmented(dataset, copies, *, seed=0, timbre=True, root=None, cache_dir=None
         return dataset
     config = dataset.config
     root = Path(root or datasets.recordings_dir())
-    key = augmented_key(dataset, copies, seed=seed, timbre=timbre, root=root)
+    key = augmented_key(dataset, copies, seed=seed, timbre=timbre, ranges=ranges, root=root)
     plain = datasets.cache_paths(config, cache_dir)[0]
     npz_path = plain.with_name(f"{plain.stem}-augmented-{key[:12]}.npz")
     cached = datasets.load_cache(npz_path, key)
@@ -197,8 +228,10 @@ def augmented(dataset, copies, *, seed=0, timbre=True, root=None, cache_dir=None
     jobs = [(take, copy) for take in dataset.takes if roles.get(take) == "train"
             for copy in range(1, copies + 1)]
     features = list(map_in_workers(partial(_copy_features, root=root, config=config, seed=seed,
-                                           timbre=timbre), jobs, workers=workers,
+                                           timbre=timbre, ranges=ranges), jobs, workers=workers,
                                    desc="augmenting takes", progress=progress))
+    kept = [(job, f) for job, f in zip(jobs, features) if len(f)]   # too short: no copy
+    jobs, features = [job for job, _ in kept], [f for _, f in kept]
     labels = dataset.labels
     sizes = [len(f) for f in features]
     out = Dataset(

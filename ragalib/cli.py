@@ -377,6 +377,7 @@ def _bench_adding_a_song(folder, files, bundle, learned, repeat):
     with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, RAGALIB_DATA=tmp):
         catalogue = Path(tmp) / "catalogue"
         catalogue.mkdir()
+        folder = Path(folder).resolve()          # links must not depend on the working folder
         for name in files[:-1]:
             (catalogue / name).symlink_to(folder / name)
         newest = catalogue / files[-1]

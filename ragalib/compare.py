@@ -287,7 +287,7 @@ def ensure_default_bundle(*, progress=True):
     name = candidate + (WITH_PITCH if hybrid else "")
     score = next(r["song accuracy"] for r in table if r["model"] == name)
     promote(bundles[candidate], f"best song accuracy on the {len(dev)} dev songs among "
-                                f"{', '.join(bundles)}, each alone and with the pitch model: "
+                                f"{'; '.join(bundles)}, each alone and with the pitch model: "
                                 f"{name} ({score:.3f})",
             pitch_model=learned if hybrid else None, selection_key=key)
     return model.load_bundle()

@@ -66,7 +66,6 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
     """
     from . import synth
     from .audio import save
-    from .synth.session import record
 
     root = Path(root or recordings_dir())
     root.mkdir(parents=True, exist_ok=True)   # fails here, before any progress bar, if it can't
@@ -95,9 +94,24 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
         for raga, k in tqdm(jobs, desc="rendering harmonium takes", disable=not progress):
             (root / raga).mkdir(parents=True, exist_ok=True)
             seed = synth_take_seed(raga, k)
-            take = record(synth.improvise(raga, seconds, seed=seed), synth.SR, seed=seed)
-            save(root / raga / name(k), take, synth.SR)
+            save(root / raga / name(k), render_take(raga, seconds, seed=seed), synth.SR)
     return root
+
+
+def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr=None):
+    """One synthesised take: an improvisation with ``seed`` on ``voice``, heard through the
+    recording session ``session_seed`` (default ``seed``), at ``sr`` (default the
+    synthesiser's rate).
+
+    Taught in notebook 04_dataset; :mod:`ragalib.augment` replays a take's score on another
+    voice with it.
+    """
+    from . import synth
+    from .synth.session import record
+
+    sr = sr or synth.SR
+    return record(synth.improvise(raga, seconds, seed=seed, voice=voice, sr=sr), sr,
+                  seed=seed if session_seed is None else session_seed)
 
 
 def synth_take_name(k):

@@ -260,6 +260,10 @@ def prepare_songs(rows, variant, sr, *, pitch_model=None, progress=True, shift_a
 
     from .parallel import map_in_workers
 
+    if pitch_model is None and variant["tonic"] == "auto":   # once here, not in every worker
+        from .pitch_model import ensure_pitch_model
+
+        pitch_model = ensure_pitch_model(progress=progress)
     yield from map_in_workers(partial(_prepare_row, variant=variant, sr=sr,
                                       pitch_model=pitch_model, shift_audio=shift_audio),
                               rows, workers=workers, desc="preparing songs", progress=progress)

@@ -19,6 +19,10 @@ from .errors import RagalibError
 
 MIN_ITEMS_PER_WORKER = 2
 """Starting a worker costs about a second (imports), so a pool only pays off past this."""
+AHEAD_PER_WORKER = 2
+"""Items a pool may finish before the caller takes them, per worker: enough to keep every
+worker busy while the caller works on a result, few enough that results (whole songs) do
+not pile up in memory."""
 _warned = []
 
 
@@ -104,9 +108,27 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_take_environment,
                                initargs=(dict(os.environ),))
     try:
-        yield from tqdm(pool.map(function, items), **bar)
+        yield from tqdm(_ahead(pool, function, items, AHEAD_PER_WORKER * workers), **bar)
     except BrokenProcessPool:
         raise RagalibError("a worker process stopped unexpectedly (out of memory?); set "
                            "RAGALIB_WORKERS=1 to work in one process") from None
     finally:                              # a caller that stops early does not wait for the rest
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ahead(pool, function, items, ahead):
+    """``pool``'s results of ``function`` over ``items`` in order, with at most ``ahead``
+    items submitted and not yet taken."""
+    from collections import deque
+
+    pending, rest = deque(), iter(items)
+    for item in rest:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= ahead:
+            break
+    while pending:
+        result = pending.popleft().result()
+        for item in rest:                     # one more in, before this one goes out
+            pending.append(pool.submit(function, item))
+            break
+        yield result

@@ -373,6 +373,42 @@ def chroma(values, *, config=DEFAULT, ax=None, title="chroma"):
     return ax
 
 
+FEATURE_TITLES = {"mfcc": "13 MFCCs", "chroma": "chroma", "melody": "melody roll"}
+
+
+def feature_grid(clips, kinds=("mfcc", "chroma", "melody")):
+    """One row per clip, one column per feature kind: what each feature keeps of each clip.
+
+    Taught in notebook 09_robust_features (one raga on two instruments; a take and its
+    augmented copy).
+
+    Parameters
+    ----------
+    clips : dict
+        Name -> mono signal at the synthesiser's rate, at least one segment long; the first
+        segment is drawn.
+    kinds : sequence of str
+        Keys of :data:`FEATURE_TITLES`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .features import FeatureConfig, extract
+
+    configs = [FeatureConfig(kind=kind) for kind in kinds]
+    fig, axes = plt.subplots(len(clips), len(kinds), figsize=(5.3 * len(kinds), 3 * len(clips)),
+                             layout="constrained", squeeze=False)
+    for row, (name, y) in zip(axes, clips.items()):
+        for ax, config in zip(row, configs):
+            values = extract(np.asarray(y)[None, :config.segment_samples], config=config)[0]
+            draw = mfcc_heatmap if config.kind == "mfcc" else chroma
+            draw(values, config=config, ax=ax, title=f"{name}: {FEATURE_TITLES[config.kind]}")
+    return fig
+
+
 def pitch_profiles(pitch_model, ragas, *, ax=None):
     """Learned pitch distributions of some ragas, relative to Sa, on one axis.
 

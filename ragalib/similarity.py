@@ -142,7 +142,11 @@ def _ragas(folder):
 def _model_key(bundle, method, pitch_model):
     """What every embedding in an index depends on besides its song."""
     digest = hashlib.sha1(f"index {INDEX_VERSION} {method} ".encode())
-    digest.update((Path(bundle.path) / "bundle.json").read_bytes() if bundle.path else b"")
+    if bundle.path:
+        digest.update((Path(bundle.path) / "bundle.json").read_bytes())
+    elif method == "cnn":                # a model never saved: its weights are all it has
+        for weights in bundle.model.get_weights():
+            digest.update(np.ascontiguousarray(weights).tobytes())
     if method == "cnn":                  # its Sa, and so its transposition, come from here
         digest.update(pitch_model.key.encode())
     return digest.hexdigest()

@@ -126,6 +126,40 @@ def mfcc_explorer(y, *, sr=22050):
     return w.VBox([n_mfcc, out])
 
 
+def instrument_explorer(seconds=5.0):
+    """Pick a raga, an instrument and a key; see what MFCCs, chroma and the melody roll keep.
+
+    Taught in notebook 09_robust_features: the MFCCs change with every instrument; the
+    pitch-class features change with the notes (the raga, and the key, until Sa is moved to
+    C#).
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import plots, ragas, synth
+
+    raga = w.Dropdown(options=[(r.name, r.id) for r in ragas.load_catalogue().values()],
+                      value="yaman", description="raga")
+    voice = w.Dropdown(options=list(synth.VOICES), value="harmonium", description="instrument")
+    tonic = w.Dropdown(options=["C4", "C#4", "D4", "E4", "G3", "A3"], value="C#4",
+                       description="Sa")
+    player = w.Audio(format="wav", autoplay=False, loop=False)
+    out = w.Output()
+
+    def update(_=None):
+        y = synth.improvise(raga.value, seconds, seed=4, voice=voice.value, tonic=tonic.value)
+        set_audio(player, y, synth.SR)
+        with out:
+            out.clear_output(wait=True)
+            plots.feature_grid({f"{voice.value}, Sa {tonic.value}": y})
+            plt.show()
+
+    for control in (raga, voice, tonic):
+        control.observe(update, names="value")
+    update()
+    return w.VBox([w.HBox([raga, voice, tonic]), player, out])
+
+
 def waveform_zoom(y, *, sr=22050):
     """Drag a time range; the waveform redraws, with every sample shown once you zoom in.
 

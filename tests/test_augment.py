@@ -45,12 +45,16 @@ def test_changes_are_deterministic_within_their_ranges_and_voices_need_a_score()
     assert augment.draw_change(take, 5) == changes[4]
     assert len({c.cents for c in changes}) == len(changes)       # copies differ
     for c in changes:
-        assert abs(c.cents) <= augment.CENTS and abs(c.gain_db) <= augment.GAIN_DB
-        assert augment.SNR_DB[0] <= c.snr_db <= augment.SNR_DB[1]
+        assert abs(c.cents) <= augment.RANGES.cents and abs(c.gain_db) <= augment.RANGES.gain_db
+        assert augment.RANGES.snr_db[0] <= c.snr_db <= augment.RANGES.snr_db[1]
         assert c.voice is not None and c.voice.name == "varied reed"
         assert all(replace(c.voice, name=v.name) != v for v in synth.VOICES.values())
     assert augment.draw_change("yaman/mine.wav", 1).voice is None
     assert augment.draw_change(take, 1, timbre=False).voice is None
+    wide = augment.Ranges(cents=100.0, gain_db=0.0, snr_db=(60.0, 60.0))
+    changes = [augment.draw_change(take, copy, ranges=wide) for copy in range(1, 30)]
+    assert max(abs(c.cents) for c in changes) > augment.RANGES.cents
+    assert all(c.gain_db == 0.0 and c.snr_db == 60.0 for c in changes)
 
 
 def test_detuning_moves_the_pitch_by_the_cents_asked():
@@ -63,15 +67,16 @@ def test_detuning_moves_the_pitch_by_the_cents_asked():
     assert len(sharp) == pytest.approx(len(y) / 2 ** (30 / 1200), abs=2)
 
 
-def test_a_change_adds_noise_at_its_snr_and_never_clips():
+def test_a_change_adds_noise_at_its_snr_and_changes_the_level_by_its_gain():
     y = (0.3 * np.sin(np.linspace(0, 2000, 3 * SR))).astype(np.float32)
     out = augment.apply_change(y, SR, augment.Change(cents=0.0, gain_db=0.0, snr_db=20.0,
                                                      voice=None, seed=1))
     assert out.dtype == np.float32 and len(out) == len(y)
     snr = 10 * np.log10(np.mean(y.astype(float) ** 2) / np.mean((out - y).astype(float) ** 2))
     assert snr == pytest.approx(20.0, abs=0.3)
-    louder = augment.apply_change(3 * y, SR, augment.Change(0.0, 6.0, 40.0, None, 1))
-    assert np.max(np.abs(louder)) == pytest.approx(0.99, abs=1e-3)   # scaled, not clipped
+    louder = augment.apply_change(3 * y, SR, augment.Change(0.0, 6.0, 80.0, None, 1))
+    gain = 20 * np.log10(np.std(louder) / np.std(3 * y))
+    assert gain == pytest.approx(6.0, abs=0.01)        # even past full scale: not scaled back
 
 
 def test_only_training_takes_get_copies_and_the_copies_are_cached(recordings, tmp_path,
@@ -138,5 +143,16 @@ def test_a_bundle_is_retrained_when_the_augmented_copies_would_change(recordings
     assert model._augmented_key(plain, model.TrainSettings()) is None
     assert model._augmented_key(plain, model.TrainSettings(augment=3)) != key
     assert augment.augmented_key(plain, 2, root=tmp_path) != key        # another folder
+    assert augment.augmented_key(plain, 2, ranges=augment.Ranges(cents=50.0)) != key
     monkeypatch.setattr(augment, "VERSION", augment.VERSION + 1)
     assert model._augmented_key(plain, settings) != key
+
+
+def test_an_example_pairs_the_start_of_a_take_with_its_copy(recordings):
+    take = f"kafi/{dataset.synth_take_name(1)}"
+    change, original, copy = augment.example(take, 2, seconds=1.5, root=recordings, sr=SR)
+    assert change == augment.draw_change(take, 2)
+    assert len(original) == len(copy) == int(1.5 * SR)
+    np.testing.assert_allclose(original, soundfile.read(recordings / take)[0][:len(original)],
+                               atol=1e-4)
+    assert not np.allclose(original, copy, atol=1e-3)

@@ -81,3 +81,22 @@ def test_a_bad_worker_count_is_a_clear_error(monkeypatch):
         monkeypatch.setenv("RAGALIB_WORKERS", bad)
         with pytest.raises(RagalibError, match="RAGALIB_WORKERS"):
             parallel.default_workers()
+
+
+def test_a_pool_works_ahead_of_its_caller_only_a_little(monkeypatch):
+    submitted = []
+
+    class Recorder:                       # a pool that runs at once and counts submissions
+        def submit(self, function, item):
+            from concurrent.futures import Future
+
+            submitted.append(item)
+            future = Future()
+            future.set_result(function(item))
+            return future
+
+    taken = []
+    for result in parallel._ahead(Recorder(), lambda x: x * 10, range(20), 4):
+        assert len(submitted) - len(taken) <= 4 + 1
+        taken.append(result)
+    assert taken == [x * 10 for x in range(20)] and submitted == list(range(20))

@@ -150,3 +150,13 @@ def test_the_cli_names_a_bad_file_or_catalogue_in_one_line(bundle, tmp_path):
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith("ragalib: ") and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_models_never_saved_do_not_share_their_cached_embeddings(bundle, learned):
+    from dataclasses import replace
+
+    unsaved = replace(bundle, path=None)
+    same = similarity._model_key(unsaved, "cnn", learned)
+    assert similarity._model_key(replace(bundle, path=None), "cnn", learned) == same
+    other = model.build_model(bundle.config.input_shape, len(bundle.labels))
+    assert similarity._model_key(replace(bundle, path=None, model=other), "cnn", learned) != same
