@@ -32,6 +32,8 @@ AUGMENT_COPIES = 2
 AUGMENTED = ", augmented"
 """Suffix of a candidate trained with :data:`AUGMENT_COPIES` augmented copies of each take."""
 SONG_VARIANTS = ("default (auto tonic, separation)", "no transposition", "true tonic given")
+SELECTION_RULE = 2
+"""Part of the default bundle's selection key: bump it when :func:`best_candidate` changes."""
 
 
 def candidates():
@@ -202,21 +204,27 @@ def best_candidate(table, pipeline=SONG_VARIANTS[0]):
     """The bundle-able candidate (a CNN, or a CNN with the pitch model) with the highest song
     accuracy under ``pipeline``.
 
-    Ties go to the candidate whose CNN alone scores best (its timeline is what a user sees),
-    then to a CNN alone before a hybrid, then to the order of :func:`candidates` (plain
-    before augmented, then :data:`KINDS` order).
+    Ties go to the candidate whose CNN alone is best, as its timeline is what a user sees:
+    by song accuracy, then by segment accuracy (the timeline itself); then to a CNN alone
+    before a hybrid, then to the order of :func:`candidates` (plain before augmented, then
+    :data:`KINDS` order).
 
     Returns
     -------
     (candidate, with_pitch) : (str, bool)
     """
-    scores = {row["model"]: row["song accuracy"] for row in table if row["pipeline"] == pipeline}
+    rows = {row["model"]: row for row in table if row["pipeline"] == pipeline}
     options = [(name, hybrid) for hybrid in (False, True) for name, _, _ in candidates()
-               if name + (WITH_PITCH if hybrid else "") in scores]
+               if name + (WITH_PITCH if hybrid else "") in rows]
     if not options:
         raise RagalibError("no CNN candidate in the table")
-    return max(options, key=lambda o: (scores[o[0] + (WITH_PITCH if o[1] else "")],
-                                       scores.get(o[0], -1.0), -options.index(o)))
+
+    def alone(name, measure):
+        return rows[name].get(measure, -1.0) if name in rows else -1.0
+
+    return max(options, key=lambda o: (rows[o[0] + (WITH_PITCH if o[1] else "")]["song accuracy"],
+                                       alone(o[0], "song accuracy"),
+                                       alone(o[0], "segment accuracy"), -options.index(o)))
 
 
 def candidate_name(bundle, *, alone=False):
@@ -286,9 +294,12 @@ def ensure_default_bundle(*, progress=True):
     candidate, hybrid = best_candidate(table)
     name = candidate + (WITH_PITCH if hybrid else "")
     score = next(r["song accuracy"] for r in table if r["model"] == name)
+    cnn = next(r for r in table if r["model"] == candidate)
     promote(bundles[candidate], f"best song accuracy on the {len(dev)} dev songs among "
                                 f"{'; '.join(bundles)}, each alone and with the pitch model: "
-                                f"{name} ({score:.3f})",
+                                f"{name} ({score:.3f}; its CNN alone: songs "
+                                f"{cnn['song accuracy']:.3f}, segments "
+                                f"{cnn['segment accuracy']:.3f}, which break ties)",
             pitch_model=learned if hybrid else None, selection_key=key)
     return model.load_bundle()
 
@@ -300,7 +311,7 @@ def _selection_key(bundles, pitch_model, dev_rows):
 
     from .model import BUNDLE_JSON
 
-    digest = hashlib.sha1(f"{list(bundles)} {pitch_model.key}".encode())
+    digest = hashlib.sha1(f"{SELECTION_RULE} {list(bundles)} {pitch_model.key}".encode())
     for candidate, bundle in bundles.items():
         digest.update(candidate.encode() + (Path(bundle.path) / BUNDLE_JSON).read_bytes())
     for row in dev_rows:

@@ -8,8 +8,10 @@ from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
 
 
-def table(scores, pipeline=compare.SONG_VARIANTS[0]):
-    return [{"model": k, "pipeline": pipeline, "song accuracy": v} for k, v in scores.items()]
+def table(scores, pipeline=compare.SONG_VARIANTS[0], segments=None):
+    return [{"model": k, "pipeline": pipeline, "song accuracy": v,
+             **({"segment accuracy": segments[k]} if k in (segments or {}) else {})}
+            for k, v in scores.items()]
 
 
 def test_the_best_candidate_wins_ties_go_to_the_simpler_and_the_baseline_is_never_it():
@@ -27,6 +29,11 @@ def test_the_best_candidate_wins_ties_go_to_the_simpler_and_the_baseline_is_neve
     assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.9})) == ("melody", False)
     assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.95,
                                          "melody" + a + w: 0.95})) == ("melody" + a, False)
+    tied = {"melody": 0.9, "melody" + a: 0.9, "melody" + w: 0.97, "melody" + a + w: 0.97}
+    assert compare.best_candidate(table(tied, segments={"melody": 0.6, "melody" + a: 0.65})) \
+        == ("melody" + a, True)                        # the better timeline breaks the tie
+    assert compare.best_candidate(table(tied, segments={"melody": 0.6, "melody" + a: 0.6})) \
+        == ("melody", True)
     with pytest.raises(RagalibError, match="no CNN candidate"):
         compare.best_candidate(table({compare.PCD: 1.0}))
 
