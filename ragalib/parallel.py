@@ -118,7 +118,7 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
 
 def _ahead(pool, function, items, ahead):
     """``pool``'s results of ``function`` over ``items`` in order, with at most ``ahead``
-    items submitted and not yet taken."""
+    items submitted beyond the one being handed to the caller."""
     from collections import deque
 
     pending, rest = deque(), iter(items)
