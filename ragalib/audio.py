@@ -167,8 +167,9 @@ def suppress_percussion(y, *, margin=2.0, kernel=31):
 
     For ``margin`` > 1 the result is bit-identical to
     ``librosa.effects.harmonic(y, margin=margin)`` (at ``margin`` = 1 librosa splits silent
-    bins evenly; here they go to the percussive part), about five times faster: the median filters run one row (or column) at a time, where scipy has a
-    fast one-dimensional path, instead of as a 2-D filter with a flat footprint.
+    bins evenly; here they go to the percussive part), about five times faster: the median
+    filters run one row (or column) at a time, where scipy has a fast one-dimensional path,
+    instead of as a 2-D filter with a flat footprint.
     """
     import librosa
 

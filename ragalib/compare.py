@@ -220,7 +220,7 @@ def best_candidate(table, pipeline=SONG_VARIANTS[0]):
         raise RagalibError("no CNN candidate in the table")
 
     def alone(name, measure):
-        return rows[name].get(measure, -1.0) if name in rows else -1.0
+        return rows.get(name, {}).get(measure, -1.0)
 
     return max(options, key=lambda o: (rows[o[0] + (WITH_PITCH if o[1] else "")]["song accuracy"],
                                        alone(o[0], "song accuracy"),

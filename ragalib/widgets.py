@@ -21,6 +21,16 @@ def set_audio(player, y, sr):
     player.value = buffer.getvalue()
 
 
+def _raga_picker():
+    """A dropdown of the catalogue's ragas, Yaman first chosen."""
+    import ipywidgets as w
+
+    from . import ragas
+
+    return w.Dropdown(options=[(r.name, r.id) for r in ragas.load_catalogue().values()],
+                      value="yaman", description="raga")
+
+
 def raga_explorer(seconds=20.0):
     """Pick a raga, a seed and a drone; hear the improvisation and see its sargam roll.
 
@@ -35,8 +45,7 @@ def raga_explorer(seconds=20.0):
 
     from . import plots, ragas, synth
 
-    raga = w.Dropdown(options=[(r.name, r.id) for r in ragas.load_catalogue().values()],
-                      value="yaman", description="raga")
+    raga = _raga_picker()
     seed = w.IntSlider(value=0, min=0, max=20, description="seed")
     drone = w.Checkbox(value=False, description="tanpura drone")
     player = w.Audio(format="wav", autoplay=False, loop=False)
@@ -136,10 +145,9 @@ def instrument_explorer(seconds=5.0):
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    from . import plots, ragas, synth
+    from . import plots, synth
 
-    raga = w.Dropdown(options=[(r.name, r.id) for r in ragas.load_catalogue().values()],
-                      value="yaman", description="raga")
+    raga = _raga_picker()
     voice = w.Dropdown(options=list(synth.VOICES), value="harmonium", description="instrument")
     tonic = w.Dropdown(options=["C4", "C#4", "D4", "E4", "G3", "A3"], value="C#4",
                        description="Sa")

@@ -83,7 +83,7 @@ def test_a_bad_worker_count_is_a_clear_error(monkeypatch):
             parallel.default_workers()
 
 
-def test_a_pool_works_ahead_of_its_caller_only_a_little(monkeypatch):
+def test_a_pool_works_ahead_of_its_caller_only_a_little():
     submitted = []
 
     class Recorder:                       # a pool that runs at once and counts submissions
