@@ -109,7 +109,7 @@ def _cmd_train(args):
 
     bundle = model.train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
     m = bundle.metrics
-    print(f"trained {settings.epochs} epochs (seed {settings.seed}); validation accuracy "
+    print(f"trained {m['epochs_trained']} epochs (seed {settings.seed}); validation accuracy "
           f"{m['val_accuracy']:.3f}")
     print(f"test accuracy on the held-out takes: {m['test_accuracy']:.3f} of "
           f"{m['test_segments']} segments; whole takes: {m['test_take_accuracy']:.3f}")
@@ -117,16 +117,32 @@ def _cmd_train(args):
     return 0
 
 
+def _detector(folder):
+    """The bundle in ``folder``; without one, the default detector, built on first use (about
+    a minute and a half on a fresh machine, with progress bars on stderr)."""
+    from . import compare, model
+
+    if folder is not None:
+        return model.load_bundle(folder)
+    try:
+        return model.load_bundle()
+    except RagalibError:
+        print(f"ragalib: no default detector in {model.default_bundle()} yet; building it "
+              f"once ({compare.DEFAULT_CANDIDATE}, about 2 minutes on a fresh machine)",
+              file=sys.stderr)
+        return compare.ensure_default_bundle(progress=True)
+
+
 def _cmd_detect(args):
     import json
 
-    from . import detect, model
+    from . import detect
 
     from .ragas import tonic_hz
 
     if args.tonic.lower() not in ("auto", "catalogue", "none"):
         tonic_hz(args.tonic)          # a bad tonic is one error, not one per file
-    bundle = model.load_bundle(args.model)
+    bundle = _detector(args.model)
     pitch_model = None
     if args.tonic.lower() == "auto" and bundle.pitch_model is None:
         from .pitch_model import ensure_pitch_model
@@ -164,9 +180,9 @@ def _cmd_detect(args):
 def _cmd_similar(args):
     import json
 
-    from . import model, similarity
+    from . import similarity
 
-    bundle = model.load_bundle(args.model)
+    bundle = _detector(args.model)
     if not args.file.is_file():
         raise RagalibError(f"{args.file}: no such file")
     index = similarity.build_index(args.catalog, bundle, method=args.method,
@@ -189,10 +205,10 @@ def _cmd_similar(args):
 
 
 def _cmd_report_similarity(args):
-    from . import model, similarity
+    from . import similarity
     from .synth import songs
 
-    bundle = model.load_bundle(args.model)
+    bundle = _detector(args.model)
     folder = songs.songs_dir()
     songs.ensure_songs(progress=False)
     print(f"similarity report: {folder}, model {bundle.path} "
@@ -206,10 +222,10 @@ def _cmd_report_similarity(args):
 
 
 def _cmd_report_detect(args):
-    from . import detect, model
+    from . import detect
     from .synth import songs
 
-    bundle = model.load_bundle(args.model)
+    bundle = _detector(args.model)
     rows = songs.ensure_songs(progress=False)
     table, _ = detect.evaluate_songs(rows, bundle, progress=False)
     print(f"detection report: {len(rows)} test songs, model {bundle.path}")
@@ -222,27 +238,35 @@ def _cmd_report_detect(args):
 
 
 def _cmd_report_models(args):
-    from . import compare, pitch_model
+    from . import compare
     from .synth import songs
 
     chosen = compare.ensure_default_bundle(progress=False)
     bundles = compare.ensure_candidates(progress=False)
-    learned = pitch_model.ensure_pitch_model(progress=False)
+    learned = chosen.pitch_model
+    choice, dev_table = compare.dev_choice(bundles, learned, progress=False)
+    on_dev = {r["model"]: r["song accuracy"] for r in dev_table}
     takes = compare.take_scores(bundles, learned, progress=False)
     rows = songs.ensure_songs(progress=False)
     table, _ = compare.song_scores(bundles, learned, rows, progress=False)
-    print(f"model report: held-out harmonium takes, and {len(rows)} test songs")
+    print(f"model report: song accuracy on the dev songs (the choice), then held-out harmonium "
+          f"takes and {len(rows)} test songs")
     for i, variant in enumerate(compare.SONG_VARIANTS, 1):
-        print(f"  ({i}) songs, {variant}: song accuracy / segment accuracy")
-    print(f"{'model':40s} {'test takes':>15s}"
+        print(f"  ({i}) test songs, {variant}: song accuracy / segment accuracy")
+    print(f"{'model':40s} {'dev':>5s} | {'test takes':>15s}"
           + "".join(f"{'(' + str(i) + ')':>15s}" for i in range(1, len(compare.SONG_VARIANTS) + 1)))
     for row in compare.summary(takes, table):
         cells = [f"{row['songs: ' + v]:.3f} / {row['segments: ' + v]:.3f}"
                  for v in compare.SONG_VARIANTS]
         takes_cell = ("-" if row["take segments"] is None else
                       f"{row['take segments']:.3f} / {row['whole takes']:.3f}")
-        print(f"{row['model']:40s} {takes_cell:>15s}" + "".join(f"{c:>15s}" for c in cells))
+        dev = on_dev.get(row["model"])
+        print(f"{row['model']:40s} {'-' if dev is None else format(dev, '.3f'):>5s} | "
+              f"{takes_cell:>15s}" + "".join(f"{c:>15s}" for c in cells))
+    default = compare.candidate_name(chosen)
     print(f"default detector ({chosen.path}): {chosen.info.get('chosen_as_default')}")
+    print(f"the dev songs choose {choice}" + ("; so does the default" if choice == default else
+          f"; the default is {default}: they differ, so change compare.DEFAULT_CANDIDATE"))
     return 0
 
 
@@ -315,10 +339,10 @@ def _bench_train(args):
 
 
 def _bench_detect(args):
-    from . import detect, model, synth
+    from . import detect, synth
     from .synth import songs
 
-    bundle = model.load_bundle()                  # loading the model is not timed
+    bundle = _detector(None)                      # loading the model is not timed
     spec = songs.song_plan(1)[0].__class__(**{**songs.song_plan(1)[0].__dict__, "seconds": 60.0})
     y, _ = songs.render_song(spec)
     from .pitch_model import ensure_pitch_model
@@ -335,11 +359,11 @@ def _bench_detect(args):
 
 
 def _bench_similarity(args):
-    from . import model, similarity
+    from . import similarity
     from .pitch_model import ensure_pitch_model
     from .synth import songs
 
-    bundle = model.load_bundle()
+    bundle = _detector(None)
     learned = bundle.pitch_model or ensure_pitch_model(progress=False)
     rows = songs.ensure_songs(progress=False)
     folder = songs.songs_dir()

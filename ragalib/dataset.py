@@ -16,6 +16,7 @@ import json
 import sys
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,6 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
         ``root``.
     """
     from . import synth
-    from .audio import save
 
     root = Path(root or recordings_dir())
     root.mkdir(parents=True, exist_ok=True)   # fails here, before any progress bar, if it can't
@@ -89,13 +89,26 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
     jobs = [(raga, k) for raga in raga_ids() for k in range(1, takes + 1)
             if missing(root / raga / name(k))]
     if jobs:
-        from tqdm.auto import tqdm
+        from .parallel import map_in_workers
 
-        for raga, k in tqdm(jobs, desc="rendering harmonium takes", disable=not progress):
+        for raga in {raga for raga, _ in jobs}:
             (root / raga).mkdir(parents=True, exist_ok=True)
-            seed = synth_take_seed(raga, k)
-            save(root / raga / name(k), render_take(raga, seconds, seed=seed), synth.SR)
+        for _ in map_in_workers(partial(_render_and_save, root=root, seconds=seconds), jobs,
+                                desc=f"rendering {len(jobs)} harmonium takes of "
+                                     f"{seconds:.0f} s", progress=progress):
+            pass
     return root
+
+
+def _render_and_save(job, *, root, seconds):
+    """Render the ``k``-th synthesised take of ``raga`` and save it (atomically) under
+    ``root``; a worker's share of :func:`ensure_recordings`."""
+    from . import synth
+    from .audio import save
+
+    raga, k = job
+    save(root / raga / synth_take_name(k),
+         render_take(raga, seconds, seed=synth_take_seed(raga, k)), synth.SR)
 
 
 def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr=None):
@@ -382,8 +395,6 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
     -------
     Dataset
     """
-    from .audio import load, segments
-
     root = Path(root or recordings_dir())
     if root.exists() and not root.is_dir():
         raise RagalibError(f"{root}: is a file, not a recordings folder")
@@ -396,17 +407,17 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
         cached = load_cache(npz_path, key, report)
         if cached is not None:
             return cached
-    from tqdm.auto import tqdm
+    from .parallel import map_in_workers
 
     loaded = []
     jobs = [(raga, path) for raga, paths in files.items() for path in paths]
-    for raga, path in tqdm(jobs, desc="segments -> features", disable=not progress):
-        try:
-            parts = segments(load(path, sr=config.sr), config=config, source=path)
-        except RagalibError as exc:
-            report(f"{exc}; skipped")
+    for (raga, path), (feats, problem) in zip(jobs, map_in_workers(
+            partial(_take_features, config=config), [path for _, path in jobs],
+            desc=f"{config.kind} features of {len(jobs)} takes", progress=progress)):
+        if problem is not None:
+            report(f"{problem}; skipped")
             continue
-        loaded.append((raga, path.name, extract(parts, config=config)))
+        loaded.append((raga, path.name, feats))
     if not loaded:
         raise RagalibError(f"{root}: no usable recordings (see the messages above)")
     labels = raga_ids()
@@ -423,6 +434,18 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
         config=config, key=key)
     save_cache(dataset, npz_path, json_path)
     return dataset
+
+
+def _take_features(path, *, config):
+    """One recording's segment features, or ``(None, the reason it cannot be used)``; a
+    worker's share of :func:`build`."""
+    from .audio import load, segments
+
+    try:
+        parts = segments(load(path, sr=config.sr), config=config, source=path)
+    except RagalibError as exc:
+        return None, str(exc)
+    return extract(parts, config=config), None
 
 
 def leakage_report(dataset, split=None):

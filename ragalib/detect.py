@@ -12,15 +12,10 @@ Taught in notebook 07_song_detection. A song goes through:
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .errors import RagalibError
-
-QUIET_DB = -30.0
-"""A segment this far below the song's loudest segment (RMS) is too quiet to judge."""
-
 
 @dataclass
 class Detection:
@@ -46,9 +41,8 @@ class Detection:
                 "segments": self.segments}
 
 
-def prepare(y, sr, *, tonic="auto", separation=True, target="C#4", pitch_model=None,
-            shift_audio=True):
-    """Tonic, transposition and percussion suppression for one signal.
+def resolve_tonic(song, tonic="auto", *, pitch_model=None, target="C#4"):
+    """Sa of a :class:`ragalib.evidence.PreparedSong`, and the shift that brings it to C#.
 
     Parameters
     ----------
@@ -57,23 +51,16 @@ def prepare(y, sr, *, tonic="auto", separation=True, target="C#4", pitch_model=N
         (``pitch_model``, default :func:`ragalib.pitch_model.ensure_pitch_model`);
         "catalogue" with the catalogue's note emphasis alone; None leaves the pitch alone
         (and reports no tonic).
-    shift_audio : bool
-        False leaves the transposition to the features (see
-        :func:`ragalib.features.transpose`): ``shift`` is then reported, not applied.
 
     Returns
     -------
-    y : np.ndarray
-        The prepared signal.
-    info : dict
-        ``tonic_hz``, ``tonic_note``, ``shift`` (semitones to C#) and ``audio_shifted``.
+    dict
+        ``tonic_hz``, ``tonic_note`` and ``shift`` (whole semitones to ``target``).
     """
-    from . import audio, ragas, tonic as tonics
+    from . import ragas, tonic as tonics
 
-    if separation:
-        y = audio.suppress_percussion(y)
     if tonic is None or (isinstance(tonic, str) and tonic.lower() == "none"):
-        return y, {"tonic_hz": None, "tonic_note": None, "shift": 0, "audio_shifted": True}
+        return {"tonic_hz": None, "tonic_note": None, "shift": 0}
     if isinstance(tonic, str) and tonic.lower() in ("auto", "catalogue"):
         if tonic.lower() == "catalogue":
             pitch_model = None
@@ -81,22 +68,21 @@ def prepare(y, sr, *, tonic="auto", separation=True, target="C#4", pitch_model=N
             from .pitch_model import ensure_pitch_model
 
             pitch_model = ensure_pitch_model(progress=False)
-        estimate = tonics.estimate_tonic(y, sr, model=pitch_model)
+        estimate = tonics.estimate_tonic(song.y, song.sr, model=pitch_model, sal=song.salience)
         hz, note = estimate.hz, estimate.note
     else:
         hz = ragas.tonic_hz(tonic)
         note = str(tonic) if isinstance(tonic, str) else f"{hz:.1f} Hz"
-    shift = tonics.semitones_to(hz, target)
-    info = {"tonic_hz": hz, "tonic_note": note, "shift": shift, "audio_shifted": shift_audio}
-    return (audio.pitch_shift(y, sr, shift) if shift_audio else y), info
+    return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
 
 
 def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
                   pitch_model=None):
     """Detect the raga in a mono signal at ``bundle.config.sr``.
 
-    ``tonic``, ``separation`` and ``pitch_model`` are those of :func:`prepare`; the tonic is
-    estimated with the bundle's own pitch model when it has one and none is given.
+    Percussion suppression (``separation``), then the tonic (see :func:`resolve_tonic`;
+    estimated with ``pitch_model``, else the bundle's own, else the learned one), then the
+    features at C# and the model's verdict (:func:`decide`).
 
     Returns
     -------
@@ -108,60 +94,15 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
         If the signal is shorter than one segment or every segment is silent.
     """
     from . import audio
+    from .evidence import PreparedSong, gather
 
     audio.segments(y, config=bundle.config, source=name)   # refuse a short song before any work
-    # Shifting is left to judge(), so that the pitch model hears the song unshifted.
-    y, info = prepare(y, bundle.config.sr, tonic=tonic, separation=separation,
-                      pitch_model=pitch_model or bundle.pitch_model, shift_audio=False)
-    return judge(y, bundle, name=name, **info)
-
-
-def loud_segments(y, config, *, name="<signal>"):
-    """A signal's segments, and which are loud enough to judge (within ``QUIET_DB`` of the
-    loudest); every segment silent is an error."""
-    from . import audio
-
-    parts = audio.segments(y, config=config, source=name)
-    rms = np.sqrt(np.mean(parts.astype(np.float64) ** 2, axis=1))
-    loud = rms > rms.max() * 10.0 ** (QUIET_DB / 20.0)
-    if not loud.any():
-        raise RagalibError(f"{name}: every segment is silent")
-    return parts, loud
-
-
-def segment_features(y, config, *, name="<signal>", transpose=0):
-    """The features of a prepared signal's segments that are loud enough to judge, moved up
-    by ``transpose`` semitones in the feature domain (pitch-class kinds only).
-
-    Returns
-    -------
-    X : np.ndarray, shape (loud segments, frames, n_features)
-    loud : np.ndarray of bool, one per segment
-        Segments more than ``QUIET_DB`` below the loudest are left out.
-    """
-    from . import features
-
-    parts, loud = loud_segments(y, config, name=name)
-    X = features.extract(parts[loud], config=config)
-    return (features.transpose(X, transpose, config=config) if transpose else X), loud
-
-
-def features_at_target(y, config, *, name="<signal>", shift=0, audio_shifted=True,
-                       shifted=None):
-    """The loud segments' features of a prepared signal, with its Sa on the model's C#.
-
-    If the audio was not shifted (``audio_shifted`` False), pitch-class kinds rotate their
-    bins (:func:`ragalib.features.transpose`); any other kind hears ``y`` pitch-shifted here,
-    or ``shifted`` (the same signal already moved by ``shift``) when the caller has it.
-    """
-    from .audio import pitch_shift
-    from .features import TRANSPOSABLE
-
-    pending = 0 if audio_shifted else shift
-    if pending and config.kind not in TRANSPOSABLE:
-        y = shifted if shifted is not None else pitch_shift(y, config.sr, pending)
-        pending = 0
-    return segment_features(y, config, name=name, transpose=pending)
+    song = PreparedSong(audio.suppress_percussion(y) if separation else y, bundle.config.sr,
+                        name=name)
+    info = resolve_tonic(song, tonic, pitch_model=pitch_model or bundle.pitch_model)
+    song.segments(bundle.config)                           # every segment silent: refused here
+    return decide(gather(song, info, [bundle.config], pitch_model=bundle.pitch_model), bundle,
+                  name=name)
 
 
 def combine(probabilities, pitch_probabilities, labels):
@@ -175,13 +116,11 @@ def combine(probabilities, pitch_probabilities, labels):
     return product / total if total > 0 else np.asarray(probabilities)
 
 
-def judge(y, bundle, *, name="<signal>", tonic_hz=None, tonic_note=None, shift=0,
-          audio_shifted=True, shifted=None):
-    """Step 4 and 5 on a signal already prepared (see :func:`prepare`): segments, features,
-    the model's probabilities per segment and for the song.
-
-    The features are moved to C# by :func:`features_at_target`. A bundle's pitch model
-    always hears ``y`` as given, at its Sa.
+def decide(evidence, bundle, *, name="<signal>"):
+    """Step 5: the model's probabilities for each loud segment of a song's
+    :class:`ragalib.evidence.Evidence`, averaged into the song's raga; a bundle with a pitch
+    model multiplies the average with the pitch model's verdict (:func:`combine`), which the
+    evidence must carry.
 
     Returns
     -------
@@ -190,25 +129,26 @@ def judge(y, bundle, *, name="<signal>", tonic_hz=None, tonic_note=None, shift=0
     from . import model
 
     config = bundle.config
-    X, loud = features_at_target(y, config, name=name, shift=shift, audio_shifted=audio_shifted,
-                                 shifted=shifted)
-    seconds = config.segment_seconds
-    starts = np.arange(len(loud)) * seconds
-    probs = model.predict(bundle.model, X[..., None])
+    probs = model.predict(bundle.model, evidence.features[config][..., None])
     mean = probs.mean(axis=0)
     if bundle.pitch_model is not None:
-        sa = None if tonic_hz is None else tonic_hz * 2.0 ** ((shift if audio_shifted else 0) / 12)
-        mean = combine(mean, bundle.pitch_model.classify(y, config.sr, tonic_hz=sa),
-                       bundle.labels)
+        if evidence.pitch is None:
+            raise RagalibError(f"{name}: the evidence has no pitch-model verdict for a "
+                               f"bundle that needs one")
+        mean = combine(mean, evidence.pitch, bundle.labels)
     best = int(np.argmax(mean))
+    seconds = config.segment_seconds
+    starts = np.arange(len(evidence.loud)) * seconds
     segments = [{"start": float(s), "end": float(s + seconds),
                  "raga": bundle.labels[int(np.argmax(p))], "confidence": round(float(p.max()), 4)}
-                for s, p in zip(starts[loud], probs)]
+                for s, p in zip(starts[evidence.loud], probs)]
+    info = evidence.info
     return Detection(file=name, raga=bundle.labels[best], confidence=float(mean[best]),
                      probabilities=dict(zip(bundle.labels, map(float, mean))),
                      segments=segments, segment_probabilities=probs,
-                     skipped=[(float(s), float(s + seconds)) for s in starts[~loud]],
-                     tonic_hz=tonic_hz, tonic_note=tonic_note, shift=shift)
+                     skipped=[(float(s), float(s + seconds)) for s in starts[~evidence.loud]],
+                     tonic_hz=info["tonic_hz"], tonic_note=info["tonic_note"],
+                     shift=info["shift"])
 
 
 def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None):
@@ -248,35 +188,6 @@ VARIANTS = {"default (auto tonic, separation)": dict(tonic="auto", separation=Tr
 """Pipeline variants that switch one step off (or give it the right answer)."""
 
 
-def prepare_songs(rows, variant, sr, *, pitch_model=None, progress=True, shift_audio=True,
-                  workers=None):
-    """Load each song of a manifest and :func:`prepare` it as ``variant`` says.
-
-    ``variant`` is one of :data:`VARIANTS`' values; its tonic ``"true"`` gives each song its
-    own Sa from the manifest. The songs are prepared in ``workers`` processes (see
-    :func:`ragalib.parallel.map_in_workers`). Yields ``(signal, info)`` in ``rows`` order.
-    """
-    from functools import partial
-
-    from .parallel import map_in_workers
-
-    if pitch_model is None and variant["tonic"] == "auto":   # once here, not in every worker
-        from .pitch_model import ensure_pitch_model
-
-        pitch_model = ensure_pitch_model(progress=progress)
-    yield from map_in_workers(partial(_prepare_row, variant=variant, sr=sr,
-                                      pitch_model=pitch_model, shift_audio=shift_audio),
-                              rows, workers=workers, desc="preparing songs", progress=progress)
-
-
-def _prepare_row(row, variant, sr, pitch_model, shift_audio):
-    from .audio import load
-
-    tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
-    return prepare(load(row["path"], sr=sr), sr, tonic=tonic, separation=variant["separation"],
-                   pitch_model=pitch_model, shift_audio=shift_audio)
-
-
 def song_scores(found, rows):
     """Song-level and segment-level accuracy of detections against a manifest's ragas, and
     the share of estimated tonics with the right pitch class (None when none was estimated).
@@ -304,18 +215,23 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progres
     results : dict
         Variant name -> list of :class:`Detection`, in ``rows`` order.
     """
-    if pitch_model is None and any(v["tonic"] == "auto" for v in variants.values()):
+    from .evidence import gather_songs
+
+    tonic_model = pitch_model or bundle.pitch_model
+    if tonic_model is None and any(v["tonic"] == "auto" for v in variants.values()):
         from .pitch_model import ensure_pitch_model
 
-        pitch_model = ensure_pitch_model(progress=progress)
-    table, results = [], {}
+        tonic_model = ensure_pitch_model(progress=progress)
+    results = {name: [] for name in variants}
+    for row, evidence in zip(rows, gather_songs(rows, variants, [bundle.config],
+                                                sr=bundle.config.sr, tonic_model=tonic_model,
+                                                pitch_model=bundle.pitch_model,
+                                                progress=progress)):
+        for name in variants:
+            results[name].append(decide(evidence[name], bundle, name=str(row["path"])))
+    table = []
     for name, variant in variants.items():
-        prepared = prepare_songs(rows, variant, bundle.config.sr, pitch_model=pitch_model,
-                                 progress=progress, shift_audio=False)
-        found = [judge(y, bundle, name=str(row["path"]), **info)
-                 for (y, info), row in zip(prepared, rows)]
-        results[name] = found
-        scores = song_scores(found, rows)
+        scores = song_scores(results[name], rows)
         if variant["tonic"] not in ("auto", "catalogue"):
             scores["tonic pitch class right"] = None
         table.append({"pipeline": name, **scores})

@@ -48,6 +48,11 @@ def load_keras():
     return _keras
 
 
+PATIENCE = 8
+"""Epochs without a better validation loss after which the series stops a training run that
+asks for early stopping (the candidates of chapter 09, the tuned model of chapter 06)."""
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything that decides a training run, stored in the bundle. Defaults: published.
@@ -166,7 +171,8 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True, root=
     if progress:
         from tqdm.keras import TqdmCallback
 
-        callbacks.append(TqdmCallback(verbose=0, desc="training"))
+        callbacks.append(TqdmCallback(verbose=0, desc=describe_training(
+            dataset.config.kind, settings, len(x_train), len(x_val), x_train.shape[1:])))
     if settings.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=settings.early_stopping, restore_best_weights=True))
@@ -174,6 +180,22 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True, root=
                     batch_size=settings.batch_size, shuffle=True, verbose=0,
                     callbacks=callbacks)
     return model, {k: [float(v) for v in values] for k, values in fit.history.items()}
+
+
+SECONDS_PER_VALUE = 3.2e-7
+"""Seconds per input value and epoch (training and validation) on the 2-core laptop of the
+README: the basis of the time :func:`describe_training` announces."""
+
+
+def describe_training(kind, settings, n_train, n_val, shape):
+    """One line that says what a training run does and about how long it takes, such as
+    ``"training the melody CNN on 720 segments: at most 75 epochs (early stopping), about
+    2.3 s each"``."""
+    per_epoch = (n_train + n_val / 3) * float(np.prod(shape)) * SECONDS_PER_VALUE
+    stop = " (early stopping)" if settings.early_stopping else ""
+    epochs = f"at most {settings.epochs}" if stop else f"{settings.epochs}"
+    return (f"training the {kind} CNN on {n_train} segments: {epochs} epochs{stop}, "
+            f"about {per_epoch:.1f} s each")
 
 
 def predict(model, X, *, batch_size=256):
@@ -312,8 +334,8 @@ def load_bundle(folder=None, *, config=None):
     meta_path, model_path = folder / BUNDLE_JSON, folder / MODEL_FILE
     if not meta_path.exists() or not model_path.exists():
         raise RagalibError(f"{folder}: not a model bundle (needs {BUNDLE_JSON} and "
-                           f"{MODEL_FILE}); make the default one with `python -m ragalib "
-                           f"report models`, or train one with `python -m ragalib train`")
+                           f"{MODEL_FILE}); `python -m ragalib detect` without --model "
+                           f"builds the default one, `python -m ragalib train` trains one")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         bundle_config = FeatureConfig.from_dict(meta["feature_config"])
@@ -387,7 +409,10 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
     metrics = {"test_accuracy": report.pop("accuracy"),
                "test_take_accuracy": evaluate_takes(net, data),
                "val_accuracy": evaluate(net, *data.part("val"), data.labels)["accuracy"],
-               **report, "test_segments": int(len(y_test))}
+               **report, "test_segments": int(len(y_test)),
+               "epochs_trained": len(history["loss"]),
+               "weights_of_epoch": (int(np.argmin(history["val_loss"])) + 1
+                                    if settings.early_stopping else len(history["loss"]))}
     folder = Path(out or kind_bundle(config.kind, augmented=bool(settings.augment)))
     info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium takes",
             "augmented_key": _augmented_key(data, settings)}

@@ -18,6 +18,7 @@ the test songs.
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -111,19 +112,20 @@ class PitchModel:
         row, col = np.unravel_index(np.argmax(scores), scores.shape)
         return int(sa_bins[row]), self.labels[col], float(scores[row, col])
 
-    def classify(self, y, sr, *, tonic_hz=None):
+    def classify(self, y, sr, *, tonic_hz=None, sal=None):
         """Raga probabilities of a signal: the PCD baseline.
 
         With ``tonic_hz`` the ragas are scored at that Sa only; without, each raga at its
         best Sa. The probabilities are a softmax of the per-frame log likelihoods: they rank
-        the ragas, they are not calibrated.
+        the ragas, they are not calibrated. ``sal``, the signal's
+        :func:`ragalib.tonic.salience` if already computed, stands in for ``y``.
 
         Returns
         -------
         dict
             Raga id -> probability, in label order.
         """
-        bins, levels = predominant(y, sr)
+        bins, levels = predominant(y, sr, sal=sal)
         scores, sa_bins = self.scores(bins, levels)
         if tonic_hz is None:
             best = scores.max(axis=0)
@@ -179,14 +181,15 @@ def fit(takes, *, sr=22050, key="", progress=False):
     -------
     PitchModel
     """
-    from tqdm.auto import tqdm
+    from .parallel import map_in_workers
 
+    takes = list(takes)
     profiles, counts = {}, {}
-    for raga, y, tonic_hz in tqdm(takes, desc="learning note statistics", disable=not progress):
-        bins, levels = predominant(y, sr)
-        sa = sa_bin(tonic_hz)
-        profiles.setdefault(raga, []).append(np.roll(folded_histogram(bins, levels), -sa))
-        counts[raga] = counts.get(raga, 0) + transition_counts(note_sequence(bins, sa))
+    for (raga, _, _), (profile, moves) in zip(takes, map_in_workers(
+            partial(_take_statistics, sr=sr), takes, progress=progress,
+            desc=f"learning note statistics from {len(takes)} takes")):
+        profiles.setdefault(raga, []).append(profile)
+        counts[raga] = counts.get(raga, 0) + moves
     if not profiles:
         raise RagalibError("no recordings to learn note statistics from")
     labels = tuple(sorted(profiles))
@@ -196,6 +199,15 @@ def fit(takes, *, sr=22050, key="", progress=False):
                       transitions=np.log(moves / moves.sum(axis=2, keepdims=True)), key=key)
 
 
+def _take_statistics(take, *, sr):
+    """One take's pitch-class profile and note transition counts, both relative to its Sa;
+    a worker's share of :func:`fit`."""
+    _, y, tonic_hz = take
+    bins, levels = predominant(y, sr)
+    sa = sa_bin(tonic_hz)
+    return np.roll(folded_histogram(bins, levels), -sa), transition_counts(note_sequence(bins, sa))
+
+
 def model_path():
     """``data/models/pitch_model.json`` (under ``data/quick/`` in quick mode)."""
     from .model import models_dir
@@ -203,21 +215,22 @@ def model_path():
     return models_dir() / "pitch_model.json"
 
 
-def ensure_pitch_model(root=None, *, path=None, progress=True):
+def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
     """The pitch model learned from the *training* takes of the recordings, cached.
 
     Taught in notebook 07_song_detection. The takes and their split come from the CNN's own
-    dataset (:meth:`ragalib.dataset.Dataset.take_roles`), so both skip the same unusable
-    recordings and no test take is ever learned from; refits when the training takes change
-    (their bytes are hashed).
+    dataset (:meth:`ragalib.dataset.Dataset.take_roles`; ``data``, or the MFCC dataset of
+    ``root``), so both skip the same unusable recordings and no test take is ever learned
+    from; refits when the training takes change (their bytes are hashed).
     """
     from . import dataset
     from .audio import load
     from .ragas import DEFAULT_TONIC, tonic_hz
 
     root = Path(root or dataset.recordings_dir())
-    data = dataset.build(root=root, synthesise=root == dataset.recordings_dir(),
-                         progress=progress)
+    if data is None:
+        data = dataset.build(root=root, synthesise=root == dataset.recordings_dir(),
+                             progress=progress)
     train = sorted(name for name, role in data.take_roles().items() if role == "train")
     digest = hashlib.sha1(f"pitch-model {VERSION}".encode())
     for name in train:

@@ -65,15 +65,17 @@ def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=Non
     separation alone: timbre, no tonic, no transposition. This is the slow part of indexing,
     and it runs in worker processes (see :mod:`ragalib.parallel`).
     """
-    from . import detect, features
+    from . import features
+    from .audio import suppress_percussion
+    from .detect import resolve_tonic
+    from .evidence import PreparedSong
 
     if method not in METHODS:
         raise RagalibError(f"unknown embedding {method!r}: choose one of {', '.join(METHODS)}")
     if method == "mfcc-mean":
-        return features.mfcc_profile(detect.prepare(y, config.sr, tonic=None)[0])
-    y, info = detect.prepare(y, config.sr, pitch_model=pitch_model, shift_audio=False)
-    return detect.features_at_target(y, config, name=name, shift=info["shift"],
-                                     audio_shifted=info["audio_shifted"])[0]
+        return features.mfcc_profile(suppress_percussion(y))
+    song = PreparedSong(suppress_percussion(y), config.sr, name=name)
+    return song.features(config, resolve_tonic(song, pitch_model=pitch_model)["shift"])
 
 
 def finish_embedding(inputs, bundle, *, method="cnn", embedder=None):

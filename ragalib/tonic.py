@@ -127,7 +127,7 @@ def raga_templates():
     return templates
 
 
-def estimate_tonic(y, sr=22050, *, model=None):
+def estimate_tonic(y, sr=22050, *, model=None, sal=None):
     """Estimate a song's Sa.
 
     Taught in notebook 07_song_detection.
@@ -137,13 +137,14 @@ def estimate_tonic(y, sr=22050, *, model=None):
     model : ragalib.pitch_model.PitchModel, optional
         Note statistics learned from the training takes; scoring with them is much more
         accurate. Without one, the catalogue's note emphasis is used.
+    sal : np.ndarray, optional
+        The :func:`salience` of ``y``, if already computed.
 
     Returns
     -------
     TonicEstimate
         ``hz`` is placed in the octave where Sa itself carries the most melody energy.
     """
-    sal = salience(y, sr)
     bins, levels = predominant(y, sr, sal=sal)
     if model is not None:
         best, raga, score = model.joint_estimate(bins, levels)

@@ -8,7 +8,8 @@ accuracy on the validation *takes*; the test takes stay untouched until the best
 retrained and scored once.
 """
 
-from .model import TrainSettings, _quiet_stderr, build_model, load_keras, seed_everything
+from .model import (PATIENCE, TrainSettings, _quiet_stderr, build_model, load_keras,
+                    seed_everything)
 from .paths import work_dir
 
 
@@ -41,18 +42,25 @@ def tuning_dir():
     return work_dir() / "tuning"
 
 
-def search(dataset, *, max_trials=12, epochs=30, seed=0, directory=None, progress=True):
+TRIAL_PATIENCE = 4
+"""A trial stops once its validation loss has not improved for this many epochs: a hopeless
+or finished trial does not spend the rest of its epochs."""
+
+
+def search(dataset, *, max_trials=8, epochs=15, seed=0, directory=None, progress=True):
     """Bayesian optimisation of the CNN's hyper-parameters on ``dataset``'s by-take split.
 
-    Taught in notebook 06_tuning. Trials are recorded under ``directory`` in a project named
-    after the dataset's key, so running the search again resumes (or reuses) it, and a changed
-    dataset starts afresh.
+    Taught in notebook 06_tuning. Each trial trains for at most ``epochs`` epochs, with early
+    stopping (:data:`TRIAL_PATIENCE`); its score is its best validation accuracy. Trials are
+    recorded under ``directory`` in a project named after the dataset's key, so running the
+    search again resumes (or reuses) it, and a changed dataset starts afresh.
 
     Returns
     -------
     keras_tuner.Tuner
     """
     kt = _keras_tuner()
+    keras = load_keras()
     x_train, y_train = dataset.part("train")
     x_val, y_val = dataset.part("val")
     n_classes = len(dataset.labels)
@@ -62,14 +70,17 @@ def search(dataset, *, max_trials=12, epochs=30, seed=0, directory=None, progres
             settings = settings_from(hp, epochs=epochs, seed=seed)
             return build_model(x_train.shape[1:], n_classes, settings, train_x=x_train)
 
-        def fit(self, hp, model, *args, **kwargs):
-            return model.fit(*args, batch_size=hp.get("batch_size"), **kwargs)
+        def fit(self, hp, model, *args, callbacks=(), **kwargs):
+            stop = keras.callbacks.EarlyStopping(patience=TRIAL_PATIENCE)
+            return model.fit(*args, batch_size=hp.get("batch_size"),
+                             callbacks=[*callbacks, stop], **kwargs)
 
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=max_trials, desc="tuning trials")
+        bar = tqdm(total=max_trials, desc=f"tuning: {max_trials} trials of at most {epochs} "
+                                           f"epochs on the {dataset.config.kind} dataset")
 
     class Tuner(kt.BayesianOptimization):
         def run_trial(self, trial, *args, **kwargs):
@@ -86,7 +97,8 @@ def search(dataset, *, max_trials=12, epochs=30, seed=0, directory=None, progres
     tuner = Tuner(RagaHyperModel(), objective="val_accuracy", max_trials=max_trials,
                   seed=seed + 1,  # KerasTuner takes a seed of 0 as "draw one at random"
                   directory=str(directory or tuning_dir()),
-                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep-seed{seed}", overwrite=False)
+                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep-stop{TRIAL_PATIENCE}-seed{seed}",
+                  overwrite=False)
     done = len([t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"])
     if bar is not None:
         bar.update(min(done, max_trials))
@@ -117,9 +129,14 @@ def trials_table(tuner):
     return sorted(rows, key=lambda r: (-r["val_accuracy"], r["trial"]))
 
 
-def best_settings(tuner, *, epochs=75, seed=0):
-    """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run."""
-    return settings_from(tuner.get_best_hyperparameters(1)[0], epochs=epochs, seed=seed)
+def best_settings(tuner, *, epochs=75, seed=0, early_stopping=PATIENCE):
+    """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run of
+    at most ``epochs``, stopped early as the candidates of chapter 09 are (patience
+    ``early_stopping`` epochs; 0 trains every epoch)."""
+    from dataclasses import replace
+
+    return replace(settings_from(tuner.get_best_hyperparameters(1)[0], epochs=epochs,
+                                 seed=seed), early_stopping=early_stopping)
 
 
 def tuned_bundle_dir():

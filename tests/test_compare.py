@@ -29,19 +29,30 @@ def test_the_best_candidate_wins_ties_go_to_the_simpler_and_the_baseline_is_neve
     assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.9})) == ("melody", False)
     assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.95,
                                          "melody" + a + w: 0.95})) == ("melody" + a, False)
-    tied = {"melody": 0.9, "melody" + a: 0.9, "melody" + w: 0.97, "melody" + a + w: 0.97}
+    tied = {"melody": 0.87, "melody" + a: 0.92, "melody" + w: 0.97, "melody" + a + w: 0.97}
     assert compare.best_candidate(table(tied, segments={"melody": 0.6, "melody" + a: 0.65})) \
-        == ("melody" + a, True)                        # the better timeline breaks the tie
-    assert compare.best_candidate(table(tied, segments={"melody": 0.6, "melody" + a: 0.6})) \
-        == ("melody", True)
+        == ("melody", True)                            # the cheaper to build wins a tie
+    plain = {"chroma": 0.45, "melody": 0.87, "chroma" + w: 0.97, "melody" + w: 0.97}
+    assert compare.best_candidate(table(plain)) == ("melody", True)   # then the better CNN
+    assert compare.best_candidate(table({**plain, "chroma": 0.87},
+                                        segments={"chroma": 0.7, "melody": 0.6})) \
+        == ("chroma", True)                            # then the better timeline
     with pytest.raises(RagalibError, match="no CNN candidate"):
         compare.best_candidate(table({compare.PCD: 1.0}))
 
 
-def test_candidates_are_every_kind_plain_then_augmented():
+def test_candidates_are_the_published_model_then_pitch_aware_ones_with_early_stopping():
     names = [name for name, _, _ in compare.candidates()]
-    assert names == [*compare.KINDS, *(k + compare.AUGMENTED for k in compare.KINDS)]
-    assert {copies for _, _, copies in compare.candidates()} == {0, compare.AUGMENT_COPIES}
+    assert names == ["mfcc", "chroma", "melody", "melody" + compare.AUGMENTED]
+    published = compare.candidate_settings("mfcc")
+    assert published == model.TrainSettings(epochs=published.epochs)   # chapter 05's bundle
+    for _, kind, copies in compare.candidates()[1:]:
+        settings = compare.candidate_settings(kind, copies)
+        assert settings.early_stopping == model.PATIENCE and settings.augment == copies
+    name, hybrid = compare.split_name(compare.DEFAULT_CANDIDATE)
+    assert name in names and hybrid
+    with pytest.raises(RagalibError, match="unknown candidate"):
+        compare.ensure_candidate("chroma+mfcc")
 
 
 def test_promote_copies_the_bundle_and_records_why(tmp_path):
@@ -79,12 +90,15 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     rows = [{"model": n, "pipeline": v, "song accuracy": 0.5, "segment accuracy": 0.25}
             for v in compare.SONG_VARIANTS for n in names]
     takes = [{"model": n, "segments": 0.75, "takes": 1.0} for n in (*cnns, compare.PCD)]
-    chosen = SimpleNamespace(path="data/models/default", info={"chosen_as_default": "because"})
+    dev = [{**r, "song accuracy": 0.875} for r in rows if r["pipeline"] == compare.SONG_VARIANTS[0]]
+    chosen = SimpleNamespace(path="data/models/default", info={"chosen_as_default": "because"},
+                             pitch_model="pm")
     monkeypatch.setattr(compare, "ensure_default_bundle", lambda **kw: chosen)
+    monkeypatch.setattr(compare, "candidate_name", lambda bundle: "melody" + compare.WITH_PITCH)
     monkeypatch.setattr(compare, "ensure_candidates", lambda **kw: {})
     monkeypatch.setattr(compare, "take_scores", lambda *a, **kw: takes)
     monkeypatch.setattr(compare, "song_scores", lambda *a, **kw: (rows, {}))
-    monkeypatch.setattr(pitch_model, "ensure_pitch_model", lambda **kw: None)
+    monkeypatch.setattr(compare, "dev_choice", lambda *a, **kw: ("chroma", dev))
     monkeypatch.setattr(songs, "ensure_songs", lambda **kw: [{}] * 60)
     assert cli.main(["report", "models"]) == 0
     out = capsys.readouterr().out
@@ -92,6 +106,7 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     table = [line for line in out.splitlines() if line.split() and line.split()[0] in
              {n.split()[0] for n in names}]
     assert len(table) == len(names)
-    assert all("0.500 / 0.250" in line for line in table)
+    assert all("0.875 |" in line and "0.500 / 0.250" in line for line in table)
     hybrid = next(line for line in table if compare.WITH_PITCH in line)
     assert " - " in hybrid and "0.750 / 1.000" not in hybrid    # takes not measured for hybrids
+    assert "the dev songs choose chroma" in out and "differ" in out   # and say so when they do

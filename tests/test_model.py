@@ -104,3 +104,40 @@ def test_broken_bundles_are_clear_errors(tmp_path, make, message):
     make(tmp_path / "b")
     with pytest.raises(RagalibError, match=message):
         model.load_bundle(tmp_path / "b")
+
+
+def test_an_interrupted_training_run_leaves_nothing_a_later_run_trusts(tmp_path):
+    """A run killed half way (as a killed kernel or Ctrl-C twice would) leaves no bundle
+    under its name; the next run trains afresh and leaves a complete one."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "RAGALIB_DATA": str(tmp_path / "data"), "RAGALIB_WORKERS": "1"}
+    out = tmp_path / "models" / "mfcc"
+    command = [sys.executable, "-m", "ragalib", "train", "--quick", "--out", str(out)]
+    run = subprocess.Popen(command + ["--epochs", "500"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        datasets = tmp_path / "data" / "quick" / "datasets"
+        deadline = time.monotonic() + 240
+        while not list(datasets.glob("*.npz")) and run.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(5.0)                                  # into the 500 epochs
+        assert run.poll() is None, "the run ended before it could be interrupted"
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=30)
+    assert not out.exists()
+    with pytest.raises(RagalibError, match="not a model bundle"):
+        model.load_bundle(out)
+    again = subprocess.run(command + ["--epochs", "1"], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert model.load_bundle(out).settings.epochs == 1

@@ -14,6 +14,7 @@ import csv
 import io
 import zlib
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -204,7 +205,6 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
     list of dict
         The manifest rows, with a ``path`` for each song.
     """
-    from ..audio import save
     from ..paths import quick_mode
 
     folder = Path(folder or songs_dir(kind))
@@ -218,12 +218,22 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
             old.unlink()
     missing = [s for s in specs if not (folder / s.file).exists()]
     if missing:
-        from tqdm.auto import tqdm
+        from ..parallel import map_in_workers
 
-        for spec in tqdm(missing, desc=f"rendering {kind} songs", disable=not progress):
-            save(folder / spec.file, render_song(spec)[0], SR)
+        for _ in map_in_workers(partial(_render_and_save, folder=folder), missing,
+                                desc=f"rendering {len(missing)} {kind} songs",
+                                progress=progress):
+            pass
     write_manifest(folder, specs)
     return read_manifest(folder)
+
+
+def _render_and_save(spec, *, folder):
+    """Render one planned song and save it (atomically) in ``folder``; a worker's share of
+    :func:`ensure_songs`."""
+    from ..audio import save
+
+    save(folder / spec.file, render_song(spec)[0], SR)
 
 
 def summary(rows):

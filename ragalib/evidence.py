@@ -1,0 +1,181 @@
+"""What detectors read from a song: its prepared signal, and everything taken from it once.
+
+Taught in notebook 07_song_detection (steps 2 to 4). A song is prepared (percussion
+suppressed, or not) into a :class:`PreparedSong`, which computes what any detector asks of
+it at most once: the pitch salience that both the tonic estimate and the pitch model read,
+the 5-second segments and which are loud enough to judge, the features of each kind at the
+model's C#, the audio shifted by whole semitones for the kinds that need it. Judging one song
+under several pipelines, or by several candidate models (chapter 09), then costs one pass
+over the audio, not one per judge. :func:`gather_songs` does that work for a list of songs in
+worker processes and hands back :class:`Evidence`: small arrays, no audio.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from .errors import RagalibError
+
+QUIET_DB = -30.0
+"""A segment this far below the song's loudest segment (RMS) is too quiet to judge."""
+
+
+class PreparedSong:
+    """A mono signal at ``sr`` at its own Sa (after percussion suppression, if the pipeline
+    does it), with everything read from it computed once.
+
+    Taught in notebook 07_song_detection.
+    """
+
+    def __init__(self, y, sr, *, name="<signal>"):
+        self.y = np.asarray(y, dtype=np.float32)
+        self.sr = int(sr)
+        self.name = name
+        self._memo = {}
+
+    def _once(self, key, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    @property
+    def salience(self):
+        """:func:`ragalib.tonic.salience` of the whole signal."""
+        from .tonic import salience
+
+        return self._once("salience", lambda: salience(self.y, self.sr))
+
+    def segments(self, config):
+        """The signal's segments, and which are loud enough to judge (within
+        :data:`QUIET_DB` of the loudest); every segment silent is an error."""
+        from .audio import segments
+
+        def cut():
+            parts = segments(self.y, config=config, source=self.name)
+            rms = np.sqrt(np.mean(parts.astype(np.float64) ** 2, axis=1))
+            loud = rms > rms.max() * 10.0 ** (QUIET_DB / 20.0)
+            if not loud.any():
+                raise RagalibError(f"{self.name}: every segment is silent")
+            return parts, loud
+
+        return self._once(("segments", config.segment_samples), cut)
+
+    def shifted(self, semitones):
+        """The signal moved by ``semitones`` (:func:`ragalib.audio.pitch_shift`)."""
+        from .audio import pitch_shift
+
+        return self._once(("shifted", semitones),
+                          lambda: pitch_shift(self.y, self.sr, semitones))
+
+    def features(self, config, shift=0):
+        """The loud segments' features, moved up by ``shift`` semitones: pitch-class kinds
+        rotate their bins (:func:`ragalib.features.transpose`), any other kind hears the
+        shifted audio. The same segments are judged whatever the kind."""
+        from . import audio, features
+
+        def make():
+            parts, loud = self.segments(config)
+            if not shift:
+                return features.extract(parts[loud], config=config)
+            if config.kind in features.TRANSPOSABLE:
+                return features.transpose(self.features(config), shift, config=config)
+            parts = audio.segments(self.shifted(shift), config=config, source=self.name)
+            return features.extract(parts[loud], config=config)
+
+        return self._once(("features", config, shift), make)
+
+    def pitch(self, pitch_model, tonic_hz=None):
+        """The pitch model's raga probabilities for the whole signal, at ``tonic_hz`` (each
+        raga at its best Sa when None)."""
+        return self._once(("pitch", id(pitch_model), tonic_hz), lambda: pitch_model.classify(
+            None, self.sr, tonic_hz=tonic_hz, sal=self.salience))
+
+    def pitch_by_segment(self, pitch_model, tonic_hz, config):
+        """The pitch model's raga for each loud segment, read from the frames of the whole
+        signal's salience that fall in it."""
+        hop = 512                                  # the hop of ragalib.tonic.salience
+        _, loud = self.segments(config)
+        sal, n = self.salience, config.segment_samples
+        answers = []
+        for i in np.flatnonzero(loud):
+            first, stop = -(-i * n // hop), -(-(i + 1) * n // hop)
+            p = pitch_model.classify(None, self.sr, tonic_hz=tonic_hz, sal=sal[:, first:stop])
+            answers.append(max(p, key=p.get))
+        return answers
+
+
+@dataclass
+class Evidence:
+    """What every detector needs of one song under one pipeline: no audio, small arrays."""
+
+    info: dict            # tonic_hz, tonic_note, shift (semitones to C#, already applied)
+    loud: np.ndarray      # one bool per segment: loud enough to judge
+    features: dict        # FeatureConfig -> features of the loud segments, at C#
+    pitch: dict = None    # the pitch model's raga probabilities at the song's Sa
+    pitch_segments: list = None   # the pitch model's raga per loud segment
+
+
+def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
+    """The :class:`Evidence` of a :class:`PreparedSong` for the feature ``configs`` (which
+    share their sample rate and segment length), given its tonic ``info`` (see
+    :func:`ragalib.detect.resolve_tonic`); with ``pitch_model``, its verdict too, and with
+    ``pitch_segments`` its answer per segment."""
+    configs = list(dict.fromkeys(configs))
+    _, loud = song.segments(configs[0])
+    tonic_hz = info["tonic_hz"]
+    return Evidence(
+        info=dict(info), loud=loud,
+        features={c: song.features(c, info["shift"]) for c in configs},
+        pitch=None if pitch_model is None else song.pitch(pitch_model, tonic_hz),
+        pitch_segments=song.pitch_by_segment(pitch_model, tonic_hz, configs[0])
+        if pitch_segments and pitch_model is not None else None)
+
+
+def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=None,
+                 pitch_segments=False, progress=True, workers=None):
+    """:func:`gather` every song of a manifest under every pipeline variant, in worker
+    processes (:func:`ragalib.parallel.map_in_workers`).
+
+    Parameters
+    ----------
+    variants : dict
+        Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.detect.VARIANTS`);
+        the tonic ``"true"`` gives each song its own Sa from the manifest. Variants that
+        separate share one separated signal.
+    tonic_model : ragalib.pitch_model.PitchModel, optional
+        Estimates Sa for the variants whose tonic is ``"auto"``.
+    pitch_model : ragalib.pitch_model.PitchModel, optional
+        Its verdict goes into the evidence (for hybrid detectors and the baseline).
+
+    Yields
+    ------
+    dict
+        Variant name -> :class:`Evidence`, one dict per row, in ``rows`` order.
+    """
+    from .parallel import map_in_workers
+
+    yield from map_in_workers(
+        partial(_gather_row, variants=variants, configs=list(configs), sr=sr,
+                tonic_model=tonic_model, pitch_model=pitch_model,
+                pitch_segments=pitch_segments),
+        rows, workers=workers, progress=progress,
+        desc=f"analysing {len(rows)} songs x {len(variants)} pipeline(s)")
+
+
+def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):
+    from .audio import load, suppress_percussion
+    from .detect import resolve_tonic
+
+    y, prepared, out = load(row["path"], sr=sr), {}, {}
+    for name, variant in variants.items():
+        separation = variant["separation"]
+        if separation not in prepared:
+            prepared[separation] = PreparedSong(suppress_percussion(y) if separation else y,
+                                                sr, name=str(row["path"]))
+        song = prepared[separation]
+        tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
+        info = resolve_tonic(song, tonic, pitch_model=tonic_model)
+        out[name] = gather(song, info, configs, pitch_model=pitch_model,
+                           pitch_segments=pitch_segments)
+    return out

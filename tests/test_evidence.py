@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+import soundfile
+
+from ragalib import RagalibError, audio, detect, evidence, features, model, pitch_model, synth, tonic
+from ragalib.features import DEFAULT, FeatureConfig
+from ragalib.ragas import tonic_hz
+from tests.test_detect import bundle_dir, melody  # noqa: F401  (a fixture)
+
+SR = synth.SR
+
+
+@pytest.fixture(scope="module")
+def learned():
+    return pitch_model.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
+                            for r in ("yaman", "bhupali")])
+
+
+def test_the_salience_is_computed_once_for_the_tonic_and_the_pitch_model(monkeypatch, learned):
+    calls = []
+    real = tonic.salience
+
+    def counted(y, sr, **kwargs):
+        calls.append(np.shape(y))
+        return real(y, sr, **kwargs)
+
+    monkeypatch.setattr(tonic, "salience", counted)
+    song = evidence.PreparedSong(synth.improvise("yaman", 11.0, seed=3), SR)
+    info = detect.resolve_tonic(song, "auto", pitch_model=learned)
+    found = evidence.gather(song, info, [DEFAULT, FeatureConfig(kind="chroma")],
+                            pitch_model=learned, pitch_segments=True)
+    assert len(calls) == 1                       # tonic, whole-song verdict, every segment
+    assert found.pitch == learned.classify(song.y, SR, tonic_hz=info["tonic_hz"])
+    assert len(found.pitch_segments) == found.loud.sum() == 2
+    assert set(found.features) == {DEFAULT, FeatureConfig(kind="chroma")}
+
+
+def test_pitch_class_features_rotate_and_others_hear_the_shifted_audio():
+    y = synth.improvise("bhupali", 6.0, seed=2)
+    song = evidence.PreparedSong(y, SR)
+    chroma = FeatureConfig(kind="chroma")
+    np.testing.assert_array_equal(song.features(chroma, 2),
+                                  features.transpose(song.features(chroma), 2, config=chroma))
+    shifted = song.shifted(2)
+    np.testing.assert_allclose(song.features(DEFAULT, 2),
+                               features.extract(shifted[None, :DEFAULT.segment_samples],
+                                                config=DEFAULT))
+    assert song.shifted(2) is shifted                        # computed once
+
+
+def test_a_silent_song_is_refused_by_name():
+    with pytest.raises(RagalibError, match="quiet.wav: every segment is silent"):
+        evidence.PreparedSong(np.zeros(6 * SR, np.float32), SR, name="quiet.wav").segments(DEFAULT)
+
+
+def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned, tmp_path):
+    bundle = model.load_bundle(bundle_dir)
+    bundle.pitch_model = None
+    rows = []
+    for i, hz in enumerate((220.0, 261.63, 196.0, 246.94)):
+        path = tmp_path / f"song{i}.wav"
+        soundfile.write(path, np.tile(melody(hz), 2), SR)
+        rows.append({"path": path, "raga": "a", "tonic_note": "A3"})
+    variants = {name: detect.VARIANTS[name] for name in ("default (auto tonic, separation)",
+                                                          "no separation", "true tonic given")}
+    gathered = list(evidence.gather_songs(rows, variants, [bundle.config], sr=SR,
+                                          tonic_model=learned, pitch_model=learned,
+                                          progress=False, workers=2))
+    for row, found in zip(rows, gathered):
+        y = soundfile.read(row["path"], dtype="float32")[0]
+        for name, variant in variants.items():
+            tonic_arg = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
+            one = detect.detect_signal(y, bundle, tonic=tonic_arg, pitch_model=learned,
+                                       separation=variant["separation"])
+            batch = detect.decide(found[name], bundle)
+            assert batch.raga == one.raga and batch.tonic_note == one.tonic_note
+            assert batch.probabilities == pytest.approx(one.probabilities, abs=1e-6)
+            assert batch.segments == one.segments
+            heard = audio.suppress_percussion(y) if variant["separation"] else y
+            assert found[name].pitch == learned.classify(
+                heard, SR, tonic_hz=found[name].info["tonic_hz"])
