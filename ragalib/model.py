@@ -50,7 +50,7 @@ def load_keras():
 
 PATIENCE = 8
 """Epochs without a better validation loss after which the series stops a training run that
-asks for early stopping (the candidates of chapter 09, the tuned model of chapter 06)."""
+asks for early stopping (the candidates of chapter 09)."""
 
 
 @dataclass(frozen=True)

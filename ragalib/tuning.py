@@ -8,8 +8,7 @@ accuracy on the validation *takes*; the test takes stay untouched until the best
 retrained and scored once.
 """
 
-from .model import (PATIENCE, TrainSettings, _quiet_stderr, build_model, load_keras,
-                    seed_everything)
+from .model import TrainSettings, _quiet_stderr, build_model, load_keras, seed_everything
 from .paths import work_dir
 
 
@@ -42,9 +41,9 @@ def tuning_dir():
     return work_dir() / "tuning"
 
 
-TRIAL_PATIENCE = 4
-"""A trial stops once its validation loss has not improved for this many epochs: a hopeless
-or finished trial does not spend the rest of its epochs."""
+TRIAL_PATIENCE = 5
+"""A trial stops once its validation accuracy (the search's objective) has not improved for
+this many epochs: a hopeless or finished trial does not spend the rest of its epochs."""
 
 
 def search(dataset, *, max_trials=8, epochs=15, seed=0, directory=None, progress=True):
@@ -71,7 +70,8 @@ def search(dataset, *, max_trials=8, epochs=15, seed=0, directory=None, progress
             return build_model(x_train.shape[1:], n_classes, settings, train_x=x_train)
 
         def fit(self, hp, model, *args, callbacks=(), **kwargs):
-            stop = keras.callbacks.EarlyStopping(patience=TRIAL_PATIENCE)
+            stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                                 patience=TRIAL_PATIENCE)
             return model.fit(*args, batch_size=hp.get("batch_size"),
                              callbacks=[*callbacks, stop], **kwargs)
 
@@ -97,7 +97,7 @@ def search(dataset, *, max_trials=8, epochs=15, seed=0, directory=None, progress
     tuner = Tuner(RagaHyperModel(), objective="val_accuracy", max_trials=max_trials,
                   seed=seed + 1,  # KerasTuner takes a seed of 0 as "draw one at random"
                   directory=str(directory or tuning_dir()),
-                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep-stop{TRIAL_PATIENCE}-seed{seed}",
+                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep-stop{TRIAL_PATIENCE}acc-seed{seed}",
                   overwrite=False)
     done = len([t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"])
     if bar is not None:
@@ -129,14 +129,9 @@ def trials_table(tuner):
     return sorted(rows, key=lambda r: (-r["val_accuracy"], r["trial"]))
 
 
-def best_settings(tuner, *, epochs=75, seed=0, early_stopping=PATIENCE):
-    """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run of
-    at most ``epochs``, stopped early as the candidates of chapter 09 are (patience
-    ``early_stopping`` epochs; 0 trains every epoch)."""
-    from dataclasses import replace
-
-    return replace(settings_from(tuner.get_best_hyperparameters(1)[0], epochs=epochs,
-                                 seed=seed), early_stopping=early_stopping)
+def best_settings(tuner, *, epochs=75, seed=0):
+    """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run."""
+    return settings_from(tuner.get_best_hyperparameters(1)[0], epochs=epochs, seed=seed)
 
 
 def tuned_bundle_dir():
