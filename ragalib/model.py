@@ -48,7 +48,7 @@ def load_keras():
     return _keras
 
 
-PATIENCE = 8
+PATIENCE = 5
 """Epochs without a better validation loss after which the series stops a training run that
 asks for early stopping (the candidates of chapter 09)."""
 
