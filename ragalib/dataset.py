@@ -320,7 +320,8 @@ def _array_digest(*arrays):
 
 
 def cache_paths(config, cache_dir=None):
-    """The ``.npz`` training file and the published-structure ``.json`` for a config."""
+    """The ``.npz`` training file and the published-structure ``.json`` for a config (the
+    ``.json`` is written for MFCC datasets only)."""
     folder = Path(cache_dir or datasets_dir())
     stem = f"{config.kind}-{config.id}"
     return folder / f"{stem}.npz", folder / f"{stem}.json"
@@ -432,7 +433,9 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
         split=np.repeat([roles[raga][name] for raga, name, _ in loaded], sizes).astype(str),
         start=np.concatenate([np.arange(n) * config.segment_seconds for n in sizes]),
         config=config, key=key)
-    save_cache(dataset, npz_path, json_path)
+    # The published JSON structure is for the published features: as text, a melody or chroma
+    # dataset would take longer to write (about 20 s) than to compute.
+    save_cache(dataset, npz_path, json_path if config.kind == "mfcc" else None)
     return dataset
 
 

@@ -147,6 +147,10 @@ def test_published_json_structure(recordings, tmp_path):
     data = json.loads(json_path.read_text())
     assert data["mapping"] == ds.labels and data["labels"] == ds.y.tolist()
     assert np.array(data["mfcc"]).shape == ds.X.shape
+    melody = FeatureConfig(segment_seconds=2.0, kind="melody")
+    build(recordings, tmp_path, config=melody)               # the published structure is MFCCs'
+    npz, json_path = dataset.cache_paths(melody, tmp_path / "cache")
+    assert npz.exists() and not json_path.exists()
 
 
 def test_an_empty_recordings_folder_is_an_error(tmp_path):
