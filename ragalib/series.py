@@ -13,9 +13,21 @@ from pathlib import Path
 from .paths import PROJECT_ROOT
 
 
-def run_series(notebooks, out_dir, *, timeout=3600):
-    """Execute ``notebooks`` in order; returns a list of ``(name, seconds, error or None)``."""
+CELL_TIMEOUT = 300
+"""Seconds one cell may take. No cell of the series needs more than about two minutes on a
+fresh 2-core machine, and a whole chapter is meant to fit in five, so a cell past this is a
+kernel that never answered (ipykernel 7 sometimes drops a reply), not a slow computation."""
+
+
+def run_series(notebooks, out_dir, *, timeout=CELL_TIMEOUT, attempts=2):
+    """Execute ``notebooks`` in order; returns a list of ``(name, seconds, error or None)``.
+
+    A notebook whose cell times out (see :data:`CELL_TIMEOUT`) is run once more in a fresh
+    kernel, with a one-line message; what it built before is cached, so the second run is
+    quick. Other errors are reported at once.
+    """
     import nbformat
+    from nbclient.exceptions import CellTimeoutError
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import ExecutePreprocessor
 
@@ -23,13 +35,21 @@ def run_series(notebooks, out_dir, *, timeout=3600):
     results = []
     for path in notebooks:
         print(f"running {path.name} ...", flush=True)
-        nb = nbformat.read(path, as_version=4)
-        start, error = time.perf_counter(), None
-        try:
-            ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-                nb, {"metadata": {"path": str(path.parent)}})
-        except Exception as exc:  # report it and go on with the next chapter
-            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+        start = time.perf_counter()
+        for attempt in range(1, attempts + 1):
+            nb, error = nbformat.read(path, as_version=4), None
+            try:
+                ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+                    nb, {"metadata": {"path": str(path.parent)}})
+            except CellTimeoutError:
+                error = f"a cell got no answer from its kernel in {timeout} s"
+                if attempt < attempts:
+                    print(f"ragalib: {path.name}: {error}; running it again in a fresh kernel",
+                          flush=True)
+                    continue
+            except Exception as exc:  # report it and go on with the next chapter
+                error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+            break
         seconds = time.perf_counter() - start
         nbformat.write(nb, out_dir / path.name)
         body, _ = HTMLExporter().from_notebook_node(nb)
