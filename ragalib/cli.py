@@ -118,8 +118,8 @@ def _cmd_train(args):
 
 
 def _detector(folder):
-    """The bundle in ``folder``; without one, the default detector, built on first use (about
-    a minute and a half on a fresh machine, with progress bars on stderr)."""
+    """The bundle in ``folder``; without one, the default detector, built on first use (under
+    two minutes on a fresh machine, with progress bars on stderr)."""
     from . import compare, model
 
     if folder is not None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import RagalibError
 
+
 @dataclass
 class Detection:
     """What detection found in one song. ``to_json`` gives the CLI contract."""
@@ -100,7 +101,6 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
     song = PreparedSong(audio.suppress_percussion(y) if separation else y, bundle.config.sr,
                         name=name)
     info = resolve_tonic(song, tonic, pitch_model=pitch_model or bundle.pitch_model)
-    song.segments(bundle.config)                           # every segment silent: refused here
     return decide(gather(song, info, [bundle.config], pitch_model=bundle.pitch_model), bundle,
                   name=name)
 

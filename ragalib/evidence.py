@@ -94,7 +94,8 @@ class PreparedSong:
     def pitch_by_segment(self, pitch_model, tonic_hz, config):
         """The pitch model's raga for each loud segment, read from the frames of the whole
         signal's salience that fall in it."""
-        hop = 512                                  # the hop of ragalib.tonic.salience
+        from .tonic import HOP_LENGTH as hop
+
         _, loud = self.segments(config)
         sal, n = self.salience, config.segment_samples
         answers = []

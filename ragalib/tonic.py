@@ -36,7 +36,11 @@ class TonicEstimate:
     raga: str
 
 
-def salience(y, sr, *, hop_length=512):
+HOP_LENGTH = 512
+"""Samples between salience frames (23 ms at 22050 Hz)."""
+
+
+def salience(y, sr, *, hop_length=HOP_LENGTH):
     """Pitch salience (harmonic sum over a CQT), shape (bins, frames), bin 0 at C2.
 
     Taught in notebook 07_song_detection. ``y`` may be a stack of signals, shape (k, n); the

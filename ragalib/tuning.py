@@ -97,7 +97,8 @@ def search(dataset, *, max_trials=8, epochs=15, seed=0, directory=None, progress
     tuner = Tuner(RagaHyperModel(), objective="val_accuracy", max_trials=max_trials,
                   seed=seed + 1,  # KerasTuner takes a seed of 0 as "draw one at random"
                   directory=str(directory or tuning_dir()),
-                  project_name=f"cnn-{dataset.key[:12]}-{epochs}ep-stop{TRIAL_PATIENCE}acc-seed{seed}",
+                  project_name=(f"cnn-{dataset.key[:12]}-{epochs}ep-stop{TRIAL_PATIENCE}acc"
+                                f"-seed{seed}"),
                   overwrite=False)
     done = len([t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"])
     if bar is not None:

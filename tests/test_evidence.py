@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, audio, detect, evidence, features, model, pitch_model, synth, tonic
+from ragalib import (RagalibError, audio, detect, evidence, features, model, pitch_model,
+                     synth, tonic)
 from ragalib.features import DEFAULT, FeatureConfig
 from ragalib.ragas import tonic_hz
-from tests.test_detect import bundle_dir, melody  # noqa: F401  (a fixture)
+from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 
 SR = synth.SR
 
