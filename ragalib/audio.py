@@ -145,6 +145,20 @@ def save(path, y, sr):
                                                           subtype=subtype))
 
 
+def quantise(y, bits):
+    """``y`` rounded to the levels a ``bits``-bit PCM file can store, and the rounding noise's
+    level in dB relative to the signal.
+
+    Taught in notebook 01_amplitude: each bit halves the step between levels, so the noise
+    falls by about 6 dB per bit (16-bit WAV: about 96 dB below full scale).
+    """
+    levels = 2.0 ** (bits - 1)
+    y = np.asarray(y, dtype=np.float64)
+    q = np.clip(np.round(y * levels), -levels, levels - 1) / levels
+    noise_db = 10.0 * np.log10(np.mean((q - y) ** 2) / np.mean(y ** 2))
+    return q.astype(np.float32), float(noise_db)
+
+
 def pitch_shift(y, sr, semitones):
     """Shift a signal's pitch by ``semitones`` without changing its length (librosa).
 

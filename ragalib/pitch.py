@@ -4,6 +4,8 @@ Taught in notebook 00_meet_the_ragas, where it checks that the synthesiser plays
 in the raga. A monophonic melody is assumed (no drone, no percussion).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .errors import RagalibError
@@ -117,3 +119,49 @@ def find_phrase(melody, phrase):
 def contains_phrase(melody, phrase):
     """Whether ``phrase`` occurs in ``melody`` (see :func:`find_phrase`)."""
     return bool(find_phrase(list(melody), list(phrase)))
+
+
+@dataclass(frozen=True)
+class HeldNote:
+    """A stretch of steady pitch: ``start`` and ``end`` in seconds, its frequency ``hz``, and
+    a ``label`` for a plot title."""
+
+    start: float
+    end: float
+    hz: float
+    label: str
+
+
+def held_note(y, sr, score=None, *, max_cents=30.0):
+    """The note to zoom into in notebooks 01_amplitude and 02_spectrogram.
+
+    With the ``score`` a synthesised clip was rendered from: its longest melody note (less its
+    first 0.3 s and last 0.05 s, where the neighbours still sound), at its target pitch. With
+    no score (your own recording): the longest run of loud frames whose YIN pitch stays within
+    ``max_cents`` of the run's first frame, at the run's median pitch.
+
+    Raises
+    ------
+    RagalibError
+        If no run of steady pitch lasts 0.25 s.
+    """
+    from .ragas import swara_label
+
+    if score is not None:
+        note, hz = score.longest_note()
+        return HeldNote(float(note.start + 0.3), float(note.end - 0.05), float(hz),
+                        f"swara {swara_label(note.semitones)}")
+    hop = 256
+    f0, rms = f0_track(y, sr, hop_length=hop)
+    loud = rms > 0.1 * rms.max()
+    best, run = (0, 0), 0
+    for i in range(len(f0)):
+        steady = loud[i] and run and abs(cents(f0[i], f0[i - run])) < max_cents
+        run = run + 1 if steady else int(loud[i])
+        if run > best[1] - best[0]:
+            best = (i - run + 1, i + 1)
+    a, b = best
+    if (b - a) * hop / sr < 0.25:
+        raise RagalibError("no steady note of at least 0.25 s: nothing to zoom into")
+    return HeldNote(a * hop / sr, b * hop / sr, float(np.median(f0[a:b])),
+                    "the steadiest note")

@@ -5,11 +5,9 @@ Each function draws on a given matplotlib ``ax`` (or a new one) and returns the 
 
 import numpy as np
 
-from .features import DEFAULT
+from .features import DEFAULT, mfcc
 from .pitch import find_phrase
-from .ragas import SEMITONES, get_raga
-
-_SWARA_OF = {v: k for k, v in SEMITONES.items()}
+from .ragas import SEMITONES, get_raga, swara_label
 
 
 def _new_ax(ax, figsize):
@@ -18,12 +16,6 @@ def _new_ax(ax, figsize):
 
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
-
-
-def swara_label(semitones):
-    """Sargam label of a pitch relative to middle Sa, e.g. -2 -> ',n', 14 -> "R'"."""
-    octave, pc = divmod(semitones, 12)
-    return "," * max(0, -octave) + _SWARA_OF[pc] + "'" * max(0, octave)
 
 
 def sargam_roll(score, *, ax=None, show_pakad=True, title=None):
@@ -192,6 +184,23 @@ def mfcc_heatmap(M, *, config=DEFAULT, ax=None, title="MFCC"):
     ax.set_ylabel("MFCC coefficient")
     ax.set_title(title)
     return ax
+
+
+def segment_view(segment, *, config=DEFAULT, axes=None, title="One 5-s segment"):
+    """A segment's waveform above its MFCC matrix, on a shared time axis.
+
+    Taught in notebook 04_dataset: what one training example is, heard and seen.
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(2, 1, figsize=(11, 5), layout="constrained")
+    top, bottom = axes
+    waveform(segment, config.sr, ax=top, title=title)
+    M = mfcc(segment, config=config)
+    mfcc_heatmap(M, config=config, ax=bottom,
+                 title=f"... and its {M.shape[0]} x {M.shape[1]} MFCC matrix")
+    return axes
 
 
 def framing(y, *, config=DEFAULT, at=1.0, ax=None):
@@ -419,7 +428,7 @@ def pitch_profiles(pitch_model, ragas, *, ax=None):
     x = np.arange(pitch_model.profiles.shape[1]) / width
     for raga in ragas:
         ax.plot(x, pitch_model.profiles[pitch_model.labels.index(raga)], label=raga)
-    ax.set_xticks(range(12), [_SWARA_OF[i] for i in range(12)])
+    ax.set_xticks(range(12), [swara_label(i) for i in range(12)])
     ax.set_xlabel("swara (steps above Sa, octaves folded)")
     ax.set_ylabel("share of melody energy")
     ax.set_title("What the training takes taught the pitch model")
@@ -449,3 +458,59 @@ def embedding_map(embeddings, ragas, instruments, *, ax=None, title="song embedd
     ax.set_ylabel("second principal component")
     ax.set_title(title)
     return ax
+
+
+TRIAL_PANELS = (("learning_rate", "learning rate", "log"), ("batch_size", "batch size", "log2"),
+                ("filters", "filters per convolution", "log2"), ("kernel", "kernel size", None),
+                ("dense", "dense units", "log2"), ("dropout", "dropout", None),
+                ("batch_norm", "batch normalisation", "bool"),
+                ("normalize", "standardised input", "bool"))
+"""The panels of :func:`trials_scatter`: trials-table column, axis label, x scale."""
+
+
+def trials_scatter(rows, *, axes=None, title="Validation accuracy against each hyper-parameter"):
+    """One small panel per hyper-parameter: each trial's validation accuracy against its value.
+
+    Taught in notebook 06_tuning. ``rows`` is ``ragalib.tuning.trials_table``; points are
+    coloured by how the trial was proposed (random, by the Gaussian process, or continuing an
+    earlier Hyperband trial), and the best trial is ringed. With a handful of trials in eight
+    dimensions, a panel shows where the search looked more than what matters.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        One per entry of :data:`TRIAL_PANELS`.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(2, 4, figsize=(12, 5), layout="constrained", sharey=True)
+        fig.suptitle(title)
+    axes = np.asarray(axes).ravel()
+    colours = {"random": "tab:gray", "gaussian process": "tab:blue"}
+    best = max(rows, key=lambda r: r["val_accuracy"]) if rows else None
+    for ax, (key, label, scale) in zip(axes, TRIAL_PANELS):
+        for kind in dict.fromkeys(r["proposed_by"].split(" trial")[0] for r in rows):
+            group = [r for r in rows if r["proposed_by"].split(" trial")[0] == kind]
+            ax.scatter([float(r[key]) for r in group], [r["val_accuracy"] for r in group],
+                       color=colours.get(kind, "tab:orange"), alpha=0.8, label=kind)
+        if best is not None:
+            ax.scatter([float(best[key])], [best["val_accuracy"]], s=160, facecolors="none",
+                       edgecolors="black", label="best trial")
+        if scale == "log":
+            ax.set_xscale("log")
+        elif scale == "log2":
+            ax.set_xscale("log", base=2)
+            values = sorted({r[key] for r in rows})
+            ax.set_xticks(values, [str(v) for v in values])
+            ax.minorticks_off()
+        elif scale == "bool":
+            ax.set_xticks([0, 1], ["no", "yes"])
+            ax.set_xlim(-0.5, 1.5)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation accuracy")
+    if len(axes) > 4:
+        axes[4].set_ylabel("validation accuracy")
+    axes[0].legend(fontsize=7, loc="best")
+    return axes

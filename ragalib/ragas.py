@@ -205,6 +205,13 @@ def swara_semitones(token):
     return note.semitones
 
 
+def swara_label(semitones):
+    """Sargam label of a pitch relative to middle Sa, e.g. -2 -> ',n', 14 -> "R'"."""
+    octave, pc = divmod(int(semitones), 12)
+    name = next(s for s, k in SEMITONES.items() if k == pc)
+    return "," * max(0, -octave) + name + "'" * max(0, octave)
+
+
 def tonic_pitch(tonic=DEFAULT_TONIC):
     """The tonic (Sa) as a ``music21.pitch.Pitch``.
 
@@ -333,3 +340,72 @@ def rotation_twins():
                 if {(p - shift) % 12 for p in a.pitch_classes} == set(b.pitch_classes):
                     twins.append({"raga": a.id, "twin": b.id, "from": names[shift]})
     return twins
+
+
+def pitch_classes_on(raga_id, tonic=DEFAULT_TONIC):
+    """The pitch classes (0 = C ... 11 = B) a raga plays on ``tonic``, spelled by music21.
+
+    Taught in notebook 00_meet_the_ragas, where it checks the rotation twins independently of
+    :func:`rotation_twins`'s arithmetic.
+
+    Examples
+    --------
+    >>> sorted(pitch_classes_on("bhupali", "C4"))     # C D E G A
+    [0, 2, 4, 7, 9]
+    """
+    return {swara_pitch(s, tonic).pitchClass for s in get_raga(raga_id).swaras}
+
+
+def twin_sentence(twin, tonic=DEFAULT_TONIC):
+    """One row of :func:`rotation_twins` said with note names on ``tonic``.
+
+    Taught in notebook 00_meet_the_ragas.
+
+    Examples
+    --------
+    >>> twin_sentence({"raga": "bhairavi", "twin": "yaman", "from": "r"})
+    'Bhairavi on C#, heard with its r (D) as Sa, has the notes of Yaman on D.'
+    """
+    a, b = get_raga(twin["raga"]), get_raga(twin["twin"])
+    sa = tonic_pitch(tonic).name.replace("-", "b")
+    new_sa = swara_pitch(twin["from"], tonic).name.replace("-", "b")
+    return (f"{a.name} on {sa}, heard with its {twin['from']} ({new_sa}) as Sa, has the notes "
+            f"of {b.name} on {new_sa}.")
+
+
+DEGREES = {"S": "Sa", "R": "Re", "G": "Ga", "M": "Ma", "P": "Pa", "D": "Dha", "N": "Ni"}
+"""The seven scale degrees, by the letter of their swaras."""
+
+
+def differing_degrees(a, b):
+    """The scale degrees (Sa, Re, ... Ni) in which ragas ``a`` and ``b`` use other swaras:
+    a degree differs when the two ragas do not play the same variants of it (komal, shuddha,
+    tivra) or one leaves it out.
+
+    Taught in notebooks 05_train_cnn and 09_robust_features.
+
+    Examples
+    --------
+    >>> differing_degrees("yaman", "kafi")
+    ['Ga', 'Ma', 'Ni']
+    """
+    def variants(raga):
+        found = {}
+        for swara in get_raga(raga).swaras:
+            found.setdefault(swara.upper(), set()).add(swara)
+        return found
+
+    va, vb = variants(a), variants(b)
+    return [name for letter, name in DEGREES.items() if va.get(letter) != vb.get(letter)]
+
+
+def closest_pairs():
+    """The pairs of ragas of the catalogue that differ in the fewest degrees:
+    ``[(a, b, degrees), ...]`` (see :func:`differing_degrees`).
+
+    Taught in notebooks 05_train_cnn and 09_robust_features.
+    """
+    ids = raga_ids()
+    pairs = [(a, b, differing_degrees(a, b)) for i, a in enumerate(ids) for b in ids[i + 1:]]
+    fewest = min(len(d) for _, _, d in pairs)
+    return [p for p in pairs if len(p[2]) == fewest]

@@ -89,3 +89,10 @@ def test_percussion_suppression_matches_librosa_hpss_exactly_and_removes_clicks(
     assert np.abs(kept - y)[at_clicks].mean() < 0.5          # the clicks were 1.0
     middle = slice(SR // 2, -SR // 2)
     assert np.corrcoef(kept[middle], y[middle])[0, 1] > 0.9  # the tone stays
+
+
+def test_quantising_loses_about_six_db_per_bit():
+    y = 0.5 * np.sin(2 * np.pi * 441 * np.arange(22050) / 22050 + 0.1)
+    (_, at16), (_, at8), (q4, at4) = (audio.quantise(y, b) for b in (16, 8, 4))
+    assert 5.5 < (at8 - at16) / 8 < 6.5 and 5.5 < (at4 - at8) / 4 < 6.5
+    assert len(np.unique(q4)) <= 16 and q4.dtype == np.float32

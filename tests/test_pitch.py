@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ragalib import pitch
+from ragalib.errors import RagalibError
 
 SR = 22050
 
@@ -43,3 +44,12 @@ def test_find_phrase_matches_in_any_octave_and_merges_repeats():
     assert pitch.find_phrase(melody, [2, 2, 4, 4, 2]) == [1, 5]
     assert pitch.find_phrase(melody, [4, 2, 4]) == []
     assert not pitch.contains_phrase(melody, [3, 5, 3])
+
+
+def test_held_note_without_a_score_finds_the_longest_steady_tone():
+    y = np.concatenate([tone(220, 0.5), tone(330, 1.0), np.zeros(SR // 3)]).astype(np.float32)
+    held = pitch.held_note(y, SR)
+    assert abs(pitch.cents(held.hz, 330)) < 10
+    assert 0.45 < held.start < 0.6 and 1.4 < held.end < 1.6
+    with pytest.raises(RagalibError, match="no steady note"):
+        pitch.held_note(np.random.default_rng(0).standard_normal(SR).astype(np.float32), SR)

@@ -126,3 +126,13 @@ def test_html_tables_show_missing_values_as_a_dash():
     from ragalib.tables import html_table
 
     assert "<td style='text-align:left'>-</td>" in html_table([{"a": None, "b": 0.5}])
+
+
+def test_every_twin_sentence_names_two_note_sets_that_music21_spells_alike():
+    for twin in ragas.rotation_twins():
+        new_sa = ragas.swara_pitch(twin["from"]).nameWithOctave
+        assert ragas.pitch_classes_on(twin["raga"]) == ragas.pitch_classes_on(twin["twin"], new_sa)
+    sentence = ragas.twin_sentence({"raga": "bhairavi", "twin": "yaman", "from": "r"})
+    assert sentence == "Bhairavi on C#, heard with its r (D) as Sa, has the notes of Yaman on D."
+    # ... and the sentence the chapter once printed is false: Yaman on C# is not Bhairavi on D
+    assert ragas.pitch_classes_on("yaman") != ragas.pitch_classes_on("bhairavi", "D4")

@@ -114,6 +114,28 @@ def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", dr
     return path
 
 
+def contrast_clips(seconds, *, seed=3, changes=None):
+    """One performance of Yaman on the harmonium, and the same seed changed in one respect.
+
+    Taught in notebook 03_mfcc (timbre against raga). ``changes`` maps a name to the
+    :func:`improvise` arguments of each clip; the default compares another raga, another key
+    (Sa a whole tone higher) and another instrument with the first clip.
+
+    Returns
+    -------
+    dict
+        name -> float32 signal, all ``seconds`` long, in the order of ``changes``.
+    """
+    changes = changes or {
+        "Yaman, harmonium": {"raga_id": "yaman"},
+        "Bhairavi, harmonium": {"raga_id": "bhairavi"},
+        "Yaman, harmonium on D#": {"raga_id": "yaman", "tonic": "D#4"},
+        "Yaman, flute": {"raga_id": "yaman", "voice": "flute"},
+    }
+    return {name: improvise(seconds=seconds, seed=seed, **kwargs)
+            for name, kwargs in changes.items()}
+
+
 __all__ = ["BOWED", "FLUTE", "HARMONIUM", "Note", "PLUCKED", "SR", "Score", "VOICE", "VOICES",
-           "Voice", "drone_swara", "example_file", "get_voice", "improvise", "improvise_score",
+           "Voice", "contrast_clips", "drone_swara", "example_file", "get_voice", "improvise", "improvise_score",
            "render", "tanpura"]
