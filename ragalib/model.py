@@ -119,6 +119,38 @@ def build_model(input_shape, n_classes, settings=TrainSettings(), *, train_x=Non
     return model
 
 
+def layer_table(net):
+    """One row per layer of a built network: ``layer``, ``output shape`` (without the batch
+    axis) and ``parameters``, as Keras computed them.
+
+    Taught in notebook 05_train_cnn (shown with :func:`ragalib.tables.html_table`).
+    """
+    return [{"layer": layer.name, "output shape": tuple(layer.output.shape[1:]),
+             "parameters": int(layer.count_params())} for layer in net.layers]
+
+
+def expected_shapes(input_shape, n_classes, settings=TrainSettings()):
+    """The output shape of each layer of :func:`build_model` (plain settings: no
+    normalisation, batch norm or dropout), computed by hand: a 'same' convolution of stride 1
+    keeps the size, ``out = in``; a 'same' max pooling of stride 2 gives ``out = ceil(in / 2)``
+    whatever the pool size; Flatten multiplies; each dense layer gives its units.
+
+    Taught in notebook 05_train_cnn, to check :func:`layer_table` against the formula.
+
+    Examples
+    --------
+    >>> [s for _, s in expected_shapes((216, 13, 1), 10)][-3:]
+    [(1728,), (64,), (10,)]
+    """
+    rows, (h, w, _) = [], input_shape
+    for filters in settings.filters:
+        rows.append(("conv", (h, w, filters)))
+        h, w = -(-h // 2), -(-w // 2)
+        rows.append(("pool", (h, w, filters)))
+    rows += [("flatten", (h * w * settings.filters[-1],)), ("dense", (settings.dense,)),
+             ("softmax", (n_classes,))]
+    return rows
+
 
 def seed_everything(seed):
     """Fixed seeds and deterministic ops: the same data and seed give the same training curve."""
