@@ -105,6 +105,31 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
                   name=name)
 
 
+def describe_pipeline(bundle):
+    """The steps :func:`detect_signal` runs with ``bundle``, in words, one per line.
+
+    Taught in notebook 07_song_detection: the steps depend on the bundle (how the song is moved
+    to C# depends on its feature kind; a pitch model, if the bundle has one, joins the verdict),
+    so the chapter prints them from the bundle it uses.
+    """
+    from .features import TRANSPOSABLE
+
+    kind = bundle.config.kind
+    move = (f"rotate the {kind} features' pitch-class bins by three per semitone (exact: no "
+            "audio is changed)" if kind in TRANSPOSABLE else
+            "shift the audio's pitch (librosa), as the published method did")
+    steps = ["1. suppress the percussion (harmonic/percussive separation)",
+             "2. estimate Sa with the learned pitch model",
+             f"3. move the song to C#: {move}",
+             f"4. cut {bundle.config.segment_seconds:g}-second segments, leave out quiet ones, "
+             f"and average the CNN's probabilities over the rest"]
+    if bundle.pitch_model is not None:
+        steps.append("5. multiply that average with the pitch model's probabilities for the "
+                     "whole song and normalise (a product of experts): the song's verdict; the "
+                     "timeline shows the CNN's own segments")
+    return steps
+
+
 def combine(probabilities, pitch_probabilities, labels):
     """The song verdict of a CNN and the pitch model together: the normalised product of the
     CNN's mean probabilities and the pitch model's (a product of experts).

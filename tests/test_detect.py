@@ -153,3 +153,15 @@ def test_combine_is_the_normalised_product():
                                [0.12 / 0.44, 0.32 / 0.44])
     np.testing.assert_allclose(detect.combine([1.0, 0.0], {"a": 0.0, "b": 1.0}, ["a", "b"]),
                                [1.0, 0.0])               # no common ground: the CNN's own
+
+
+def test_the_pipeline_described_is_the_one_the_bundle_runs(bundle_dir):
+    from dataclasses import replace
+
+    bundle = model.load_bundle(bundle_dir)
+    steps = detect.describe_pipeline(bundle)
+    assert len(steps) == 4 and "shift the audio" in steps[2]
+    bundle.config = replace(bundle.config, kind="melody")
+    bundle.pitch_model = object()
+    steps = detect.describe_pipeline(bundle)
+    assert "rotate the melody features" in steps[2] and "product of experts" in steps[4]
