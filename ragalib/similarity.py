@@ -264,21 +264,66 @@ def recommend(song, index, bundle, *, k=5, pitch_model=None):
     return index.neighbours(vector, k, exclude=itself)
 
 
-def precision_at_k(index, *, k=5):
-    """How well an index's neighbours share a raga, each song queried against the others.
+def precision_at_k(index, *, k=5, labels=None):
+    """How well an index's neighbours share a label, each song queried against the others.
+
+    Taught in notebook 08_similarity. ``labels`` (one per song, in ``index.files`` order)
+    defaults to the songs' ragas; the chapter also passes their instruments.
 
     Returns
     -------
     dict
-        ``precision@k``: the share of the k recommendations in the query's raga, averaged;
-        ``nearest``: the share of songs whose nearest neighbour is in their raga.
+        ``precision@k``: the share of the k recommendations with the query's label, averaged;
+        ``nearest``: the share of songs whose nearest neighbour has their label.
     """
-    if any(r is None for r in index.ragas):
+    labels = index.ragas if labels is None else list(labels)
+    if any(r is None for r in labels):
         raise RagalibError("the catalogue has no manifest naming each song's raga")
+    position = {f: j for j, f in enumerate(index.files)}
     shares, nearest = [], []
     for i, vector in enumerate(index.embeddings):
         found = index.neighbours(vector, k, exclude=(index.files[i],))
-        hits = [raga == index.ragas[i] for _, raga, _ in found]
+        hits = [labels[position[f]] == labels[i] for f, _, _ in found]
         shares.append(np.mean(hits))
         nearest.append(hits[0])
     return {f"precision@{k}": float(np.mean(shares)), "nearest": float(np.mean(nearest))}
+
+
+def chance_agreement(labels):
+    """The share of a random *other* song that has the query's label, averaged over queries:
+    what precision at k would be if neighbours were drawn at random."""
+    from collections import Counter
+
+    labels = list(labels)
+    counts = Counter(labels)
+    return float(np.mean([(counts[x] - 1) / (len(labels) - 1) for x in labels]))
+
+
+def quality_table(indexes, instruments, *, k=5):
+    """One row per index (and one for chance): how often its recommendations share the
+    query's raga, and how often its instrument.
+
+    Taught in notebook 08_similarity: the CNN was trained to tell ragas apart, so raga
+    agreement favours it by design; instrument agreement shows what else an embedding hears.
+
+    Parameters
+    ----------
+    indexes : dict
+        name -> :class:`Index` over the same songs.
+    instruments : dict
+        file -> instrument.
+    """
+    rows = []
+    for name, index in indexes.items():
+        by_raga = precision_at_k(index, k=k)
+        by_instrument = precision_at_k(index, k=k, labels=[instruments[f] for f in index.files])
+        rows.append({"embedding": name, f"raga precision@{k}": by_raga[f"precision@{k}"],
+                     "nearest in raga": by_raga["nearest"],
+                     f"instrument precision@{k}": by_instrument[f"precision@{k}"]})
+    files = next(iter(indexes.values())).files
+    ragas = next(iter(indexes.values())).ragas
+    raga_chance = chance_agreement(ragas)
+    rows.append({"embedding": "chance (random songs)", f"raga precision@{k}": raga_chance,
+                 "nearest in raga": raga_chance,
+                 f"instrument precision@{k}": chance_agreement(instruments[f] for f in files)})
+    return rows

@@ -133,6 +133,20 @@ def test_precision_at_k_counts_recommendations_in_the_same_raga():
         similarity.precision_at_k(index)
 
 
+def test_agreement_can_be_counted_on_any_label_and_chance_is_a_random_other_song():
+    e = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    index = similarity.Index(["a1", "a2", "b1", "b2"], ["a", "a", "b", "b"], e, "cnn", "k")
+    instruments = {"a1": "flute", "a2": "sitar", "b1": "flute", "b2": "sitar"}
+    by_instrument = similarity.precision_at_k(index, k=1, labels=[instruments[f] for f in index.files])
+    assert by_instrument == {"precision@1": 0.0, "nearest": 0.0}
+    assert similarity.chance_agreement(["a", "a", "b", "b"]) == pytest.approx(1 / 3)
+    [row, chance] = similarity.quality_table({"toy": index}, instruments, k=1)
+    assert row == {"embedding": "toy", "raga precision@1": 1.0, "nearest in raga": 1.0,
+                   "instrument precision@1": 0.0}
+    assert chance["raga precision@1"] == pytest.approx(1 / 3)
+
+
 def test_the_cli_names_a_bad_file_or_catalogue_in_one_line(bundle, tmp_path):
     import subprocess
     import sys
