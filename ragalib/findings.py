@@ -76,7 +76,8 @@ def confusion_lines(rows, answers, models):
     for model in dict.fromkeys(models):
         said = answers[model, SONG_VARIANTS[0]]
         wrong = sum(a != row["raga"] for a, row in zip(said, rows))
-        lines.append(f"{model}: {wrong} of {len(rows)} songs wrong; the most frequent confusions:")
+        lines.append(f"{model}: {wrong} of {len(rows)} songs wrong"
+                     + ("; the most frequent confusions:" if wrong else ""))
         for true, other, k, shared in most_confused(rows, said):
             lines.append(f"   {true} heard as {other} ({k}x); they share {len(shared)} swaras "
                          f"({' '.join(shared)}) and differ in "
