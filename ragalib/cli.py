@@ -41,7 +41,7 @@ def _cmd_report(args):
     import numpy as np
 
     other = {"detect": _cmd_report_detect, "models": _cmd_report_models,
-             "similarity": _cmd_report_similarity}.get(args.what)
+             "similarity": _cmd_report_similarity, "folder": _cmd_report_folder}.get(args.what)
     if other:
         return other(args)
 
@@ -218,6 +218,19 @@ def _cmd_report_similarity(args):
         scores = similarity.precision_at_k(similarity.build_index(folder, bundle, method=method,
                                                                   progress=False))
         print(f"{method:12s} {scores['precision@5']:12.3f} {scores['nearest']:18.3f}")
+    return 0
+
+
+def _cmd_report_folder(args):
+    from . import folder_report
+
+    if args.dir is None:
+        raise RagalibError("report folder needs a folder: report folder DIR "
+                           "(DIR/<raga_id>/<files>, optional DIR/tonics.csv)")
+    bundle = _detector(args.model)
+    score = folder_report.score_folder(args.dir, bundle, progress=False)
+    print(f"model {bundle.path} ({bundle.config.kind} features)")
+    print("\n".join(folder_report.report_lines(score, bundle.labels)))
     return 0
 
 
@@ -507,11 +520,16 @@ def build_parser():
     p.set_defaults(func=_cmd_similar)
 
     p = sub.add_parser("report", help="measure quality figures and print them")
-    p.add_argument("what", choices=["synth", "detect", "models", "similarity"],
+    p.add_argument("what", choices=["synth", "detect", "models", "similarity", "folder"],
                    help="synth: the synthesiser; detect: the default pipeline's steps; models: "
                         "every feature kind and the pitch-class baseline (picks the default); "
-                        "similarity: precision at 5 of the recommendations")
-    p.add_argument("--model", type=Path, help="bundle for `report detect` and `similarity`")
+                        "similarity: precision at 5 of the recommendations; folder DIR: the "
+                        "detector on your labelled recordings, DIR/<raga_id>/<files>")
+    p.add_argument("dir", nargs="?", type=Path, metavar="DIR",
+                   help="for `report folder`: recordings in raga folders, and optionally "
+                        "DIR/tonics.csv (file,tonic_hz)")
+    p.add_argument("--model", type=Path,
+                   help="bundle for `report detect`, `similarity` and `folder`")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.set_defaults(func=_cmd_report)

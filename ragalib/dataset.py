@@ -149,11 +149,12 @@ def synthesised_take(take):
     return raga, synth_take_seed(raga, int(k))
 
 
-def scan_recordings(root, *, report=_warn):
+def scan_recordings(root, *, report=_warn, ignore=()):
     """Find the recordings under ``root``: ``{raga_id: [paths sorted by name]}``.
 
     Folders that are not raga ids, and files that are not audio by their extension, are
-    reported through ``report`` and skipped, never guessed at.
+    reported through ``report`` and skipped, never guessed at; names in ``ignore`` (at the
+    top level) are passed over in silence.
     """
     root = Path(root)
     if not root.is_dir():
@@ -161,7 +162,7 @@ def scan_recordings(root, *, report=_warn):
     valid = raga_ids()
     found = {}
     for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name in ignore:
             continue
         if not entry.is_dir() or entry.name not in valid:
             report(f"{entry}: skipped: not a raga folder (valid: {', '.join(valid)})")

@@ -134,7 +134,7 @@ def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
 
 
 def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=None,
-                 pitch_segments=False, progress=True, workers=None):
+                 pitch_segments=False, progress=True, workers=None, keep_going=False):
     """:func:`gather` every song of a manifest under every pipeline variant, in worker
     processes (:func:`ragalib.parallel.map_in_workers`).
 
@@ -148,20 +148,34 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
         Estimates Sa for the variants whose tonic is ``"auto"``.
     pitch_model : ragalib.pitch_model.PitchModel, optional
         Its verdict goes into the evidence (for hybrid detectors and the baseline).
+    keep_going : bool
+        Yield ``(evidence, None)`` for a song that could be analysed and ``(None, reason)``
+        for one that could not (unreadable, silent, shorter than a segment), instead of
+        stopping at the first bad song.
 
     Yields
     ------
     dict
-        Variant name -> :class:`Evidence`, one dict per row, in ``rows`` order.
+        Variant name -> :class:`Evidence`, one dict per row, in ``rows`` order (a pair, with
+        ``keep_going``).
     """
     from .parallel import map_in_workers
 
+    work = _gather_row_or_reason if keep_going else _gather_row
     yield from map_in_workers(
-        partial(_gather_row, variants=variants, configs=list(configs), sr=sr,
+        partial(work, variants=variants, configs=list(configs), sr=sr,
                 tonic_model=tonic_model, pitch_model=pitch_model,
                 pitch_segments=pitch_segments),
         rows, workers=workers, progress=progress,
         desc=f"analysing {len(rows)} songs x {len(variants)} pipeline(s)")
+
+
+def _gather_row_or_reason(row, **kwargs):
+    """:func:`_gather_row`, or the one-line reason the song cannot be analysed."""
+    try:
+        return _gather_row(row, **kwargs), None
+    except (RagalibError, OSError) as exc:
+        return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
 def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):

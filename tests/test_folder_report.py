@@ -1,0 +1,71 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+
+from ragalib import folder_report, model
+from ragalib.errors import RagalibError
+from ragalib.features import DEFAULT
+from tests.test_detect import SR, melody
+from tests.test_model import FAST, separable
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    ds = separable()
+    ds.labels = ["bhupali", "yaman"]
+    net, history = model.train(ds, FAST, progress=False)
+    folder = tmp_path_factory.mktemp("bundle") / "b"
+    model.save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
+                      history=history)
+    return model.load_bundle(folder)
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    (tmp_path / "yaman").mkdir()
+    (tmp_path / "bhupali").mkdir()
+    (tmp_path / "not_a_raga").mkdir()
+    soundfile.write(tmp_path / "yaman" / "one.wav", np.tile(melody(220.0), 2), SR)
+    stereo = np.tile(melody(261.63), 2)
+    soundfile.write(tmp_path / "bhupali" / "two.flac", np.stack([stereo, 0.5 * stereo], 1), SR)
+    soundfile.write(tmp_path / "yaman" / "short.wav", melody(220.0)[:SR], SR)      # 1 s
+    (tmp_path / "yaman" / "notes.txt").write_text("not audio")
+    (tmp_path / "tonics.csv").write_text("file,tonic_hz\nyaman/one.wav,220\n")
+    return tmp_path
+
+
+def test_a_folder_is_scored_and_every_file_left_out_is_named(bundle, recordings):
+    said = []
+    score = folder_report.score_folder(recordings, bundle, tonic="catalogue", progress=False,
+                                       report=said.append)
+    assert [r["path"].name for r in score.rows] == ["two.flac", "one.wav"]
+    assert [r["tonic_hz"] for r in score.rows] == [None, 220.0]
+    assert any("not_a_raga" in m for m in said) and any("notes.txt" in m for m in said)
+    assert not any("tonics.csv" in m for m in said)
+    assert len(score.left_out) == 1 and "short.wav" in score.left_out[0]
+    assert score.audio_seconds == pytest.approx(72.0) and score.seconds > 0   # 2 x 36 s
+    lines = folder_report.report_lines(score, bundle.labels)
+    right = sum(f.raga == r["raga"] for r, f in zip(score.rows, score.found))
+    assert f"all: {right}/2 recordings" in "\n".join(lines)
+    s = folder_report.summary(score, bundle.labels)
+    assert s["tonic"] == (1, 1) and s["confusion"].sum() == 2      # 220 Hz is found from A3
+    assert lines[-1].startswith("speed: 72 s of audio in")
+
+
+def test_a_bad_tonics_file_is_one_error_naming_the_line(tmp_path):
+    (tmp_path / "tonics.csv").write_text("file,tonic_hz\na.wav,220\nb.wav,loud\n")
+    with pytest.raises(RagalibError, match=r"tonics.csv: line 3: expected columns file,tonic_hz"):
+        folder_report.read_tonics(tmp_path)
+    (tmp_path / "tonics.csv").write_text("file,tonic_hz\na.wav,-3\n")
+    with pytest.raises(RagalibError, match="line 2: tonic_hz must be a positive number"):
+        folder_report.read_tonics(tmp_path)
+
+
+def test_report_folder_without_a_folder_is_one_line():
+    out = subprocess.run([sys.executable, "-m", "ragalib", "report", "folder"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and out.stderr.strip().count("\n") == 0
+    assert "report folder needs a folder" in out.stderr
