@@ -49,12 +49,15 @@ def read_tonics(root):
 class FolderScore:
     """Every judged file of a folder: ``rows`` (``path``, ``raga``, ``tonic_hz`` or None),
     their :class:`ragalib.detect.Detection` in the same order, the reasons of the files left
-    out, the seconds of audio judged and the wall-clock seconds it took."""
+    out, the seconds of audio judged and the wall-clock seconds it took. For a detector that
+    multiplies a CNN with the pitch model, ``judges`` holds what each of the two says alone,
+    so the report shows whether the combination helps on these recordings."""
 
     root: Path
     rows: list
     found: list
     left_out: list = field(default_factory=list)
+    judges: dict = field(default_factory=dict)   # "CNN alone" / "pitch model alone" -> ragas
     audio_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -76,6 +79,8 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
     -------
     FolderScore
     """
+    import copy
+
     import soundfile
 
     from .dataset import scan_recordings
@@ -96,6 +101,11 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
 
         tonic_model = ensure_pitch_model(progress=progress)
     score = FolderScore(root, [], [])
+    cnn_alone = None
+    if bundle.pitch_model is not None:
+        cnn_alone = copy.copy(bundle)
+        cnn_alone.pitch_model = None
+        score.judges = {"CNN alone": [], "pitch model alone": []}
     started = time.perf_counter()
     variants = {"default": {"tonic": tonic, "separation": True}}
     for row, (evidence, reason) in zip(rows, gather_songs(
@@ -106,7 +116,11 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
             score.left_out.append(reason)
             continue
         score.rows.append(row)
-        score.found.append(decide(evidence["default"], bundle, name=str(row["path"])))
+        ev = evidence["default"]
+        score.found.append(decide(ev, bundle, name=str(row["path"])))
+        if cnn_alone is not None:
+            score.judges["CNN alone"].append(decide(ev, cnn_alone).raga)
+            score.judges["pitch model alone"].append(max(ev.pitch, key=ev.pitch.get))
         score.audio_seconds += soundfile.info(row["path"]).duration
     score.seconds = time.perf_counter() - started
     if not score.rows:
@@ -147,6 +161,9 @@ def report_lines(score, labels):
     for raga, (k, n) in sorted(s["per_raga"].items()):
         lines.append(f"{raga:10s} {n:6d} {k:6d}  {share(k, n)}")
     lines.append(f"all: {share(s['right'], s['n'], 'recordings')}")
+    for judge, said in score.judges.items():
+        right = sum(a == row["raga"] for a, row in zip(said, score.rows))
+        lines.append(f"  {judge}: {share(right, s['n'], 'recordings')}")
     if s["tonic"]:
         lines.append(f"tonic (tonics.csv): {share(*s['tonic'], 'with the right Sa')}")
     present = [i for i, label in enumerate(labels)

@@ -69,3 +69,20 @@ def test_report_folder_without_a_folder_is_one_line():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and out.stderr.strip().count("\n") == 0
     assert "report folder needs a folder" in out.stderr
+
+
+def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, recordings):
+    import copy
+
+    from ragalib import pitch_model
+
+    hybrid = copy.copy(bundle)
+    flat = np.full(pitch_model.BINS, 1 / pitch_model.BINS)
+    hybrid.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), np.array([flat, flat]),
+                                                np.full((2, 12, 12), np.log(1 / 12)))
+    score = folder_report.score_folder(recordings, hybrid, tonic="catalogue", progress=False,
+                                       report=lambda message: None)
+    assert list(score.judges) == ["CNN alone", "pitch model alone"]
+    assert all(len(said) == 2 for said in score.judges.values())
+    lines = "\n".join(folder_report.report_lines(score, hybrid.labels))
+    assert "  CNN alone: " in lines and "  pitch model alone: " in lines
