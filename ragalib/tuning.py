@@ -413,8 +413,14 @@ def trial_score(dataset, settings, *, seed):
 
 
 def best_settings(tuner, *, epochs=75, seed=0):
-    """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run."""
-    return settings_from(tuner.get_best_hyperparameters(1)[0], epochs=epochs, seed=seed)
+    """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run.
+
+    The best trial is the first row of :func:`trials_table`: on a tie in validation accuracy
+    (common in short runs) the earliest trial wins, where KerasTuner's own
+    ``get_best_hyperparameters`` may pick either, so the table and the retrained model always
+    agree.
+    """
+    return settings_of(trials_table(tuner)[0], epochs=epochs, seed=seed)
 
 
 def tuned_bundle_dir():

@@ -156,3 +156,20 @@ def test_the_trials_scatter_has_a_panel_per_hyper_parameter_with_every_trial():
     assert points == 3 + 1                                   # every trial, and the best ringed
     assert {t.get_text() for t in axes[0].get_legend().get_texts()} == {
         "random", "gaussian process", "best trial"}
+
+
+def test_on_a_tie_the_best_settings_are_the_earliest_trials_as_the_table_shows():
+    from types import SimpleNamespace
+
+    def trial(trial_id, filters):
+        values = {"learning_rate": 1e-3, "batch_size": 32, "filters": filters, "kernel": 3,
+                  "dense": 64, "dropout": 0.0, "batch_norm": False, "normalize": False}
+        return SimpleNamespace(trial_id=trial_id, score=0.1, status="COMPLETED",
+                               hyperparameters=SimpleNamespace(values=values),
+                               metrics=SimpleNamespace(exists=lambda name: False))
+
+    # KerasTuner's dict order need not be the trials' order; a tie must not depend on it
+    tuner = SimpleNamespace(oracle=SimpleNamespace(trials={"1": trial("1", 64),
+                                                           "0": trial("0", 16)}))
+    assert [r["trial"] for r in tuning.trials_table(tuner)] == [0, 1]
+    assert tuning.best_settings(tuner, epochs=75).filters == (16, 16, 16)
