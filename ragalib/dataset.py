@@ -51,7 +51,8 @@ def _warn(message):
     print(f"ragalib: {message}", file=sys.stderr)
 
 
-def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
+def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True, prefix="synth",
+                      seed_of=None):
     """Render the synthesised harmonium takes that are missing under ``root``.
 
     Taught in notebook 04_dataset. Each raga gets ``takes`` improvisations of ``seconds`` on
@@ -59,6 +60,8 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
     level: see :mod:`ragalib.synth.session`), as ``<root>/<raga>/synth_v<V>_take<N>.wav``.
     Takes already there are kept; ``synth_*`` files from an older synthesiser version (or
     beyond ``takes``) are removed; your own recordings beside them are never touched.
+    ``prefix`` and ``seed_of(raga, k)`` (default :func:`synth_take_seed`) name and seed
+    another family of takes (chapter 05's published setting, :mod:`ragalib.published`).
 
     Returns
     -------
@@ -71,7 +74,10 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
     root.mkdir(parents=True, exist_ok=True)   # fails here, before any progress bar, if it can't
     default_takes, default_seconds = TAKES["quick" if quick_mode() else "full"]
     takes, seconds = takes or default_takes, seconds or default_seconds
-    name = synth_take_name
+    seed_of = seed_of or synth_take_seed
+
+    def name(k):
+        return synth_take_name(k, prefix)
 
     def missing(path):  # absent, or rendered for another length
         import soundfile
@@ -83,7 +89,7 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
 
     for raga in raga_ids():  # takes of an older synthesiser, or beyond `takes`: ours to remove
         wanted = {name(k) for k in range(1, takes + 1)}
-        for old in (root / raga).glob("synth_*.wav") if (root / raga).is_dir() else ():
+        for old in (root / raga).glob(f"{prefix}_*.wav") if (root / raga).is_dir() else ():
             if old.name not in wanted:
                 old.unlink()
     jobs = [(raga, k) for raga in raga_ids() for k in range(1, takes + 1)
@@ -93,22 +99,23 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True):
 
         for raga in {raga for raga, _ in jobs}:
             (root / raga).mkdir(parents=True, exist_ok=True)
-        for _ in map_in_workers(partial(_render_and_save, root=root, seconds=seconds), jobs,
+        for _ in map_in_workers(partial(_render_and_save, root=root, seconds=seconds,
+                                        prefix=prefix, seed_of=seed_of), jobs,
                                 desc=f"rendering {len(jobs)} harmonium takes of "
                                      f"{seconds:.0f} s", progress=progress):
             pass
     return root
 
 
-def _render_and_save(job, *, root, seconds):
+def _render_and_save(job, *, root, seconds, prefix, seed_of):
     """Render the ``k``-th synthesised take of ``raga`` and save it (atomically) under
     ``root``; a worker's share of :func:`ensure_recordings`."""
     from . import synth
     from .audio import save
 
     raga, k = job
-    save(root / raga / synth_take_name(k),
-         render_take(raga, seconds, seed=synth_take_seed(raga, k)), synth.SR)
+    save(root / raga / synth_take_name(k, prefix),
+         render_take(raga, seconds, seed=seed_of(raga, k)), synth.SR)
 
 
 def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr=None):
@@ -127,11 +134,11 @@ def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr
                   seed=seed if session_seed is None else session_seed)
 
 
-def synth_take_name(k):
+def synth_take_name(k, prefix="synth"):
     """The file name of the ``k``-th synthesised take of a raga (this synthesiser version)."""
     from .synth import GENERATOR_VERSION
 
-    return f"synth_v{GENERATOR_VERSION}_take{k}.wav"
+    return f"{prefix}_v{GENERATOR_VERSION}_take{k}.wav"
 
 
 def synth_take_seed(raga, k):

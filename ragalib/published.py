@@ -12,13 +12,11 @@ test segments, then on the test songs, beside the chapter 05 bundle (split by ta
 """
 
 import zlib
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from .paths import quick_mode, work_dir
-from .ragas import raga_ids
 
 SECONDS = {"full": 600.0, "quick": 30.0}
 """Seconds of the one take per raga: ten minutes, as published; 30 s in quick mode."""
@@ -45,15 +43,15 @@ def published_dir():
 
 def take_name():
     """The file name of a raga's one take (this synthesiser version)."""
-    from .synth import GENERATOR_VERSION
+    from .dataset import synth_take_name
 
-    return f"published_v{GENERATOR_VERSION}_take1.wav"
+    return synth_take_name(1, "published")
 
 
-def take_seed(raga):
+def take_seed(raga, k=1):
     """The seed that improvises (and records) ``raga``'s one take: not one of chapter 04's
     seeds (:func:`ragalib.dataset.synth_take_seed`), so these are other performances in
-    other sessions."""
+    other sessions. ``k`` is always 1: there is one take per raga."""
     return zlib.crc32(f"published-take/{raga}".encode())
 
 
@@ -62,49 +60,21 @@ def ensure_recordings(root=None, *, seconds=None, progress=True):
     under ``root`` (default ``data/published/recordings``), as
     ``<root>/<raga>/published_v<V>_take1.wav``; older ``published_*`` files are removed.
 
-    Taught in notebook 05_train_cnn. Rendering runs in worker processes.
+    Taught in notebook 05_train_cnn. The rendering is chapter 04's
+    (:func:`ragalib.dataset.ensure_recordings`), with one take per raga, its own names and
+    its own seeds.
 
     Returns
     -------
     pathlib.Path
         ``root``.
     """
-    import soundfile
+    from . import dataset
 
-    from . import synth
-
-    root = Path(root or published_dir() / "recordings")
     seconds = seconds or SECONDS["quick" if quick_mode() else "full"]
-    name = take_name()
-    jobs = []
-    for raga in raga_ids():
-        (root / raga).mkdir(parents=True, exist_ok=True)
-        for old in (root / raga).glob("published_*.wav"):
-            if old.name != name:
-                old.unlink()
-        try:
-            ok = soundfile.info(root / raga / name).frames == int(round(seconds * synth.SR))
-        except Exception:
-            ok = False
-        if not ok:
-            jobs.append(raga)
-    if jobs:
-        from .parallel import map_in_workers
-
-        for _ in map_in_workers(partial(_render_and_save, root=root, seconds=seconds), jobs,
-                                desc=f"rendering {len(jobs)} harmonium takes of "
-                                     f"{seconds:.0f} s", progress=progress):
-            pass
-    return root
-
-
-def _render_and_save(raga, *, root, seconds):
-    """One raga's take, rendered and saved; a worker's share of :func:`ensure_recordings`."""
-    from . import synth
-    from .audio import save
-    from .dataset import render_take
-
-    save(root / raga / take_name(), render_take(raga, seconds, seed=take_seed(raga)), synth.SR)
+    return dataset.ensure_recordings(Path(root or published_dir() / "recordings"), takes=1,
+                                     seconds=seconds, progress=progress, prefix="published",
+                                     seed_of=take_seed)
 
 
 def build(config=None, *, root=None, cache_dir=None, seconds=None, progress=True):
