@@ -94,6 +94,7 @@ class Raga:
     nyas: tuple
     andolan: tuple
     movements: tuple      # (tuple of SwaraNote, description)
+    intonation: tuple = ()   # (swara, cents off equal temperament) where a singer differs
 
     @property
     def pitch_classes(self):
@@ -142,7 +143,23 @@ def _validate_entry(entry):
         nyas=tuple(entry["nyas"]), andolan=tuple(entry["andolan"]),
         movements=tuple((tuple(n for p in notes(m["phrase"], "movement") for n in p),
                          m["about"]) for m in entry["movements"]),
+        intonation=_intonation(entry, allowed, where),
     )
+
+
+def _intonation(entry, allowed, where):
+    """The optional ``intonation`` field as sorted ``(swara, cents)`` pairs, checked: its
+    own swaras, and within a quarter-tone of the grid (further is another swara)."""
+    pairs = []
+    for swara, cents in sorted(dict(entry.get("intonation", {})).items()):
+        if swara not in allowed:
+            raise RagalibError(f"{where}: intonation {swara!r} is not one of its swaras "
+                               f"{' '.join(sorted(allowed))}")
+        if isinstance(cents, bool) or not isinstance(cents, (int, float)) or abs(cents) > 50:
+            raise RagalibError(f"{where}: intonation of {swara!r} must be a number of cents "
+                               f"within 50 of the grid, not {cents!r}")
+        pairs.append((swara, float(cents)))
+    return tuple(pairs)
 
 
 @functools.lru_cache(maxsize=None)

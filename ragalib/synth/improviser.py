@@ -68,8 +68,8 @@ def _walk(ladder, start, target, direction):
 class _Grammar:
     """One raga's grammar as numbers, and the phrase shapes an improviser draws on."""
 
-    def __init__(self, raga, rng, low=LOW, high=HIGH):
-        self.raga, self.rng, self.low, self.high = raga, rng, low, high
+    def __init__(self, raga, rng, low=LOW, high=HIGH, sung=False):
+        self.raga, self.rng, self.low, self.high, self.sung = raga, rng, low, high, sung
         self.up = _ladder(raga.aroha, +1, low, high)
         self.down = _ladder(raga.avaroha, -1, low, high)
         self.notes = [p for p in range(low, high + 1) if p % 12 in raga.pitch_classes]
@@ -187,7 +187,7 @@ class _Grammar:
 _SHAPES = {"arc": 0.34, "movement": 0.2, "pakad": 0.14, "taan": 0.14, "dwell": 0.18}
 
 
-def improvise_score(raga_id, seconds, *, tonic="C#4", seed=0, low=LOW, high=HIGH):
+def improvise_score(raga_id, seconds, *, tonic="C#4", seed=0, low=LOW, high=HIGH, sung=False):
     """Improvise a piece in a raga, as a score of timed notes.
 
     Taught in notebook 00_meet_the_ragas.
@@ -204,6 +204,9 @@ def improvise_score(raga_id, seconds, *, tonic="C#4", seed=0, low=LOW, high=HIGH
         The same seed gives the same score.
     low, high : int
         Melodic range in semitones around middle Sa.
+    sung : bool
+        For a singer: an andolan is one held note marked ``andolan`` (the voice swings it),
+        not alternating notes; the notes are the same otherwise.
 
     Returns
     -------
@@ -219,7 +222,7 @@ def improvise_score(raga_id, seconds, *, tonic="C#4", seed=0, low=LOW, high=HIGH
     if not np.isfinite(seconds) or seconds <= 0:
         raise RagalibError(f"duration must be a positive number of seconds, not {seconds}")
     rng = np.random.default_rng(seed)
-    grammar = _Grammar(raga, rng, low, high)
+    grammar = _Grammar(raga, rng, low, high, sung)
     base_beat = 60.0 / rng.uniform(70, 105)
     notes, t, rest, since_pakad, index = [], rng.uniform(0.05, 0.3), 0, 0, 0
     names, weights = list(_SHAPES), np.array(list(_SHAPES.values()))
@@ -258,6 +261,8 @@ def perform(grammar, events, start, beat, phrase, *, rubato=0.08):
 
 def _ornamented(grammar, pitch, start, duration, phrase, andolan):
     """A note as played: plain, with a kan (grace note) before it, or with andolan."""
+    if andolan and duration >= 0.6 and grammar.sung:
+        return [Note(start, duration, pitch, phrase, andolan=True)]
     if andolan and duration >= 0.6:
         below = max((p for p in grammar.notes if p < pitch), default=pitch)
         out, t, main = [], start, True

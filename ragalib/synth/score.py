@@ -22,6 +22,9 @@ class Note:
         Index of the phrase the note belongs to.
     ornament : bool
         A grace note or an andolan swing rather than a note of the melody line.
+    andolan : bool
+        A held note a singer swings slowly below and back (see :mod:`ragalib.synth.singer`);
+        an instrument plays it as alternating ornament notes instead.
     """
 
     start: float
@@ -29,6 +32,7 @@ class Note:
     semitones: int
     phrase: int
     ornament: bool = False
+    andolan: bool = False
 
     @property
     def end(self):
