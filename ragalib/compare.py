@@ -2,7 +2,7 @@
 the pitch-class baseline, side by side.
 
 Taught in notebook 09_robust_features; ``python -m ragalib report models`` prints the table.
-Every candidate is scored on the held-out harmonium takes (the published evaluation) and on
+Every candidate is scored on the held-out takes (harmonium and sung; the published evaluation) and on
 songs (other instruments, other keys, tabla, drone) under each pipeline variant. The default
 detector is chosen on the *dev* songs and then reported on the *test* songs, so the figure we
 quote was never used to pick the model.
@@ -96,7 +96,7 @@ def ensure_candidates(names=None, *, progress=True):
 
 
 def take_scores(bundles, pitch_model, *, progress=True):
-    """Segment and whole-take accuracy on the held-out harmonium takes, per candidate."""
+    """Segment and whole-take accuracy on the held-out takes (harmonium and sung), per candidate."""
     from . import dataset, model
     from .audio import load
     from .evidence import PreparedSong

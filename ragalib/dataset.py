@@ -34,7 +34,12 @@ AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".a
 """Extensions libsndfile reads (m4a/AAC is not among them: convert such files first)."""
 SPLITS = ("train", "val", "test")
 TAKES = {"full": (5, 120.0), "quick": (4, 15.0)}
-"""Synthesised takes per raga and seconds per take: 5 x 2 min = 10 min, as in the method."""
+"""Synthesised harmonium takes per raga and seconds per take: 5 x 2 min = 10 min, as in the
+method."""
+SUNG_TAKES = {"full": 2, "quick": 1}
+"""Sung recitals per raga beside them (as long as a harmonium take), so that the models also
+learn how a singer carries a raga: one male voice on C#3, one female voice on C#4."""
+SUNG_PREFIX = "sung"
 
 
 def recordings_dir():
@@ -52,16 +57,19 @@ def _warn(message):
 
 
 def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True, prefix="synth",
-                      seed_of=None):
-    """Render the synthesised harmonium takes that are missing under ``root``.
+                      seed_of=None, sung=None):
+    """Render the synthesised takes that are missing under ``root``.
 
-    Taught in notebook 04_dataset. Each raga gets ``takes`` improvisations of ``seconds`` on
-    C#, each with its own seed and its own recording session (microphone colour, room, noise,
-    level: see :mod:`ragalib.synth.session`), as ``<root>/<raga>/synth_v<V>_take<N>.wav``.
-    Takes already there are kept; ``synth_*`` files from an older synthesiser version (or
-    beyond ``takes``) are removed; your own recordings beside them are never touched.
-    ``prefix`` and ``seed_of(raga, k)`` (default :func:`synth_take_seed`) name and seed
-    another family of takes (chapter 05's published setting, :mod:`ragalib.published`).
+    Taught in notebook 04_dataset. Each raga gets ``takes`` harmonium improvisations of
+    ``seconds`` on C#, each with its own seed and its own recording session (microphone
+    colour, room, noise, level: see :mod:`ragalib.synth.session`), as
+    ``<root>/<raga>/synth_v<V>_take<N>.wav``, and ``sung`` sung recitals on C# (default
+    :data:`SUNG_TAKES`; :mod:`ragalib.synth.recital`) as ``sung_v<V>_take<N>.wav``.
+    Takes already there are kept; ``synth_*`` and ``sung_*`` files from an older synthesiser
+    version (or beyond the counts) are removed; your own recordings beside them are never
+    touched. ``prefix`` and ``seed_of(raga, k)`` (default :func:`synth_take_seed`) name and
+    seed another family of harmonium takes, with no sung ones unless ``sung`` says so
+    (chapter 05's published setting, :mod:`ragalib.published`).
 
     Returns
     -------
@@ -75,9 +83,9 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True, pre
     default_takes, default_seconds = TAKES["quick" if quick_mode() else "full"]
     takes, seconds = takes or default_takes, seconds or default_seconds
     seed_of = seed_of or synth_take_seed
-
-    def name(k):
-        return synth_take_name(k, prefix)
+    if sung is None:
+        sung = SUNG_TAKES["quick" if quick_mode() else "full"] if prefix == "synth" else 0
+    families = {prefix: takes, **({SUNG_PREFIX: sung} if prefix == "synth" or sung else {})}
 
     def missing(path):  # absent, or rendered for another length
         import soundfile
@@ -87,35 +95,52 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True, pre
         except Exception:
             return True
 
-    for raga in raga_ids():  # takes of an older synthesiser, or beyond `takes`: ours to remove
-        wanted = {name(k) for k in range(1, takes + 1)}
-        for old in (root / raga).glob(f"{prefix}_*.wav") if (root / raga).is_dir() else ():
-            if old.name not in wanted:
-                old.unlink()
-    jobs = [(raga, k) for raga in raga_ids() for k in range(1, takes + 1)
-            if missing(root / raga / name(k))]
+    for raga in raga_ids():  # takes of an older synthesiser, or beyond the counts: ours to remove
+        for family, count in families.items():
+            wanted = {synth_take_name(k, family) for k in range(1, count + 1)}
+            for old in (root / raga).glob(f"{family}_*.wav") if (root / raga).is_dir() else ():
+                if old.name not in wanted:
+                    old.unlink()
+    jobs = [(raga, family, k) for family, count in families.items() for raga in raga_ids()
+            for k in range(1, count + 1) if missing(root / raga / synth_take_name(k, family))]
     if jobs:
         from .parallel import map_in_workers
 
-        for raga in {raga for raga, _ in jobs}:
+        for raga in {raga for raga, _, _ in jobs}:
             (root / raga).mkdir(parents=True, exist_ok=True)
+        n_sung = sum(family == SUNG_PREFIX for _, family, _ in jobs)
+        what = ", ".join(f"{n} {kind}" for n, kind in ((len(jobs) - n_sung, "harmonium"),
+                                                        (n_sung, "sung")) if n)
         for _ in map_in_workers(partial(_render_and_save, root=root, seconds=seconds,
-                                        prefix=prefix, seed_of=seed_of), jobs,
-                                desc=f"rendering {len(jobs)} harmonium takes of "
-                                     f"{seconds:.0f} s", progress=progress):
+                                        seed_of=seed_of), jobs,
+                                desc=f"rendering {what} takes of {seconds:.0f} s",
+                                progress=progress):
             pass
     return root
 
 
-def _render_and_save(job, *, root, seconds, prefix, seed_of):
-    """Render the ``k``-th synthesised take of ``raga`` and save it (atomically) under
-    ``root``; a worker's share of :func:`ensure_recordings`."""
+def _render_and_save(job, *, root, seconds, seed_of):
+    """Render the ``k``-th synthesised take of ``raga`` in one family and save it
+    (atomically) under ``root``; a worker's share of :func:`ensure_recordings`."""
     from . import synth
     from .audio import save
 
-    raga, k = job
-    save(root / raga / synth_take_name(k, prefix),
-         render_take(raga, seconds, seed=seed_of(raga, k)), synth.SR)
+    raga, family, k = job
+    y = (render_sung_take(raga, seconds, k) if family == SUNG_PREFIX else
+         render_take(raga, seconds, seed=seed_of(raga, k)))
+    save(root / raga / synth_take_name(k, family), y, synth.SR)
+
+
+def render_sung_take(raga, seconds, k):
+    """The ``k``-th sung training take of ``raga``: a recital on C#, a male voice (C#3) for
+    odd ``k``, a female one (C#4) for even (:func:`ragalib.synth.recital.improvised_recital`).
+    """
+    from .synth.recital import improvised_recital
+
+    male = k % 2 == 1
+    return improvised_recital(raga, seconds, seed=synth_take_seed(raga, k, SUNG_PREFIX),
+                              tonic="C#3" if male else "C#4",
+                              singer="male" if male else "female")[0]
 
 
 def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr=None):
@@ -141,9 +166,10 @@ def synth_take_name(k, prefix="synth"):
     return f"{prefix}_v{GENERATOR_VERSION}_take{k}.wav"
 
 
-def synth_take_seed(raga, k):
+def synth_take_seed(raga, k, family="synth"):
     """The seed that improvised (and recorded) the ``k``-th synthesised take of ``raga``."""
-    return zlib.crc32(f"take/{raga}/{k}".encode())
+    return zlib.crc32(f"take/{raga}/{k}".encode() if family == "synth" else
+                      f"take/{family}/{raga}/{k}".encode())
 
 
 def synthesised_take(take):
@@ -207,17 +233,26 @@ def recordings_table(files):
 
 
 def assign_splits(names, *, seed=0):
-    """Split one raga's takes into train/val/test by take, deterministically.
+    """Split one raga's takes into train/val/test by take, deterministically, family by family
+    (the harmonium takes ``synth_*``, the sung ones ``sung_*``, and your own recordings), so
+    that each family is heard in training and, given two takes or more, in the test.
 
-    One take: train only. Two: train and test. Three or more: about 20% (at least one) to
-    test, as many to validation, the rest to training, chosen by a seeded shuffle of the
-    sorted names.
+    Within a family, one take: train only. Two: train and test. Three or more: about 20% (at
+    least one) to test, as many to validation, the rest to training, chosen by a seeded
+    shuffle of the sorted names.
 
     Returns
     -------
     dict
         Take name -> ``"train"``, ``"val"`` or ``"test"``.
     """
+    families = {}
+    for name in names:
+        family = name.split("_")[0] if name.split("_")[0] in ("synth", SUNG_PREFIX) else ""
+        families.setdefault(family, []).append(name)
+    if len(families) > 1:
+        return {name: role for group in families.values()
+                for name, role in assign_splits(group, seed=seed).items()}
     names = sorted(names)
     order = np.random.default_rng(seed).permutation(len(names))
     n = len(names)

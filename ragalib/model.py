@@ -446,7 +446,7 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
                "weights_of_epoch": (int(np.argmin(history["val_loss"])) + 1
                                     if settings.early_stopping else len(history["loss"]))}
     folder = Path(out or kind_bundle(config.kind, augmented=bool(settings.augment)))
-    info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium takes",
+    info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium and sung takes",
             "augmented_key": _augmented_key(data, settings)}
     save_bundle(folder, net, labels=data.labels, config=config, settings=settings,
                 metrics=metrics, history=history, info=info)

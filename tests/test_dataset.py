@@ -177,9 +177,21 @@ def test_ensure_recordings_renews_old_synth_takes_and_never_touches_yours(tmp_pa
     root = tmp_path / "recordings"
     (root / "yaman").mkdir(parents=True)
     (root / "yaman" / "synth_take1.wav").write_bytes(b"from an older synthesiser")
+    (root / "yaman" / "sung_v0_take1.wav").write_bytes(b"sung by an older synthesiser")
     mine = root / "yaman" / "my_take.wav"
     soundfile.write(mine, synth.improvise("yaman", 1.0, seed=3), synth.SR)
-    dataset.ensure_recordings(root, takes=1, seconds=1.0, progress=False)
+    dataset.ensure_recordings(root, takes=1, seconds=1.0, progress=False, sung=1)
     names = sorted(p.name for p in (root / "yaman").iterdir())
-    assert names == ["my_take.wav", f"synth_v{synth.GENERATOR_VERSION}_take1.wav"]
-    assert all((root / raga / names[1]).exists() for raga in ragas.raga_ids())
+    version = synth.GENERATOR_VERSION
+    assert names == ["my_take.wav", f"sung_v{version}_take1.wav", f"synth_v{version}_take1.wav"]
+    assert all((root / raga / name).exists() for raga in ragas.raga_ids() for name in names[1:])
+    assert soundfile.info(root / "yaman" / names[1]).frames == synth.SR
+
+
+def test_the_takes_are_split_family_by_family():
+    names = [f"synth_v1_take{k}.wav" for k in range(1, 6)] + ["sung_v1_take1.wav",
+                                                             "sung_v1_take2.wav", "mine.wav"]
+    roles = dataset.assign_splits(names)
+    assert sorted(roles[n] for n in names[5:7]) == ["test", "train"]
+    assert roles["mine.wav"] == "train"
+    assert {n: roles[n] for n in names[:5]} == dataset.assign_splits(names[:5])

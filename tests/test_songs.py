@@ -1,17 +1,26 @@
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from ragalib import pitch, ragas
-from ragalib.synth import songs
+from ragalib.synth import recital, songs
 
 
 def test_the_plan_has_six_varied_songs_per_raga():
     plan = songs.song_plan(6)
     assert len(plan) == 60 and Counter(s.raga for s in plan) == {r: 6 for r in ragas.raga_ids()}
     assert all(s.instrument in songs.INSTRUMENTS and s.instrument != "harmonium" for s in plan)
-    assert sum(s.tonic_note != "C#4" for s in plan) == 50
-    assert sum(s.percussion for s in plan) == 30 and sum(s.drone for s in plan) == 20
+    played = [s for s in plan if s.instrument != songs.SUNG]
+    sung = [s for s in plan if s.instrument == songs.SUNG]
+    assert sum(s.tonic_note != "C#4" for s in played) == len(played) - sum(
+        s.number % 6 == 0 for s in played)                   # one song in six in C#
+    assert sum(s.percussion for s in plan) == 30
+    assert all(s.drone == (s.number % 3 == 2) and s.cents == 0 for s in played)
+    assert sum(s.drone for s in sung) >= 0.75 * len(sung)       # a recital has a tanpura
+    assert all(abs(s.cents) <= 30 for s in sung) and any(s.cents for s in sung)
+    for s in sung:          # Sa in the singer's own range
+        assert s.tonic_note in recital.SA_RANGES[songs.singer_of(s)]
     assert all(30 <= s.seconds <= 60 for s in plan)
     for raga in ragas.raga_ids():
         assert {s.instrument for s in plan if s.raga == raga} == set(songs.INSTRUMENTS)
@@ -39,6 +48,19 @@ def test_songs_are_deterministic_and_the_tabla_is_loud():
         return spectrum[hz < 130].sum() / spectrum.sum()
 
     assert low_band(y) > 5 * low_band(quiet)
+
+
+def test_a_sung_song_is_a_recital_whose_contour_is_known_without_rendering():
+    spec = songs.SongSpec("bhairav", 3, "D3", songs.SUNG, False, True, "dadra", 80.0, 6.0, 11,
+                          cents=-20.0)
+    y, score = songs.render_song(spec)
+    again, _, sung = songs.render_sung_song(spec)
+    assert y.tobytes() == again.tobytes() and len(y) == 6 * 22050
+    assert score.tonic_hz == pytest.approx(spec.sa_hz)
+    assert spec.sa_hz == pytest.approx(ragas.tonic_hz("D3") * 2 ** (-20 / 1200))
+    known = songs.sung_contour(spec)
+    np.testing.assert_array_equal(known.hz, sung.hz)
+    assert songs.manifest_rows([spec])[0]["tonic_hz"] == round(spec.sa_hz, 3)
 
 
 def test_ensure_songs_writes_files_and_a_manifest(tmp_path):

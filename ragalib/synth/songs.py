@@ -28,8 +28,11 @@ from .tabla import THEKAS, tabla
 from .tanpura import drone_swara, tanpura
 from .voices import SR, render
 
-INSTRUMENTS = ("plucked", "bowed", "flute", "voice")
-"""Song instruments: none of them is the harmonium the model trains on."""
+INSTRUMENTS = ("plucked", "bowed", "flute", "singer")
+"""Song instruments: ``"singer"`` is a sung recital (:mod:`ragalib.synth.recital`: a
+vocalist's meend, andolan and shruti intonation over a tanpura and a shadowing harmonium), in
+the singer's own register; the others play alone, on other instruments than the harmonium."""
+SUNG = "singer"
 OTHER_TONICS = ("G3", "G#3", "A3", "A#3", "B3", "C4", "D4", "D#4", "E4", "F4", "F#4")
 MANIFEST = "manifest.csv"
 MANIFEST_FIELDS = ("file", "raga", "tonic_note", "tonic_hz", "instrument", "percussion",
@@ -52,6 +55,12 @@ class SongSpec:
     bpm: float
     seconds: float
     seed: int
+    cents: float = 0.0    # Sa this far off the note (a tanpura is tuned to the singer)
+
+    @property
+    def sa_hz(self):
+        """Sa in Hz: the note, moved by ``cents``."""
+        return tonic_hz(self.tonic_note) * 2.0 ** (self.cents / 1200.0)
 
     @property
     def file(self):
@@ -76,9 +85,13 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
     """The specs of one song set: ``per_raga`` songs for each raga, deterministic.
 
     Instruments rotate, so every raga is heard on every instrument; one song in six is in C#,
-    the rest in other keys; every other song has percussion; every third has a drone. ``kind``
-    is one of :data:`SETS`; the ``dev`` set follows the same plan with other seeds.
+    the rest in other keys; every other song has percussion; every third has a drone. A sung
+    song has its Sa in the singer's range (:data:`ragalib.synth.recital.SA_RANGES`), up to 30
+    cents off the note, and a tanpura nine times in ten, as a recital has. ``kind`` is one of
+    :data:`SETS`; the ``dev`` set follows the same plan with other seeds.
     """
+    from .recital import DRONE_SHARE, SA_RANGES
+
     if kind not in SETS:
         raise ValueError(f"song set {kind!r}: choose one of {', '.join(SETS)}")
     tag = "" if kind == "test" else f"-{kind}"
@@ -87,20 +100,27 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
         rng = np.random.default_rng(_seed(f"songs{tag}", raga))
         keys = list(rng.permutation(OTHER_TONICS))
         for i in range(per_raga):
+            instrument = INSTRUMENTS[(i + r) % len(INSTRUMENTS)]
+            tonic, drone = "C#4" if i % 6 == 5 else str(keys[i % len(keys)]), i % 3 == 1
+            cents = 0.0
+            if instrument == SUNG:
+                sung = np.random.default_rng(_seed(f"sung{tag}", raga, i))
+                tonic = str(sung.choice(SA_RANGES["male" if i % 2 else "female"]))
+                drone = bool(sung.random() < DRONE_SHARE)
+                cents = float(np.round(sung.uniform(-30, 30)))
             specs.append(SongSpec(
-                raga=raga, number=i + 1,
-                tonic_note="C#4" if i % 6 == 5 else str(keys[i % len(keys)]),
-                instrument=INSTRUMENTS[(i + r) % len(INSTRUMENTS)],
-                percussion=i % 2 == 0, drone=i % 3 == 1,
+                raga=raga, number=i + 1, tonic_note=tonic, instrument=instrument,
+                percussion=i % 2 == 0, drone=drone,
                 taal=list(THEKAS)[(i + r) % len(THEKAS)],
                 bpm=float(np.round(rng.uniform(70, 130))),
                 seconds=float(np.round(rng.uniform(*seconds))),
-                seed=_seed(f"song{tag}", raga, i)))
+                seed=_seed(f"song{tag}", raga, i), cents=cents))
     return specs
 
 
-def compose_song(raga_id, seconds, *, tonic="C#4", bpm=96.0, seed=0):
-    """A song's melody: refrain and verses from the raga's grammar, metered at ``bpm``.
+def compose_song(raga_id, seconds, *, tonic="C#4", bpm=96.0, seed=0, sung=False):
+    """A song's melody: refrain and verses from the raga's grammar, metered at ``bpm``
+    (``sung``: andolan left to the singer, see :func:`ragalib.synth.improvise_score`).
 
     Returns
     -------
@@ -108,7 +128,7 @@ def compose_song(raga_id, seconds, *, tonic="C#4", bpm=96.0, seed=0):
     """
     raga = get_raga(raga_id)
     rng = np.random.default_rng(seed)
-    grammar = _Grammar(raga, rng, low=-5, high=17)
+    grammar = _Grammar(raga, rng, low=-5, high=17, sung=sung)
     refrain = [grammar.pakad(0)]
     refrain.append(grammar.arc(refrain[0][-1][0], span=(2, 9)))
     verse = [grammar.arc(refrain[-1][-1][0], span=(7, 15))]
@@ -139,8 +159,10 @@ def render_song(spec, *, sr=SR):
     y : np.ndarray, float32, peak about -1 dBFS
     score : Score
     """
-    score = compose_song(spec.raga, spec.seconds, tonic=spec.tonic_note, bpm=spec.bpm,
-                         seed=spec.seed)
+    score = compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
+                         seed=spec.seed, sung=spec.instrument == SUNG)
+    if spec.instrument == SUNG:
+        return render_sung_song(spec, score, sr=sr)[:2]
     y = render(score, voice=spec.instrument, sr=sr, seed=spec.seed)
     y = y / _rms(y)
     if spec.drone:
@@ -154,10 +176,32 @@ def render_song(spec, *, sr=SR):
     return (0.89 * y / np.max(np.abs(y))).astype(np.float32), score
 
 
+def render_sung_song(spec, score=None, *, sr=SR):
+    """A sung song as a recital: the singer in ``spec``'s key (male below G3), the drone and
+    tabla as ``spec`` says, the harmonium and the recording drawn from its seed.
+
+    Returns
+    -------
+    y, score, sung
+        The audio, the score, and the singer's true contour
+        (:class:`ragalib.synth.singer.SungContour`).
+    """
+    from dataclasses import replace
+
+    from .recital import draw_recital, render_recital
+
+    score = score or compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
+                                  seed=spec.seed, sung=True)
+    recital = replace(draw_recital(spec.seed, tonic=spec.sa_hz, singer=singer_of(spec)),
+                      drone=spec.drone, tabla=spec.percussion, taal=spec.taal, bpm=spec.bpm)
+    y, sung = render_recital(score, recital, sr=sr)   # the recital's seed is the song's
+    return y, score, sung
+
+
 def manifest_rows(specs):
     """Manifest rows (dicts with :data:`MANIFEST_FIELDS`) for song specs."""
     return [{**{k: v for k, v in asdict(s).items() if k in MANIFEST_FIELDS},
-             "file": s.file, "tonic_hz": round(tonic_hz(s.tonic_note), 3)} for s in specs]
+             "file": s.file, "tonic_hz": round(s.sa_hz, 3)} for s in specs]
 
 
 def write_manifest(folder, specs):
@@ -205,13 +249,9 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
     list of dict
         The manifest rows, with a ``path`` for each song.
     """
-    from ..paths import quick_mode
-
     folder = Path(folder or songs_dir(kind))
     folder.mkdir(parents=True, exist_ok=True)
-    quick = quick_mode()
-    specs = song_plan(per_raga or (2 if quick else 6),
-                      seconds=seconds or ((20.0, 20.0) if quick else (30.0, 60.0)), kind=kind)
+    specs = planned_specs(kind, per_raga=per_raga, seconds=seconds)
     wanted = {s.file for s in specs}
     for old in folder.glob("*.wav"):   # songs of another plan or synthesiser version
         if old.name.split("_")[0] in {s.raga for s in specs} and old.name not in wanted:
@@ -220,7 +260,7 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
     if missing:
         from ..parallel import map_in_workers
 
-        for _ in map_in_workers(partial(_render_and_save, folder=folder), missing,
+        for _ in map_in_workers(partial(render_and_save, folder=folder), missing,
                                 desc=f"rendering {len(missing)} {kind} songs",
                                 progress=progress):
             pass
@@ -228,7 +268,33 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
     return read_manifest(folder)
 
 
-def _render_and_save(spec, *, folder):
+def planned_specs(kind="test", *, per_raga=None, seconds=None):
+    """The :func:`song_plan` that :func:`ensure_songs` renders: six songs of 30-60 s per raga,
+    in quick mode two of 20 s."""
+    from ..paths import quick_mode
+
+    quick = quick_mode()
+    return song_plan(per_raga or (2 if quick else 6),
+                     seconds=seconds or ((20.0, 20.0) if quick else (30.0, 60.0)), kind=kind)
+
+
+def sung_contour(spec, *, sr=SR):
+    """The singer's true contour in a sung song (:class:`ragalib.synth.singer.SungContour`),
+    recomputed from its spec without rendering any audio: the reference of
+    :func:`ragalib.melody.compare_trackers`."""
+    from .singer import SINGERS, contour
+
+    score = compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
+                         seed=spec.seed, sung=True)
+    return contour(score, singer=SINGERS[singer_of(spec)], sr=sr, seed=spec.seed)[0]
+
+
+def singer_of(spec):
+    """Who sings a sung song: a male voice below F#3, a female one from there up."""
+    return "male" if tonic_hz(spec.tonic_note) < tonic_hz("F#3") else "female"
+
+
+def render_and_save(spec, *, folder):
     """Render one planned song and save it (atomically) in ``folder``; a worker's share of
     :func:`ensure_songs`."""
     from ..audio import save
