@@ -41,10 +41,21 @@ class PreparedSong:
 
     @property
     def salience(self):
-        """:func:`ragalib.tonic.salience` of the whole signal."""
-        from .tonic import salience
+        """:func:`ragalib.tonic.salience` of the whole signal with the drone removed: what the
+        melody is read from."""
+        return self._saliences()[1]
 
-        return self._once("salience", lambda: salience(self.y, self.sr))
+    @property
+    def drone(self):
+        """:func:`ragalib.tonic.drone_profile` of the whole signal: what keeps sounding."""
+        from .tonic import drone_profile
+
+        return self._once("drone", lambda: drone_profile(self._saliences()[0]))
+
+    def _saliences(self):
+        from .tonic import saliences
+
+        return self._once("saliences", lambda: saliences(self.y, self.sr))
 
     def segments(self, config):
         """The signal's segments, and which are loud enough to judge (within

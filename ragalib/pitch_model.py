@@ -27,7 +27,7 @@ from .errors import RagalibError
 from .files import atomic_write
 from .tonic import BINS_PER_SEMITONE, folded_histogram, predominant, sa_bin
 
-VERSION = 1
+VERSION = 2
 """Part of the cache key: bump it when what the model learns changes."""
 BINS = 12 * BINS_PER_SEMITONE
 MIN_NOTE_FRAMES = 10
@@ -35,6 +35,10 @@ MIN_NOTE_FRAMES = 10
 TRANSITION_WEIGHT = 1.0
 FLOOR = 1e-3
 """Probability given to a pitch bin a raga never visited in training."""
+SMOOTHING_BINS = 1.0
+"""The learned pitch profiles are smoothed by a circular Gaussian of this many bins (20 cents)
+standard deviation, so that where one performer (or one synthesiser) placed a note does not
+become the raga's; chosen on the dev songs."""
 PRIOR_COUNT = 0.1
 """Added to every transition count, so an unseen move is unlikely, not impossible."""
 
@@ -83,8 +87,12 @@ class PitchModel:
     transitions: np.ndarray   # (ragas, 12, 12) log probabilities, rows = from
     key: str = ""
 
-    def scores(self, bins, levels):
+    def scores(self, bins, levels, *, drone=None, drone_weight=None):
         """Log-likelihood of a melody under every raga at every Sa.
+
+        With ``drone`` (:func:`ragalib.tonic.drone_profile` of the song), each Sa's
+        :func:`ragalib.tonic.drone_evidence` is added, ``drone_weight`` times (default
+        :data:`ragalib.tonic.DRONE_WEIGHT`), to every raga's score there.
 
         Returns
         -------
@@ -104,11 +112,17 @@ class PitchModel:
             if len(seq) > 1:
                 moves = self.transitions[:, seq[:-1], seq[1:]].sum(axis=1) / (len(seq) - 1)
                 out[row] += TRANSITION_WEIGHT * moves
+        if drone is not None:
+            from .tonic import DRONE_WEIGHT, drone_evidence
+
+            weight = DRONE_WEIGHT if drone_weight is None else drone_weight
+            out += weight * drone_evidence(drone, sa_bins)[:, None]
         return out, sa_bins
 
-    def joint_estimate(self, bins, levels):
-        """The best (Sa, raga) pair: ``(sa_bin, raga, score)``."""
-        scores, sa_bins = self.scores(bins, levels)
+    def joint_estimate(self, bins, levels, *, drone=None, drone_weight=None):
+        """The best (Sa, raga) pair: ``(sa_bin, raga, score)``; ``drone`` as in
+        :meth:`scores`."""
+        scores, sa_bins = self.scores(bins, levels, drone=drone, drone_weight=drone_weight)
         row, col = np.unravel_index(np.argmax(scores), scores.shape)
         return int(sa_bins[row]), self.labels[col], float(scores[row, col])
 
@@ -193,9 +207,22 @@ def fit(takes, *, sr=22050, key="", progress=False):
     if not profiles:
         raise RagalibError("no recordings to learn note statistics from")
     labels = tuple(sorted(profiles))
-    moves = np.array([counts[r] for r in labels]) + PRIOR_COUNT
-    return PitchModel(labels=labels,
-                      profiles=np.array([np.mean(profiles[r], axis=0) for r in labels]),
+    return from_statistics(labels, [profiles[r] for r in labels], [counts[r] for r in labels],
+                           key=key)
+
+
+def from_statistics(labels, profiles, counts, *, key="", smoothing=None):
+    """A :class:`PitchModel` from per-take statistics: for each raga in ``labels``, a list of
+    its takes' pitch profiles and its summed transition counts. The mean profile is smoothed
+    (``smoothing`` bins, default :data:`SMOOTHING_BINS`)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    sigma = SMOOTHING_BINS if smoothing is None else smoothing
+    mean = np.array([np.mean(p, axis=0) for p in profiles])
+    if sigma > 0:
+        mean = gaussian_filter1d(mean, sigma, axis=1, mode="wrap")
+    moves = np.array(counts) + PRIOR_COUNT
+    return PitchModel(labels=tuple(labels), profiles=mean / mean.sum(axis=1, keepdims=True),
                       transitions=np.log(moves / moves.sum(axis=2, keepdims=True)), key=key)
 
 

@@ -319,11 +319,14 @@ def confusion(matrix, labels, *, ax=None, title="Confusion matrix", normalize=Tr
     return ax
 
 
-def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None):
+def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None,
+                  title="Where the melody spends its time", ylabel="share of melody energy"):
     """The song's predominant-pitch histogram over one octave, with the estimated Sa marked.
 
     Taught in notebook 07_song_detection. ``hist`` comes from
-    :func:`ragalib.tonic.pitch_class_histogram` (60 bins from C); labels are note names.
+    :func:`ragalib.tonic.pitch_class_histogram` (60 bins from C), or is another profile on the
+    same bins (:func:`ragalib.tonic.drone_profile`, with its own ``title`` and ``ylabel``);
+    labels are note names.
     """
     ax = _new_ax(ax, (11, 3))
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
@@ -336,9 +339,44 @@ def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None):
                        ls="--" if label == "true Sa" else "-", label=label)
     ax.set_xticks(range(12), names)
     ax.set_xlabel("pitch class (octaves folded)")
-    ax.set_ylabel("share of melody energy")
-    ax.set_title("Where the melody spends its time")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="upper right")
+    return ax
+
+
+def melody_tracks(y, sr, tracks, *, truth=None, start=0.0, end=None, ax=None,
+                  title="Melody trackers over the spectrogram"):
+    """f0 tracks drawn over a log-frequency spectrogram of ``y``, between ``start`` and
+    ``end`` seconds.
+
+    Taught in notebook 07_song_detection. ``tracks`` maps a name to ``(times, hz)`` (NaN where
+    unvoiced, as :func:`ragalib.melody.track` gives them); ``truth``, the same for the true f0,
+    is drawn underneath in white.
+    """
+    import librosa
+    import librosa.display
+
+    ax = _new_ax(ax, (11, 4.5))
+    end = len(y) / sr if end is None else end
+    part = np.asarray(y[int(start * sr):int(end * sr)], dtype=np.float32)
+    S = librosa.amplitude_to_db(np.abs(librosa.stft(part, n_fft=2048, hop_length=256)),
+                                ref=np.max, top_db=70)
+    librosa.display.specshow(S, sr=sr, hop_length=256, x_axis="time", y_axis="log", ax=ax,
+                             cmap="gray_r", x_coords=None)
+    if truth is not None:
+        times, hz = truth
+        inside = (times >= start) & (times <= end)
+        ax.plot(times[inside] - start, hz[inside], color="white", lw=5, alpha=0.9,
+                label="true f0 (the singer's)")
+    styles = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple"]
+    for (name, (times, hz)), colour in zip(tracks.items(), styles):
+        inside = (times >= start) & (times <= end)
+        ax.plot(times[inside] - start, hz[inside], color=colour, lw=1.2, label=name)
+    ax.set_ylim(60, 1200)
+    ax.set_xlabel(f"time from {start:g} s")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8, ncol=len(tracks) + 1, framealpha=0.8)
     return ax
 
 

@@ -17,20 +17,20 @@ def learned():
                             for r in ("yaman", "bhupali")])
 
 
-def test_the_salience_is_computed_once_for_the_tonic_and_the_pitch_model(monkeypatch, learned):
+def test_the_spectrum_is_computed_once_for_the_tonic_and_the_pitch_model(monkeypatch, learned):
     calls = []
-    real = tonic.salience
+    real = tonic._cqt
 
-    def counted(y, sr, **kwargs):
+    def counted(y, sr, hop_length):
         calls.append(np.shape(y))
-        return real(y, sr, **kwargs)
+        return real(y, sr, hop_length)
 
-    monkeypatch.setattr(tonic, "salience", counted)
+    monkeypatch.setattr(tonic, "_cqt", counted)
     song = evidence.PreparedSong(synth.improvise("yaman", 11.0, seed=3), SR)
     info = detect.resolve_tonic(song, "auto", pitch_model=learned)
     found = evidence.gather(song, info, [DEFAULT, FeatureConfig(kind="chroma")],
                             pitch_model=learned, pitch_segments=True)
-    assert len(calls) == 1                       # tonic, whole-song verdict, every segment
+    assert len(calls) == 1            # drone, tonic, whole-song verdict, every segment
     assert found.pitch == learned.classify(song.y, SR, tonic_hz=info["tonic_hz"])
     assert len(found.pitch_segments) == found.loud.sum() == 2
     assert set(found.features) == {DEFAULT, FeatureConfig(kind="chroma")}
