@@ -41,7 +41,8 @@ def _cmd_report(args):
     import numpy as np
 
     other = {"detect": _cmd_report_detect, "models": _cmd_report_models,
-             "similarity": _cmd_report_similarity, "folder": _cmd_report_folder}.get(args.what)
+             "similarity": _cmd_report_similarity, "folder": _cmd_report_folder,
+             "melody": _cmd_report_melody}.get(args.what)
     if other:
         return other(args)
 
@@ -64,7 +65,37 @@ def _cmd_report(args):
           f"min {min(r['in_raga'] for r in rows):.3f}; swaras missing in "
           f"{sum(bool(r['missing']) for r in rows)} pieces; pakad missing in "
           f"{sum(not r['pakad'] for r in rows)} of {len(rows)}")
+    _report_singer(args)
     return 0
+
+
+def _report_singer(args):
+    """The second half of ``report synth``: the singing voice, alone, measured frame by frame
+    against the contour it was given, with its ornaments counted."""
+    import numpy as np
+
+    from . import ragas
+    from .synth.quality import assess_singer
+
+    print(f"\nsinging voice: the same improvisations sung (male on C#3 for even seeds, female "
+          f"on C#4 for odd), no accompaniment")
+    print(f"{'raga':10s} {'in-tune':>8s} {'med|c|':>7s} {'in-raga':>8s} {'missing':>8s} "
+          f"{'pakad':>6s}  ornaments (meend andolan kan gamak)")
+    rows = [assess_singer(r, args.seconds, seed=s, singer="female" if s % 2 else "male")
+            for r in ragas.raga_ids() for s in args.seeds]
+    for row in rows:
+        o = row["ornaments"]
+        print(f"{row['raga']:10s} {row['in_tune']:8.3f} {row['median_cents']:7.2f} "
+              f"{row['in_raga']:8.3f} {' '.join(row['missing']) or '-':>8s} "
+              f"{'yes' if row['pakad'] else 'NO':>6s}  {o['meend']:5d} {o['andolan']:7d} "
+              f"{o['kan']:3d} {o['gamak']:5d}")
+    total = {k: sum(r["ornaments"][k] for r in rows) for k in rows[0]["ornaments"]}
+    print(f"all: in tune (within 50 cents of the contour) min {min(r['in_tune'] for r in rows):.3f}"
+          f", median error {np.median([r['median_cents'] for r in rows]):.2f} cents; in-raga "
+          f"share min {min(r['in_raga'] for r in rows):.3f}; swaras missing in "
+          f"{sum(bool(r['missing']) for r in rows)} pieces; pakad missing in "
+          f"{sum(not r['pakad'] for r in rows)} of {len(rows)}; ornaments "
+          + ", ".join(f"{k} {v}" for k, v in total.items()))
 
 
 def _cmd_dataset(args):
@@ -158,7 +189,7 @@ def _cmd_detect(args):
         try:
             found = detect.detect_file(path, bundle, tonic=args.tonic,
                                        separation=not args.no_separation,
-                                       pitch_model=pitch_model)
+                                       pitch_model=pitch_model, judge=args.judge)
         except (RagalibError, OSError) as exc:
             where = "" if str(path) in str(exc) else f"{path}: "
             print(f"ragalib: {where}{exc}", file=sys.stderr)
@@ -236,17 +267,42 @@ def _cmd_report_folder(args):
 
 def _cmd_report_detect(args):
     from . import detect
+    from .stats import share
     from .synth import songs
 
     bundle = _detector(args.model)
-    rows = songs.ensure_songs(progress=False)
-    table, _ = detect.evaluate_songs(rows, bundle, progress=False)
-    print(f"detection report: {len(rows)} test songs, model {bundle.path}")
+    kind = args.songs or "test"
+    rows = songs.ensure_songs(progress=False, kind=kind)
+    table, found = detect.evaluate_songs(rows, bundle, progress=False)
+    print(f"detection report: {len(rows)} {kind} songs, model {bundle.path}")
     print(f"{'pipeline':34s} {'songs':>6s} {'segments':>9s} {'tonic pc':>9s}")
     for row in table:
         tonic = row["tonic pitch class right"]
         print(f"{row['pipeline']:34s} {row['song accuracy']:6.3f} {row['segment accuracy']:9.3f} "
               f"{'-' if tonic is None else format(tonic, '.3f'):>9s}")
+    default = found[next(iter(detect.VARIANTS))]
+    print("the default pipeline, by kind of song:")
+    for label, group in detect.song_groups(rows).items():
+        raga, sa = detect.group_scores(default, rows, group)
+        print(f"  {label:24s} raga {share(*raga, 'songs')}; Sa {share(*sa)}")
+    return 0
+
+
+def _cmd_report_melody(args):
+    from . import melody
+
+    kind = args.songs or "dev"
+    rows = melody.compare_trackers(kind, progress=False)
+    print(f"melody report: {len(rows) // len(melody.TRACKERS)} sung {kind} songs with their "
+          "tanpura, harmonium and tabla, after percussion suppression, against the singer's "
+          "true f0 (mir_eval; medians over songs)")
+    print(f"{'tracker':9s} {'pitch<50c':>10s} {'chroma':>7s} {'voicing':>8s} {'false al.':>10s} "
+          f"{'worst song':>11s} {'seconds':>8s}")
+    for row in melody.tracker_table(rows):
+        print(f"{row['tracker']:9s} {row['raw pitch accuracy']:10.3f} "
+              f"{row['raw chroma accuracy']:7.3f} {row['voicing recall']:8.3f} "
+              f"{row['voicing false alarm']:10.3f} {row['worst raw pitch accuracy']:11.3f} "
+              f"{row['seconds']:8.2f}")
     return 0
 
 
@@ -451,6 +507,7 @@ def _int_at_least(text, low):
 
 
 def build_parser():
+    from .detect import JUDGES
     from .features import KINDS
     from .synth.songs import SETS
 
@@ -507,6 +564,9 @@ def build_parser():
                         "as D4")
     p.add_argument("--no-separation", action="store_true",
                    help="keep the percussion (no harmonic/percussive separation)")
+    p.add_argument("--judge", choices=JUDGES, default="both",
+                   help="who decides: both (the CNN times the pitch model, default), pitch or "
+                        "cnn alone; `report folder` shows which is best on your recordings")
     p.set_defaults(func=_cmd_detect)
 
     p = sub.add_parser("similar", help="songs in a catalogue that sound like FILE")
@@ -520,11 +580,14 @@ def build_parser():
     p.set_defaults(func=_cmd_similar)
 
     p = sub.add_parser("report", help="measure quality figures and print them")
-    p.add_argument("what", choices=["synth", "detect", "models", "similarity", "folder"],
-                   help="synth: the synthesiser; detect: the default pipeline's steps; models: "
-                        "every feature kind and the pitch-class baseline (picks the default); "
-                        "similarity: precision at 5 of the recommendations; folder DIR: the "
-                        "detector on your labelled recordings, DIR/<raga_id>/<files>")
+    p.add_argument("what", choices=["synth", "detect", "models", "similarity", "folder",
+                                     "melody"],
+                   help="synth: the synthesiser and the singing voice; detect: the default "
+                        "pipeline's steps; models: every feature kind and the pitch-class "
+                        "baseline (picks the default); similarity: precision at 5 of the "
+                        "recommendations; folder DIR: the detector on your labelled "
+                        "recordings, DIR/<raga_id>/<files>; melody: the f0 trackers on the "
+                        "sung songs")
     p.add_argument("dir", nargs="?", type=Path, metavar="DIR",
                    help="for `report folder`: recordings in raga folders, and optionally "
                         "DIR/tonics.csv (file,tonic_hz)")
@@ -532,6 +595,9 @@ def build_parser():
                    help="bundle for `report detect`, `similarity` and `folder`")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--songs", choices=SETS,
+                   help="song set for `report detect` (default test) and `report melody` "
+                        "(default dev, where choices are made)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")

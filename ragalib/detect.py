@@ -69,7 +69,8 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target="C#4"):
             from .pitch_model import ensure_pitch_model
 
             pitch_model = ensure_pitch_model(progress=False)
-        estimate = tonics.estimate_tonic(song.y, song.sr, model=pitch_model, sal=song.salience)
+        estimate = tonics.estimate_tonic(song.y, song.sr, model=pitch_model, sal=song.salience,
+                                         drone=song.drone)
         hz, note = estimate.hz, estimate.note
     else:
         hz = ragas.tonic_hz(tonic)
@@ -77,13 +78,19 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target="C#4"):
     return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
 
 
+JUDGES = ("both", "pitch", "cnn")
+"""Who gives a song's verdict: the CNN and the pitch model together (the default), or one
+alone. ``python -m ragalib report folder DIR`` shows which is right most often on your own
+recordings (a CNN trained on synthetic takes may only add noise on real ones)."""
+
+
 def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
-                  pitch_model=None):
+                  pitch_model=None, judge="both"):
     """Detect the raga in a mono signal at ``bundle.config.sr``.
 
     Percussion suppression (``separation``), then the tonic (see :func:`resolve_tonic`;
     estimated with ``pitch_model``, else the bundle's own, else the learned one), then the
-    features at C# and the model's verdict (:func:`decide`).
+    features at C# and the model's verdict (:func:`decide`, by ``judge``).
 
     Returns
     -------
@@ -102,7 +109,7 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
                         name=name)
     info = resolve_tonic(song, tonic, pitch_model=pitch_model or bundle.pitch_model)
     return decide(gather(song, info, [bundle.config], pitch_model=bundle.pitch_model), bundle,
-                  name=name)
+                  name=name, judge=judge)
 
 
 def describe_pipeline(bundle):
@@ -141,11 +148,12 @@ def combine(probabilities, pitch_probabilities, labels):
     return product / total if total > 0 else np.asarray(probabilities)
 
 
-def decide(evidence, bundle, *, name="<signal>"):
+def decide(evidence, bundle, *, name="<signal>", judge="both"):
     """Step 5: the model's probabilities for each loud segment of a song's
     :class:`ragalib.evidence.Evidence`, averaged into the song's raga; a bundle with a pitch
     model multiplies the average with the pitch model's verdict (:func:`combine`), which the
-    evidence must carry.
+    evidence must carry. ``judge`` (:data:`JUDGES`) ``"cnn"`` keeps the CNN's average alone,
+    ``"pitch"`` the pitch model's verdict alone; the segments are the CNN's either way.
 
     Returns
     -------
@@ -156,11 +164,16 @@ def decide(evidence, bundle, *, name="<signal>"):
     config = bundle.config
     probs = model.predict(bundle.model, evidence.features[config][..., None])
     mean = probs.mean(axis=0)
-    if bundle.pitch_model is not None:
+    if judge not in JUDGES:
+        raise RagalibError(f"unknown judge {judge!r}: choose one of {', '.join(JUDGES)}")
+    if bundle.pitch_model is not None and judge != "cnn":
         if evidence.pitch is None:
             raise RagalibError(f"{name}: the evidence has no pitch-model verdict for a "
                                f"bundle that needs one")
-        mean = combine(mean, evidence.pitch, bundle.labels)
+        mean = (np.array([evidence.pitch[r] for r in bundle.labels]) if judge == "pitch" else
+                combine(mean, evidence.pitch, bundle.labels))
+    elif judge == "pitch":
+        raise RagalibError(f"{bundle.path}: this bundle has no pitch model to judge alone")
     best = int(np.argmax(mean))
     seconds = config.segment_seconds
     starts = np.arange(len(evidence.loud)) * seconds
@@ -176,13 +189,14 @@ def decide(evidence, bundle, *, name="<signal>"):
                      shift=info["shift"])
 
 
-def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None):
+def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None,
+                judge="both"):
     """Load a file at the bundle's rate and detect its raga (see :func:`detect_signal`)."""
     from .audio import load
 
     y = load(path, sr=bundle.config.sr)
     return detect_signal(y, bundle, name=str(path), tonic=tonic, separation=separation,
-                         pitch_model=pitch_model)
+                         pitch_model=pitch_model, judge=judge)
 
 
 def traces(detection, *, min_segments=2):
@@ -261,6 +275,26 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progres
             scores["tonic pitch class right"] = None
         table.append({"pipeline": name, **scores})
     return table, results
+
+
+def song_groups(rows):
+    """Song indices by kind, for the tonic with and without a drone: ``{label: [i, ...]}``
+    (sung and played songs, with a drone and without; empty groups left out)."""
+    groups = {}
+    for i, row in enumerate(rows):
+        sung = "sung" if row.get("instrument") == "singer" else "played"
+        groups.setdefault(f"{sung}, {'with' if row['drone'] else 'no'} drone", []).append(i)
+    return dict(sorted(groups.items()))
+
+
+def group_scores(found, rows, indices):
+    """``((right raga, n), (right Sa, n))`` of the detections ``found`` over some songs."""
+    from .tonic import semitones_to
+
+    raga = sum(found[i].raga == rows[i]["raga"] for i in indices)
+    sa = sum(found[i].tonic_hz is not None and
+             semitones_to(found[i].tonic_hz, rows[i]["tonic_hz"]) == 0 for i in indices)
+    return (raga, len(indices)), (sa, len(indices))
 
 
 def song_confusion(rows, found, labels):

@@ -15,6 +15,10 @@ from pathlib import Path
 
 from .errors import RagalibError
 
+JUDGE_OPTIONS = {"CNN alone": "cnn", "pitch model alone": "pitch"}
+"""The ``detect --judge`` value of each judge the report scores alone."""
+
+
 def _warn(message):
     print(f"ragalib: {message}", file=sys.stderr)
 
@@ -161,9 +165,15 @@ def report_lines(score, labels):
     for raga, (k, n) in sorted(s["per_raga"].items()):
         lines.append(f"{raga:10s} {n:6d} {k:6d}  {share(k, n)}")
     lines.append(f"all: {share(s['right'], s['n'], 'recordings')}")
+    alone = {}
     for judge, said in score.judges.items():
-        right = sum(a == row["raga"] for a, row in zip(said, score.rows))
-        lines.append(f"  {judge}: {share(right, s['n'], 'recordings')}")
+        alone[judge] = sum(a == row["raga"] for a, row in zip(said, score.rows))
+        lines.append(f"  {judge}: {share(alone[judge], s['n'], 'recordings')}")
+    if alone and max(alone.values()) > s["right"]:
+        best = max(alone, key=alone.get)
+        lines.append(f"  on these recordings the {best.removesuffix(' alone')} alone is right "
+                     f"more often than both together: `detect --judge "
+                     f"{JUDGE_OPTIONS[best]}` uses it alone")
     if s["tonic"]:
         lines.append(f"tonic (tonics.csv): {share(*s['tonic'], 'with the right Sa')}")
     present = [i for i, label in enumerate(labels)

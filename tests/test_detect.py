@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import audio, detect, model, pitch, tonic
+from ragalib import RagalibError, audio, detect, model, pitch, tonic
 from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
 
@@ -146,6 +146,28 @@ def test_a_bundle_with_a_pitch_model_lets_both_judge_the_song(bundle_dir):
     assert both.probabilities[winner] > 1e6 * alone.probabilities[winner]   # pulled its way
     assert sum(both.probabilities.values()) == pytest.approx(1.0)
     assert both.segments == alone.segments                   # the timeline stays the CNN's
+    pitch = detect.detect_signal(y, bundle, tonic="A3", judge="pitch")
+    cnn = detect.detect_signal(y, bundle, tonic="A3", judge="cnn")
+    assert pitch.raga == winner and cnn.probabilities == alone.probabilities
+    assert pitch.segments == alone.segments
+    with pytest.raises(RagalibError, match="unknown judge"):
+        detect.detect_signal(y, bundle, tonic="A3", judge="jury")
+    bundle.pitch_model = None
+    with pytest.raises(RagalibError, match="no pitch model"):
+        detect.detect_signal(y, bundle, tonic="A3", judge="pitch")
+
+
+def test_songs_are_grouped_by_voice_and_drone_and_scored_per_group():
+    rows = [{"instrument": "singer", "drone": True, "raga": "yaman", "tonic_hz": 220.0},
+            {"instrument": "flute", "drone": False, "raga": "kafi", "tonic_hz": 220.0},
+            {"instrument": "singer", "drone": True, "raga": "todi", "tonic_hz": 220.0}]
+    found = [detect.Detection("a", "yaman", 1.0, {}, 221.0, "A3", 0),
+             detect.Detection("b", "kafi", 1.0, {}, 330.0, "E4", 0),
+             detect.Detection("c", "marwa", 1.0, {}, 110.0, "A2", 0)]
+    groups = detect.song_groups(rows)
+    assert groups == {"played, no drone": [1], "sung, with drone": [0, 2]}
+    assert detect.group_scores(found, rows, groups["sung, with drone"]) == ((1, 2), (2, 2))
+    assert detect.group_scores(found, rows, groups["played, no drone"]) == ((1, 1), (0, 1))
 
 
 def test_combine_is_the_normalised_product():

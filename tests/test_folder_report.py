@@ -86,3 +86,20 @@ def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, rec
     assert all(len(said) == 2 for said in score.judges.values())
     lines = "\n".join(folder_report.report_lines(score, hybrid.labels))
     assert "  CNN alone: " in lines and "  pitch model alone: " in lines
+
+
+def test_the_report_names_the_judge_that_beats_the_pair_on_these_recordings(tmp_path):
+    from ragalib.detect import Detection
+
+    rows = [{"path": tmp_path / f"{raga}/{i}.wav", "raga": raga, "tonic_hz": None}
+            for i, raga in enumerate(("yaman", "kafi", "todi"))]
+    found = [Detection(str(r["path"]), said, 0.5, {}, None, None, 0)
+             for r, said in zip(rows, ("yaman", "todi", "kafi"))]
+    score = folder_report.FolderScore(tmp_path, rows, found, audio_seconds=30.0, seconds=1.0,
+                                      judges={"CNN alone": ["kafi", "kafi", "kafi"],
+                                              "pitch model alone": ["yaman", "kafi", "todi"]})
+    lines = "\n".join(folder_report.report_lines(score, ["kafi", "todi", "yaman"]))
+    assert "pitch model alone: 3/3" in lines
+    assert "`detect --judge pitch` uses it alone" in lines
+    score.judges["pitch model alone"] = ["yaman", "todi", "kafi"]     # no better than the pair
+    assert "--judge" not in "\n".join(folder_report.report_lines(score, ["kafi", "todi", "yaman"]))
