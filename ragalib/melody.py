@@ -91,12 +91,14 @@ def scores(ref_times, ref_hz, est_times, est_hz):
             "voicing false alarm": float(found["Voicing False Alarm"])}
 
 
-def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, progress=True):
+def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, limit=None,
+                     progress=True):
     """Every tracker on every sung song of a song set, against the singer's true contour.
 
     Taught in notebook 07_song_detection; ``python -m ragalib report melody`` prints it. The
     songs are heard as the detector hears them: with their tanpura, harmonium and tabla, after
-    percussion suppression (``separation``). Choices are made on the ``dev`` songs.
+    percussion suppression (``separation``). Choices are made on the ``dev`` songs. ``limit``
+    keeps the first so many sung songs (quick mode, where pyin's few seconds a song add up).
 
     Returns
     -------
@@ -109,7 +111,7 @@ def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, progress
     from .parallel import map_in_workers
     from .synth import songs
 
-    specs = ensure_sung_songs(kind, progress=progress)
+    specs = ensure_sung_songs(kind, progress=progress)[:limit]
     work = partial(_track_song, folder=songs.songs_dir(kind), trackers=tuple(trackers),
                    separation=separation)
     return [row for found in map_in_workers(work, specs, progress=progress,
