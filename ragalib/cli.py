@@ -150,7 +150,7 @@ def _cmd_train(args):
 
 def _detector(folder):
     """The bundle in ``folder``; without one, the default detector, built on first use (under
-    two minutes on a fresh machine, with progress bars on stderr)."""
+    two and a half minutes on a fresh machine, with progress bars on stderr)."""
     from . import compare, model
 
     if folder is not None:
@@ -159,7 +159,7 @@ def _detector(folder):
         return model.load_bundle()
     except RagalibError:
         print(f"ragalib: no default detector in {model.default_bundle()} yet; building it "
-              f"once ({compare.DEFAULT_CANDIDATE}, about 2 minutes on a fresh machine)",
+              f"once ({compare.DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
               file=sys.stderr)
         return compare.ensure_default_bundle(progress=True)
 

@@ -42,8 +42,8 @@ KINDS = tuple(dict.fromkeys(kind for kind, _ in CANDIDATES))
 DEFAULT_CANDIDATE = "melody" + WITH_PITCH
 """The default detector's recipe: the melody CNN with the pitch model. It is the choice of
 :func:`best_candidate` on the dev songs (notebook 09 and ``report models`` check that it
-still is), fixed here so that a fresh machine builds only this one candidate (in under two
-minutes, with the takes it needs) instead of every candidate."""
+still is), fixed here so that a fresh machine builds only this one candidate (in about 2.3
+minutes, with the harmonium and sung takes it needs) instead of every candidate."""
 SONG_VARIANTS = ("default (auto tonic, separation)", "no transposition", "true tonic given")
 SELECTION_RULE = 3
 """Part of the default bundle's selection key: bump it when the default's recipe changes."""
