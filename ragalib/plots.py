@@ -423,7 +423,12 @@ def chroma(values, *, config=DEFAULT, ax=None, title="chroma"):
 FEATURE_TITLES = {"mfcc": "13 MFCCs", "chroma": "chroma", "melody": "melody roll"}
 
 
-def feature_grid(clips, kinds=("mfcc", "chroma", "melody")):
+def feature_grid_size(n_clips, n_kinds=3):
+    """The size in inches of :func:`feature_grid` for ``n_clips`` rows of ``n_kinds``."""
+    return (5.3 * n_kinds, 3 * n_clips)
+
+
+def feature_grid(clips, kinds=("mfcc", "chroma", "melody"), *, fig=None):
     """One row per clip, one column per feature kind: what each feature keeps of each clip.
 
     Taught in notebook 09_robust_features (one raga on two instruments; a take and its
@@ -436,18 +441,21 @@ def feature_grid(clips, kinds=("mfcc", "chroma", "melody")):
         segment is drawn.
     kinds : sequence of str
         Keys of :data:`FEATURE_TITLES`.
+    fig : matplotlib.figure.Figure, optional
+        Draw on this figure (the widgets' pyplot-free figures); default a new pyplot one.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
     from .features import FeatureConfig, extract
 
     configs = [FeatureConfig(kind=kind) for kind in kinds]
-    fig, axes = plt.subplots(len(clips), len(kinds), figsize=(5.3 * len(kinds), 3 * len(clips)),
-                             layout="constrained", squeeze=False)
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=feature_grid_size(len(clips), len(kinds)), layout="constrained")
+    axes = fig.subplots(len(clips), len(kinds), squeeze=False)
     for row, (name, y) in zip(axes, clips.items()):
         for ax, config in zip(row, configs):
             values = extract(np.asarray(y)[None, :config.segment_samples], config=config)[0]

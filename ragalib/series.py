@@ -65,9 +65,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     notebooks = sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))
     results = run_series(notebooks, args.out)
-    print(f"\n{'notebook':32s} {'seconds':>8s}  result")
+    print(f"\n{'notebook':32s} {'seconds':>8s} {'MB':>6s} {'HTML MB':>8s}  result")
     for name, seconds, error in results:
-        print(f"{name:32s} {seconds:8.1f}  {'ok' if error is None else 'FAILED: ' + error}")
+        executed = args.out / name
+        sizes = [f.stat().st_size / 1e6 if f.exists() else float("nan")
+                 for f in (executed, executed.with_suffix(".html"))]
+        print(f"{name:32s} {seconds:8.1f} {sizes[0]:6.1f} {sizes[1]:8.1f}  "
+              f"{'ok' if error is None else 'FAILED: ' + error}")
     failed = sum(error is not None for _, _, error in results)
     print(f"{len(results) - failed} of {len(results)} notebooks ran; executed copies and HTML "
           f"in {args.out}")

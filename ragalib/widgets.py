@@ -4,9 +4,43 @@ Each builder draws its first state at once, so the cell shows something (and is 
 when a notebook runs headless, where nobody turns the knobs. Sound plays from an
 ``ipywidgets.Audio`` player rather than ``IPython.display.Audio`` inside an ``Output``: long
 audio captured by an ``Output`` widget stalls headless execution (nbclient) for minutes.
+
+Plots are drawn on a ``matplotlib.figure.Figure`` that pyplot never sees and sent as a PNG
+into an ``ipywidgets.Image`` (:func:`draw_png`). Through pyplot and an ``Output`` they came
+back blank or half drawn in JupyterLab: widget messages are handled on a kernel thread of
+their own, and matplotlib-inline's hook after each cell shows and closes every open pyplot
+figure, including one that thread is still drawing.
 """
 
 import io
+
+PNG_DPI = 100
+"""Resolution of a widget's plot: an 11-inch-wide figure is 1100 pixels."""
+
+
+def draw_png(draw, figsize):
+    """A PNG of what ``draw(fig)`` puts on a new ``Figure`` of ``figsize`` inches, drawn
+    without pyplot (so no other thread can show or close it half way)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    draw(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=PNG_DPI)
+    return buffer.getvalue()
+
+
+def _image():
+    import ipywidgets as w
+
+    return w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+
+
+def _text(lines):
+    """Printed lines as the value of an ``ipywidgets.HTML``."""
+    import html
+
+    return f"<pre style='margin:0'>{html.escape(lines)}</pre>"
 
 
 def set_audio(player, y, sr):
@@ -41,7 +75,6 @@ def raga_explorer(seconds=20.0):
     ipywidgets.VBox
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import plots, ragas, synth
 
@@ -49,22 +82,20 @@ def raga_explorer(seconds=20.0):
     seed = w.IntSlider(value=0, min=0, max=20, description="seed")
     drone = w.Checkbox(value=False, description="tanpura drone")
     player = w.Audio(format="wav", autoplay=False, loop=False)
-    out = w.Output()
+    text, image = w.HTML(), _image()
 
     def update(_=None):
         y, score = synth.improvise(raga.value, seconds, seed=seed.value, drone=drone.value,
                                    return_score=True)
         set_audio(player, y, synth.SR)
-        with out:
-            out.clear_output(wait=True)
-            print(ragas.describe(raga.value))
-            plots.sargam_roll(score)
-            plt.show()
+        text.value = _text(ragas.describe(raga.value))
+        image.value = draw_png(lambda fig: plots.sargam_roll(score, ax=fig.add_subplot()),
+                               (11, 3.6))
 
     for control in (raga, seed, drone):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([raga, seed, drone]), player, out])
+    return w.VBox([w.HBox([raga, seed, drone]), player, text, image])
 
 
 def stft_explorer(y, *, sr=22050, seconds=(0.0, 4.0), marks=None):
@@ -74,7 +105,6 @@ def stft_explorer(y, *, sr=22050, seconds=(0.0, 4.0), marks=None):
     but smears time (note onsets blur); a short one does the opposite.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import plots
     from .features import FeatureConfig, log_spectrogram
@@ -82,27 +112,45 @@ def stft_explorer(y, *, sr=22050, seconds=(0.0, 4.0), marks=None):
     clip = y[int(seconds[0] * sr):int(seconds[1] * sr)]
     n_fft = w.SelectionSlider(options=[256, 512, 1024, 2048, 4096, 8192], value=2048,
                               description="n_fft")
-    hop = w.SelectionSlider(options=[128, 256, 512, 1024, 2048], value=512,
-                            description="hop_length")
-    out = w.Output()
+    hop = w.SelectionSlider(options=hop_choices(2048), value=512, description="hop_length")
+    text, image = w.HTML(), _image()
+    busy = []
+
+    def limit_hop(_=None):
+        """A hop longer than the window would skip samples: offer only hops up to n_fft."""
+        busy.append(True)
+        try:
+            keep = min(hop.value, n_fft.value)
+            hop.options = hop_choices(n_fft.value)
+            hop.value = keep
+        finally:
+            busy.pop()
+        update()
 
     def update(_=None):
-        with out:
-            out.clear_output(wait=True)
-            config = FeatureConfig(sr=sr, n_fft=n_fft.value,
-                                   hop_length=min(hop.value, n_fft.value),
-                                   segment_seconds=max(5.0, n_fft.value / sr))
-            print(f"window {1000 * config.n_fft / sr:.0f} ms -> frequency bins "
-                  f"{sr / config.n_fft:.1f} Hz apart; hop {1000 * config.hop_length / sr:.0f} ms"
-                  f" -> {sr / config.hop_length:.0f} frames per second")
-            plots.spectrogram(log_spectrogram(clip, config=config), config=config, marks=marks,
-                              fmax=4000, title=f"n_fft {config.n_fft}, hop {config.hop_length}")
-            plt.show()
+        if busy:
+            return
+        config = FeatureConfig(sr=sr, n_fft=n_fft.value, hop_length=hop.value,
+                               segment_seconds=max(5.0, n_fft.value / sr))
+        text.value = _text(f"window {1000 * config.n_fft / sr:.0f} ms -> frequency bins "
+                           f"{sr / config.n_fft:.1f} Hz apart; hop "
+                           f"{1000 * config.hop_length / sr:.0f} ms -> "
+                           f"{sr / config.hop_length:.0f} frames per second")
+        image.value = draw_png(lambda fig: plots.spectrogram(
+            log_spectrogram(clip, config=config), config=config, marks=marks, fmax=4000,
+            ax=fig.add_subplot(), title=f"n_fft {config.n_fft}, hop {config.hop_length}"),
+            (11, 4))
 
-    for control in (n_fft, hop):
-        control.observe(update, names="value")
+    n_fft.observe(limit_hop, names="value")
+    hop.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([n_fft, hop]), out])
+    return w.VBox([w.HBox([n_fft, hop]), text, image])
+
+
+def hop_choices(n_fft):
+    """The hop lengths the STFT explorer offers with a window of ``n_fft`` samples: 128 to
+    2048, never longer than the window."""
+    return [h for h in (128, 256, 512, 1024, 2048) if h <= n_fft]
 
 
 def mfcc_explorer(y, *, sr=22050):
@@ -111,28 +159,28 @@ def mfcc_explorer(y, *, sr=22050):
     Taught in notebook 03_mfcc.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import plots
     from .features import FeatureConfig, cepstral_envelope, mfcc
 
     n_mfcc = w.IntSlider(value=13, min=1, max=64, description="n_mfcc")
-    out = w.Output()
+    image = _image()
 
     def update(_=None):
-        with out:
-            out.clear_output(wait=True)
-            config = FeatureConfig(sr=sr, n_mfcc=n_mfcc.value)
-            fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), layout="constrained")
+        config = FeatureConfig(sr=sr, n_mfcc=n_mfcc.value)
+
+        def draw(fig):
+            top, bottom = fig.subplots(2, 1)
             plots.mfcc_heatmap(mfcc(y, config=config), config=config, ax=top,
                                title=f"{n_mfcc.value} MFCCs")
             log_mel, envelope = cepstral_envelope(y, config=config)
             plots.cepstral_envelope(log_mel, envelope, n_mfcc.value, ax=bottom)
-            plt.show()
+
+        image.value = draw_png(draw, (11, 6))
 
     n_mfcc.observe(update, names="value")
     update()
-    return w.VBox([n_mfcc, out])
+    return w.VBox([n_mfcc, image])
 
 
 def instrument_explorer(seconds=5.0):
@@ -143,7 +191,6 @@ def instrument_explorer(seconds=5.0):
     C#).
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import plots, synth
 
@@ -152,20 +199,19 @@ def instrument_explorer(seconds=5.0):
     tonic = w.Dropdown(options=["C4", "C#4", "D4", "E4", "G3", "A3"], value="C#4",
                        description="Sa")
     player = w.Audio(format="wav", autoplay=False, loop=False)
-    out = w.Output()
+    image = _image()
 
     def update(_=None):
         y = synth.improvise(raga.value, seconds, seed=4, voice=voice.value, tonic=tonic.value)
         set_audio(player, y, synth.SR)
-        with out:
-            out.clear_output(wait=True)
-            plots.feature_grid({f"{voice.value}, Sa {tonic.value}": y})
-            plt.show()
+        clips = {f"{voice.value}, Sa {tonic.value}": y}
+        image.value = draw_png(lambda fig: plots.feature_grid(clips, fig=fig),
+                               plots.feature_grid_size(len(clips)))
 
     for control in (raga, voice, tonic):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([raga, voice, tonic]), player, out])
+    return w.VBox([w.HBox([raga, voice, tonic]), player, image])
 
 
 def waveform_zoom(y, *, sr=22050):
@@ -174,28 +220,41 @@ def waveform_zoom(y, *, sr=22050):
     Taught in notebook 01_amplitude.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import plots
 
     length = len(y) / sr
-    span = w.FloatRangeSlider(value=(length / 2, length / 2 + 0.02), min=0.0, max=length,
+    start = min(length / 2, max(0.0, length - 1.0))
+    span = w.FloatRangeSlider(value=(start, min(length, start + 1.0)), min=0.0, max=length,
                               step=0.001, readout_format=".3f", description="seconds",
                               layout=w.Layout(width="90%"))
-    out = w.Output()
+    image = _image()
 
     def update(_=None):
-        with out:
-            out.clear_output(wait=True)
-            start, end = span.value
-            end = max(end, start + 2.0 / sr)
-            plots.waveform(y, sr, start=start, end=end, show_samples=(end - start) < 0.05,
-                           title=f"{start:.3f} s to {end:.3f} s: {int((end - start) * sr)} samples")
-            plt.show()
+        start, end = zoom_window(*span.value, length)
+        widened = "" if end - start <= span.value[1] - span.value[0] + 1e-9 else (
+            f" (widened to the shortest window, {1000 * MIN_ZOOM:.0f} ms)")
+        image.value = draw_png(lambda fig: plots.waveform(
+            y, sr, start=start, end=end, show_samples=(end - start) < 0.05, ax=fig.add_subplot(),
+            title=f"{start:.3f} s to {end:.3f} s: {int(round((end - start) * sr))} samples"
+                  f"{widened}"), (11, 3))
 
     span.observe(update, names="value")
     update()
-    return w.VBox([span, out])
+    return w.VBox([span, image])
+
+
+MIN_ZOOM = 0.005
+"""The shortest window the waveform zoom draws, in seconds (110 samples at 22050 Hz)."""
+
+
+def zoom_window(start, end, length):
+    """The window the waveform zoom draws for a slider at ``(start, end)`` on a signal of
+    ``length`` seconds: at least :data:`MIN_ZOOM` wide, inside the signal."""
+    if end - start < MIN_ZOOM:
+        end = min(length, start + MIN_ZOOM)
+        start = max(0.0, end - MIN_ZOOM)
+    return start, end
 
 
 def detect_upload(bundle):
@@ -207,35 +266,33 @@ def detect_upload(bundle):
     from pathlib import Path
 
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import detect, plots
     from .errors import RagalibError
 
     upload = w.FileUpload(accept="audio/*", multiple=False, description="your recording")
-    out = w.Output()
+    text, image = w.HTML(), _image()
 
     def update(_=None):
         if not upload.value:
             return
         item = upload.value[0]
-        with out:
-            out.clear_output(wait=True)
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / Path(item["name"]).name
-                path.write_bytes(bytes(item["content"]))
-                try:
-                    found = detect.detect_file(path, bundle)
-                except RagalibError as exc:
-                    print(f"ragalib: {exc}")
-                    return
-            print(f"{item['name']}: {found.raga} ({found.confidence:.0%}); Sa about "
-                  f"{found.tonic_note} ({found.tonic_hz:.1f} Hz), shifted {found.shift:+d}")
-            plots.timeline(found, bundle.labels)
-            plt.show()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(item["name"]).name
+            path.write_bytes(bytes(item["content"]))
+            try:
+                found = detect.detect_file(path, bundle)
+            except RagalibError as exc:
+                text.value, image.value = _text(f"ragalib: {exc}"), b""
+                return
+        text.value = _text(f"{item['name']}: {found.raga} ({found.confidence:.0%}); Sa about "
+                           f"{found.tonic_note} ({found.tonic_hz:.1f} Hz), shifted "
+                           f"{found.shift:+d}")
+        image.value = draw_png(lambda fig: plots.timeline(found, bundle.labels,
+                                                          ax=fig.add_subplot()), (11, 3))
 
     upload.observe(update, names="value")
-    return w.VBox([upload, out])
+    return w.VBox([upload, text, image])
 
 
 def similar_songs(index, bundle, *, k=5, seconds=15.0):
