@@ -10,6 +10,11 @@ from .pitch import find_phrase
 from .ragas import SEMITONES, get_raga, swara_label
 
 
+def _legend_beside(ax, **kwargs):
+    """The legend to the right of the axes, outside them, so it never covers the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
 def _new_ax(ax, figsize):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -76,8 +81,8 @@ def waveform(y, sr, *, ax=None, start=0.0, end=None, title="Waveform", show_samp
     t = np.arange(a, b) / sr
     ax.plot(t, y[a:b], lw=0.8 if show_samples else 0.5, color="tab:blue")
     if show_samples:
-        ax.plot(t, y[a:b], ".", ms=4, color="tab:red", label=f"samples ({sr} per second)")
-        ax.legend(loc="upper right")
+        ax.plot(t, y[a:b], ".", ms=4, color="tab:red", label=f"samples\n({sr} per second)")
+        _legend_beside(ax, fontsize=8)
     ax.set_xlim(t[0], t[-1])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("amplitude")
@@ -110,16 +115,41 @@ def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax
         ax.figure.colorbar(mesh, ax=ax, format="%+2.0f dB", label="level (dB)")
     else:
         ax.figure.colorbar(mesh, ax=ax, label=unit)
-    for label, hz in (marks or {}).items():
-        ax.axhline(hz, color="cyan", lw=0.6, alpha=0.7)
-        ax.text(ax.get_xlim()[1], hz, f" {label}", color="tab:cyan", fontsize=8,
-                va="center", ha="left", clip_on=False)
     if fmax:
         ax.set_ylim(top=fmax)
+    if marks:
+        _mark_frequencies(ax, marks)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")
     ax.set_title(title)
     return ax
+
+
+MIN_LABEL_GAP = 0.045
+"""Labels of marked frequencies in one column closer than this share of the axis height are
+thinned (two columns, so neighbours alternate between them)."""
+
+
+def _mark_frequencies(ax, marks):
+    """Lines across the plot at ``marks`` (label -> Hz), labelled just outside the right edge
+    in two columns; where a label would crowd its column (closer than :data:`MIN_LABEL_GAP` of
+    the axis height), it is left out, so each label written stays legible."""
+    lo, hi = ax.get_ylim()
+
+    def height(hz):   # share of the axis height, whatever the scale (librosa's is symlog)
+        bottom, top, at = (ax.transData.transform((0.0, v))[1] for v in (lo, hi, hz))
+        return (at - bottom) / (top - bottom)
+
+    last = [-1.0, -1.0]       # the highest label so far in each column
+    for label, hz in sorted(marks.items(), key=lambda item: item[1]):
+        if not lo < hz < hi:
+            continue
+        ax.axhline(hz, color="cyan", lw=0.6, alpha=0.7)
+        column = int(np.argmin(last))
+        if height(hz) - last[column] >= MIN_LABEL_GAP:
+            ax.text(1.004 + 0.022 * column, hz, label, transform=ax.get_yaxis_transform(),
+                    color="tab:cyan", fontsize=8, va="center", ha="left", clip_on=False)
+            last[column] = height(hz)
 
 
 def spectrum(y, *, config=DEFAULT, ax=None, at=None, marks=None, fmax=4000.0,
@@ -172,14 +202,16 @@ def mfcc_heatmap(M, *, config=DEFAULT, ax=None, title="MFCC"):
 
     Taught in notebook 03_mfcc.
     """
-    import librosa.display
-
     ax = _new_ax(ax, (11, 3))
-    mesh = librosa.display.specshow(np.asarray(M).T, sr=config.sr,
-                                    hop_length=config.hop_length, x_axis="time", ax=ax,
-                                    cmap="coolwarm")
+    M = np.asarray(M)
+    n = M.shape[1]
+    seconds = np.arange(M.shape[0] + 1) * config.hop_length / config.sr
+    # Row edges at -0.5, 0.5, ...: each coefficient a row centred on its number, even one.
+    mesh = ax.pcolormesh(seconds, np.arange(n + 1) - 0.5, M.T, cmap="coolwarm",
+                         shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label="coefficient value")
-    ax.set_yticks(np.arange(M.shape[1]) + 0.5, [str(i) for i in range(M.shape[1])])
+    every = max(1, int(np.ceil(n / 16)))        # at most 16 labels, one per labelled row
+    ax.set_yticks(np.arange(0, n, every), [str(i) for i in range(0, n, every)])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("MFCC coefficient")
     ax.set_title(title)
@@ -221,7 +253,7 @@ def framing(y, *, config=DEFAULT, at=1.0, ax=None):
     ax.set_xlabel(f"time within the frame (ms); n_fft = {config.n_fft} samples")
     ax.set_ylabel("amplitude")
     ax.set_title(f"One frame at {at:.2f} s")
-    ax.legend(loc="upper right", fontsize=8)
+    _legend_beside(ax, fontsize=8)
     return ax
 
 
