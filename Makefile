@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lab clean
+.PHONY: setup run test test-browser lab clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,12 @@ run: setup
 	$(PY) -m ragalib.series
 
 test: setup
-	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider \
+		--ignore=tests/browser
+
+# The chapters with widgets in JupyterLab in headless Chromium (Debian's: apt-get install chromium).
+test-browser: setup
+	RAGALIB_QUICK=1 $(PY) -m pytest tests/browser -p no:cacheprovider
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks

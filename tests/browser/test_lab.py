@@ -1,0 +1,181 @@
+"""Every chapter with a widget, run in JupyterLab in headless Chromium as a learner would.
+
+Run All, wait for every cell, then move every slider, dropdown and checkbox several times
+quickly, and check every plot that comes back (a complete PNG: opaque, its full size, with
+axes on it), every audio player (it has a source) and the page's console (no error).
+``make test-browser`` runs it; it needs Debian's Chromium (``apt-get install chromium``).
+
+Status (issue 16): work in progress, not yet run by ``.ci/run``. Chapter 00 passed; in the
+first run of the whole module, chapter 01 did not finish within ten minutes, although run
+alone in the same harness it runs in 25 s (its page also logged two 404s, which this test
+counts as console errors). Until it passes 20 runs in a row it stays out of CI.
+"""
+
+import base64
+import io
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, Lab
+
+NOTEBOOKS = ("00_meet_the_ragas", "01_amplitude", "02_spectrogram", "03_mfcc", "07_song_detection",
+             "08_similarity", "09_robust_features")
+"""The chapters that show a widget."""
+ROOT = Path(__file__).resolve().parents[2]
+RUN_SECONDS = 600
+SETTLE_SECONDS = 90
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("RAGALIB_BROWSER_REQUIRED"):
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium")
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+# Every new plot, as soon as its <img> gets it, is kept for the test to check.
+RECORD_IMAGES = """() => {
+  window.__plots = [];
+  const keep = (img) => {
+    if (!img.src || img.dataset.kept === img.src) return;
+    img.dataset.kept = img.src;
+    fetch(img.src).then(r => r.arrayBuffer()).then(buffer => {
+      let text = ''; const bytes = new Uint8Array(buffer);
+      for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+      window.__plots.push(btoa(text));
+    }).catch(e => window.__plots.push('unreadable: ' + e));
+  };
+  new MutationObserver(() => document.querySelectorAll('.jupyter-widgets img').forEach(keep))
+    .observe(document.body, {subtree: true, childList: true, attributes: true,
+                             attributeFilter: ['src']});
+  document.querySelectorAll('.jupyter-widgets img').forEach(keep);
+}"""
+ALL_RUN = """() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+  return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }"""
+IDLE = """() => [...document.querySelectorAll('span')].some(
+  s => s.textContent.trim() === 'Kernel status: Idle')"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    server = Lab([ROOT / "notebooks" / f"{name}.ipynb" for name in NOTEBOOKS],
+                 tmp_path_factory.mktemp("lab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def complete(png):
+    """Why a PNG is not a complete plot, or None: it decodes, is opaque, and has between
+    0.2% and 90% dark pixels (a frame, ticks and data, not a blank)."""
+    from PIL import Image
+
+    try:
+        picture = Image.open(io.BytesIO(png))
+        pixels = np.asarray(picture.convert("RGBA"))
+    except Exception as exc:     # noqa: BLE001 - any decoding failure is the finding
+        return f"does not decode ({exc})"
+    if picture.size[0] < 500:
+        return f"only {picture.size[0]} px wide"
+    if pixels[..., 3].min() < 255:
+        return f"{np.mean(pixels[..., 3] < 255):.0%} transparent"
+    dark = np.mean(pixels[..., :3].mean(axis=-1) < 100)
+    if not 0.002 < dark < 0.9:
+        return f"{dark:.1%} dark pixels: blank or filled"
+    return None
+
+
+def run_all(page, attempts=4):
+    """Run > Run All Cells, again if no cell has started 20 s later (a kernel still
+    connecting when the page says idle drops the request)."""
+    started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(
+      e => /\\[(\\*|\\d+)\\]/.test(e.textContent))"""
+    for _ in range(attempts):
+        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+        page.click("text=Run All Cells")
+        try:
+            page.wait_for_function(started, timeout=20_000)
+            return
+        except Exception:            # noqa: BLE001 - playwright's TimeoutError: try again
+            page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells started no cell")
+
+
+def move_every_control(page):
+    """Move each slider, dropdown and checkbox of the page's widgets three times, quickly."""
+    moved = 0
+    for handle in page.locator(".jupyter-widgets .noUi-handle").all():
+        handle.focus()
+        for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
+            handle.press(key)
+        moved += 1
+    for select in page.locator(".jupyter-widgets select").all():
+        options = select.locator("option").all_inner_texts()
+        for label in (options[1:3] + options[:1]) if len(options) > 1 else []:
+            select.select_option(label=label)
+        moved += 1
+    for box in page.locator(".jupyter-widgets input[type=checkbox]").all():
+        box.click()
+        box.click()
+        moved += 1
+    return moved
+
+
+def settle(page):
+    """Wait until no new plot has arrived for three seconds and the kernel is idle."""
+    deadline, count, since = time.monotonic() + SETTLE_SECONDS, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = page.evaluate("() => window.__plots.length")
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since > 3 and page.evaluate(IDLE):
+            return
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_chapter_runs_and_its_widgets_redraw_completely(lab, browser, name):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{lab.url}/lab/tree/{name}.ipynb")
+        page.wait_for_selector(".jp-Notebook", timeout=120_000)
+        page.wait_for_function(IDLE, timeout=120_000)
+        page.evaluate(RECORD_IMAGES)
+        run_all(page)
+        page.wait_for_function(ALL_RUN, timeout=RUN_SECONDS * 1000, polling=1000)
+        settle(page)
+        assert page.locator(".jp-OutputArea-output[data-mime-type="
+                            "'application/vnd.jupyter.stderr'] .jp-RenderedText:has-text("
+                            "'Traceback')").count() == 0, "a cell failed"
+        first = page.evaluate("() => window.__plots.length")
+        moved = move_every_control(page)
+        settle(page)
+        plots = page.evaluate("() => window.__plots")
+        audio = page.evaluate("""() => [...document.querySelectorAll('audio')].map(
+            a => a.src || (a.querySelector('source') || {}).src || '')""")
+        page.screenshot(path=str(lab.root / f"{name}.png"), full_page=False)
+    finally:
+        page.close()
+    print(f"{name}: {moved} controls moved; {len(plots)} plots, {first} after Run All; "
+          f"{len(audio)} audio players")
+    broken = [reason for reason in (complete(base64.b64decode(p)) if not p.startswith(
+        "unreadable") else p for p in plots) if reason]
+    assert not broken, f"{name}: {len(broken)} of {len(plots)} plots broken: {broken[:3]}"
+    if moved and first:       # a chapter whose widgets draw: the moves drew again
+        assert len(plots) > first, f"{name}: {moved} controls moved, no plot came back"
+    assert all(audio), f"{name}: an audio player has no source"
+    assert not errors, f"{name}: console errors: {errors[:3]}"
