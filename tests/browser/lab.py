@@ -51,6 +51,7 @@ class Lab:
             json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
         env = {**os.environ, "RAGALIB_QUICK": "1", "RAGALIB_DATA": str(self.root / "data"),
                "JUPYTERLAB_SETTINGS_DIR": str(self.root / "settings"),
+               "JUPYTERLAB_WORKSPACES_DIR": str(self.root / "workspaces"),
                "JUPYTER_RUNTIME_DIR": str(self.root / "runtime")}
         self.log = open(self.root / "lab.log", "w")
         self.process = subprocess.Popen(
