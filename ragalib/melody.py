@@ -1,7 +1,7 @@
-"""Melody extraction compared: three f0 trackers measured against a singer's true contour.
+"""Melody extraction compared: four f0 trackers measured against a singer's true contour.
 
 Taught in notebook 07_song_detection. A raga detector that works on real music needs the
-singer's pitch, frame by frame, through the tanpura, the harmonium and the tabla. Three ways:
+singer's pitch, frame by frame, through the tanpura, the harmonium and the tabla. Four ways:
 
 * ``"peak"``: each frame's peak of a harmonic-sum salience over a constant-Q spectrum
   (:func:`ragalib.tonic.salience`), the detector's tracker until this measurement;
@@ -35,13 +35,12 @@ def track(y, sr, method="swift"):
     """
     y = np.asarray(y, dtype=np.float32)
     if method in ("peak", "contour"):
-        from .tonic import BINS_PER_SEMITONE, HOP_LENGTH, _FMIN, contour, salience
+        from .tonic import BINS_PER_SEMITONE, HOP_LENGTH, _FMIN, contour, loud_frames, salience
 
         sal = salience(y, sr, drone_removed=method == "contour")
         peak = sal.argmax(axis=0) if method == "peak" else contour(sal)
-        level = sal.max(axis=0)
         hz = _FMIN * 2.0 ** (peak / (12.0 * BINS_PER_SEMITONE))
-        hz[level <= 0.1 * level.max()] = np.nan
+        hz[~loud_frames(sal)] = np.nan
         return np.arange(len(hz)) * HOP_LENGTH / sr, hz
     if method == "pyin":
         import librosa
@@ -121,19 +120,13 @@ def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, limit=No
 
 def ensure_sung_songs(kind="dev", *, progress=True):
     """The specs of a song set's sung songs, each rendered if missing (the other songs are
-    left to :func:`ragalib.synth.songs.ensure_songs`; no manifest is written here)."""
-    from functools import partial
-
-    from .parallel import map_in_workers
+    left to :func:`ragalib.synth.songs.ensure_songs`)."""
     from .synth import songs
 
+    specs = [s for s in songs.planned_specs(kind) if s.instrument == songs.SUNG]
     folder = songs.songs_dir(kind)
     folder.mkdir(parents=True, exist_ok=True)
-    specs = [s for s in songs.planned_specs(kind) if s.instrument == songs.SUNG]
-    missing = [s for s in specs if not (folder / s.file).exists()]
-    for _ in map_in_workers(partial(songs.render_and_save, folder=folder), missing,
-                            desc=f"rendering {len(missing)} sung {kind} songs", progress=progress):
-        pass
+    songs.render_missing(folder, specs, what=f"sung {kind} songs", progress=progress)
     return specs
 
 

@@ -395,7 +395,7 @@ def melody_tracks(y, sr, tracks, *, truth=None, start=0.0, end=None, ax=None,
     S = librosa.amplitude_to_db(np.abs(librosa.stft(part, n_fft=2048, hop_length=256)),
                                 ref=np.max, top_db=70)
     librosa.display.specshow(S, sr=sr, hop_length=256, x_axis="time", y_axis="log", ax=ax,
-                             cmap="gray_r", x_coords=None)
+                             cmap="gray_r")
     if truth is not None:
         times, hz = truth
         inside = (times >= start) & (times <= end)

@@ -133,6 +133,13 @@ def contour(sal, *, reach=CONTOUR_REACH, jump=CONTOUR_JUMP):
     return path
 
 
+def loud_frames(sal, *, floor=0.1):
+    """Frames whose loudest salience is above ``floor`` times the loudest frame's (none of a
+    silent signal): the frames that have a melody to read."""
+    level = np.asarray(sal).max(axis=0)
+    return level > floor * level.max() if level.max() > 0 else np.zeros(len(level), bool)
+
+
 def predominant(y, sr, *, floor=0.1, sal=None):
     """The melody's pitch frame by frame, where it is loud enough: the :func:`contour` through
     the salience with the drone removed.
@@ -148,8 +155,7 @@ def predominant(y, sr, *, floor=0.1, sal=None):
         The salience there in each kept frame.
     """
     sal = salience(y, sr, drone_removed=True) if sal is None else sal
-    level = sal.max(axis=0)
-    keep = level > floor * level.max() if level.max() > 0 else np.zeros(len(level), bool)
+    keep = loud_frames(sal, floor=floor)
     path = contour(sal)
     return path[keep], sal[path, np.arange(sal.shape[1])][keep]
 
@@ -238,7 +244,7 @@ def drone_profile(sal, *, percentile=DRONE_PERCENTILE):
     """
     sal = np.asarray(sal, dtype=np.float64)
     loudest = sal.max(axis=0)
-    keep = loudest > 0.1 * loudest.max() if loudest.max() > 0 else np.zeros(len(loudest), bool)
+    keep = loud_frames(sal)
     if not keep.any():
         return np.zeros(12 * BINS_PER_SEMITONE)
     floor = np.percentile(sal[:, keep] / loudest[keep], percentile, axis=1)

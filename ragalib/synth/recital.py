@@ -80,12 +80,13 @@ def shadow(score, lag):
     return replace(score, notes=notes)
 
 
-def _rms(y):
+def rms(y):
+    """Root-mean-square level of a signal (never exactly 0, so it can divide)."""
     return float(np.sqrt(np.mean(y ** 2))) + 1e-12
 
 
 def _at(y, db, reference):
-    return y / _rms(y) * reference * 10.0 ** (db / 20.0)
+    return y / rms(y) * reference * 10.0 ** (db / 20.0)
 
 
 def recording_chain(y, sr, recital):
@@ -119,7 +120,7 @@ def render_recital(score, recital, *, sr=SR):
 
     score = replace(score, tonic_hz=recital.tonic_hz)
     voice, sung = sing(score, singer=recital.singer, sr=sr, seed=recital.seed)
-    level = _rms(voice)
+    level = rms(voice)
     y = voice.copy()
     if recital.drone:
         y += _at(tanpura(score.tonic_hz, score.seconds, first=drone_swara(score.raga_id), sr=sr,

@@ -23,6 +23,7 @@ from ..files import atomic_write
 from ..paths import work_dir
 from ..ragas import get_raga, raga_ids, tonic_hz
 from .improviser import _Grammar, perform
+from .recital import rms
 from .score import Score
 from .tabla import THEKAS, tabla
 from .tanpura import drone_swara, tanpura
@@ -147,8 +148,11 @@ def compose_song(raga_id, seconds, *, tonic="C#4", bpm=96.0, seed=0, sung=False)
                  tuple(n for n in notes if n.start < seconds))
 
 
-def _rms(y):
-    return float(np.sqrt(np.mean(y ** 2))) + 1e-12
+def spec_score(spec):
+    """The score a :class:`SongSpec` plays: :func:`compose_song` with its raga, length, Sa,
+    tempo and seed (andolan left to the voice for a sung song)."""
+    return compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
+                        seed=spec.seed, sung=spec.instrument == SUNG)
 
 
 def render_song(spec, *, sr=SR):
@@ -159,20 +163,19 @@ def render_song(spec, *, sr=SR):
     y : np.ndarray, float32, peak about -1 dBFS
     score : Score
     """
-    score = compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
-                         seed=spec.seed, sung=spec.instrument == SUNG)
+    score = spec_score(spec)
     if spec.instrument == SUNG:
         return render_sung_song(spec, score, sr=sr)[:2]
     y = render(score, voice=spec.instrument, sr=sr, seed=spec.seed)
-    y = y / _rms(y)
+    y = y / rms(y)
     if spec.drone:
         drone = tanpura(score.tonic_hz, spec.seconds, first=drone_swara(spec.raga), sr=sr,
                         seed=spec.seed)
-        y = y + DRONE_LEVEL * drone / _rms(drone)
+        y = y + DRONE_LEVEL * drone / rms(drone)
     if spec.percussion:
         drums = tabla(score.tonic_hz, spec.seconds, bpm=spec.bpm, taal=spec.taal, sr=sr,
                       seed=spec.seed)
-        y = y + PERCUSSION_LEVEL * drums / _rms(drums)
+        y = y + PERCUSSION_LEVEL * drums / rms(drums)
     return (0.89 * y / np.max(np.abs(y))).astype(np.float32), score
 
 
@@ -190,8 +193,7 @@ def render_sung_song(spec, score=None, *, sr=SR):
 
     from .recital import draw_recital, render_recital
 
-    score = score or compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
-                                  seed=spec.seed, sung=True)
+    score = score or spec_score(spec)
     recital = replace(draw_recital(spec.seed, tonic=spec.sa_hz, singer=singer_of(spec)),
                       drone=spec.drone, tabla=spec.percussion, taal=spec.taal, bpm=spec.bpm)
     y, sung = render_recital(score, recital, sr=sr)   # the recital's seed is the song's
@@ -256,16 +258,20 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
     for old in folder.glob("*.wav"):   # songs of another plan or synthesiser version
         if old.name.split("_")[0] in {s.raga for s in specs} and old.name not in wanted:
             old.unlink()
-    missing = [s for s in specs if not (folder / s.file).exists()]
-    if missing:
-        from ..parallel import map_in_workers
-
-        for _ in map_in_workers(partial(render_and_save, folder=folder), missing,
-                                desc=f"rendering {len(missing)} {kind} songs",
-                                progress=progress):
-            pass
+    render_missing(folder, specs, what=f"{kind} songs", progress=progress)
     write_manifest(folder, specs)
     return read_manifest(folder)
+
+
+def render_missing(folder, specs, *, what="songs", progress=True):
+    """Render (in worker processes) the songs of ``specs`` that are not yet in ``folder``;
+    no manifest is written."""
+    from ..parallel import map_in_workers
+
+    missing = [s for s in specs if not (Path(folder) / s.file).exists()]
+    for _ in map_in_workers(partial(render_and_save, folder=Path(folder)), missing,
+                            desc=f"rendering {len(missing)} {what}", progress=progress):
+        pass
 
 
 def planned_specs(kind="test", *, per_raga=None, seconds=None):
@@ -284,9 +290,7 @@ def sung_contour(spec, *, sr=SR):
     :func:`ragalib.melody.compare_trackers`."""
     from .singer import SINGERS, contour
 
-    score = compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
-                         seed=spec.seed, sung=True)
-    return contour(score, singer=SINGERS[singer_of(spec)], sr=sr, seed=spec.seed)[0]
+    return contour(spec_score(spec), singer=SINGERS[singer_of(spec)], sr=sr, seed=spec.seed)[0]
 
 
 def singer_of(spec):
