@@ -86,6 +86,12 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
     workers : int, optional
         Default :func:`default_workers`. With one worker, or too few items for a pool to pay
         off, everything runs here in this process.
+
+    Notes
+    -----
+    The bar counts an item as it is handed over, so it is full when the last result is: a
+    caller that ``zip``\ s its items with these results never asks for one more, and a bar
+    closed short of its total is drawn red in a notebook, as if the work had failed.
     """
     from tqdm.auto import tqdm
 
@@ -100,7 +106,7 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
             _warned.append(True)
         workers = 1
     if workers <= 1:
-        yield from tqdm(map(function, items), **bar)
+        yield from _counted(map(function, items), tqdm(**bar))
         return
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -108,12 +114,21 @@ def map_in_workers(function, items, *, workers=None, desc="working", progress=Tr
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_take_environment,
                                initargs=(dict(os.environ),))
     try:
-        yield from tqdm(_ahead(pool, function, items, AHEAD_PER_WORKER * workers), **bar)
+        yield from _counted(_ahead(pool, function, items, AHEAD_PER_WORKER * workers),
+                            tqdm(**bar))
     except BrokenProcessPool:
         raise RagalibError("a worker process stopped unexpectedly (out of memory?); set "
                            "RAGALIB_WORKERS=1 to work in one process") from None
     finally:                              # a caller that stops early does not wait for the rest
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _counted(results, bar):
+    """``results``, each counted on ``bar`` before it is handed over; ``bar`` closed after."""
+    with bar:
+        for result in results:
+            bar.update()
+            yield result
 
 
 def _ahead(pool, function, items, ahead):

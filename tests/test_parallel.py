@@ -100,3 +100,21 @@ def test_a_pool_works_ahead_of_its_caller_only_a_little():
         assert len(submitted) - len(taken) <= 4 + 1
         taken.append(result)
     assert taken == [x * 10 for x in range(20)] and submitted == list(range(20))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_bar_is_full_when_a_zip_over_the_items_has_its_last_result(monkeypatch, workers):
+    import tqdm.auto
+
+    closed = []
+
+    class Bar(tqdm.auto.tqdm):
+        def close(self):
+            closed.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    items = signals()
+    pairs = list(zip(items, parallel.map_in_workers(audio.suppress_percussion, items,
+                                                     workers=workers)))
+    assert len(pairs) == 4 and set(closed) == {(4, 4)}   # not (3, 4): a notebook draws it red
