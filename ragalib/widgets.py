@@ -2,8 +2,9 @@
 
 Each builder draws its first state at once, so the cell shows something (and is tested)
 when a notebook runs headless, where nobody turns the knobs. Sound plays from an
-``ipywidgets.Audio`` player rather than ``IPython.display.Audio`` inside an ``Output``: long
-audio captured by an ``Output`` widget stalls headless execution (nbclient) for minutes.
+``ipywidgets.Audio`` player, as MP3 (:mod:`ragalib.listen`), rather than
+``IPython.display.Audio`` inside an ``Output``: long audio captured by an ``Output`` widget
+stalls headless execution (nbclient) for minutes.
 
 Plots are drawn on a ``matplotlib.figure.Figure`` that pyplot never sees and sent as a PNG
 into an ``ipywidgets.Image`` (:func:`draw_png`). Through pyplot and an ``Output`` they came
@@ -13,6 +14,8 @@ figure, including one that thread is still drawing.
 """
 
 import io
+
+from . import listen
 
 PNG_DPI = 100
 """Resolution of a widget's plot: an 11-inch-wide figure is 1100 pixels."""
@@ -43,16 +46,10 @@ def _text(lines):
     return f"<pre style='margin:0'>{html.escape(lines)}</pre>"
 
 
-def set_audio(player, y, sr):
-    """Make an ``ipywidgets.Audio`` player play ``y`` (16-bit WAV, peak-normalised)."""
-    import numpy as np
-    import soundfile
+def _player():
+    import ipywidgets as w
 
-    y = np.asarray(y, dtype=np.float32)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, y / max(float(np.max(np.abs(y))), 1e-9), sr, format="WAV",
-                    subtype="PCM_16")
-    player.value = buffer.getvalue()
+    return w.Audio(format="mpeg", autoplay=False, loop=False)
 
 
 def _raga_picker():
@@ -81,13 +78,13 @@ def raga_explorer(seconds=20.0):
     raga = _raga_picker()
     seed = w.IntSlider(value=0, min=0, max=20, description="seed")
     drone = w.Checkbox(value=False, description="tanpura drone")
-    player = w.Audio(format="wav", autoplay=False, loop=False)
+    player = _player()
     text, image = w.HTML(), _image()
 
     def update(_=None):
         y, score = synth.improvise(raga.value, seconds, seed=seed.value, drone=drone.value,
                                    return_score=True)
-        set_audio(player, y, synth.SR)
+        listen.set_player(player, y, sr=synth.SR)
         text.value = _text(ragas.describe(raga.value))
         image.value = draw_png(lambda fig: plots.sargam_roll(score, ax=fig.add_subplot()),
                                (11, 3.6))
@@ -198,12 +195,12 @@ def instrument_explorer(seconds=5.0):
     voice = w.Dropdown(options=list(synth.VOICES), value="harmonium", description="instrument")
     tonic = w.Dropdown(options=["C4", "C#4", "D4", "E4", "G3", "A3"], value="C#4",
                        description="Sa")
-    player = w.Audio(format="wav", autoplay=False, loop=False)
+    player = _player()
     image = _image()
 
     def update(_=None):
         y = synth.improvise(raga.value, seconds, seed=4, voice=voice.value, tonic=tonic.value)
-        set_audio(player, y, synth.SR)
+        listen.set_player(player, y, sr=synth.SR)
         clips = {f"{voice.value}, Sa {tonic.value}": y}
         image.value = draw_png(lambda fig: plots.feature_grid(clips, fig=fig),
                                plots.feature_grid_size(len(clips)))
@@ -272,6 +269,7 @@ def detect_upload(bundle):
 
     upload = w.FileUpload(accept="audio/*", multiple=False, description="your recording")
     text, image = w.HTML(), _image()
+    image.layout.display = "none"             # no empty frame before the first recording
 
     def update(_=None):
         if not upload.value:
@@ -283,13 +281,14 @@ def detect_upload(bundle):
             try:
                 found = detect.detect_file(path, bundle)
             except RagalibError as exc:
-                text.value, image.value = _text(f"ragalib: {exc}"), b""
+                text.value, image.layout.display = _text(f"ragalib: {exc}"), "none"
                 return
         text.value = _text(f"{item['name']}: {found.raga} ({found.confidence:.0%}); Sa about "
                            f"{found.tonic_note} ({found.tonic_hz:.1f} Hz), shifted "
                            f"{found.shift:+d}")
         image.value = draw_png(lambda fig: plots.timeline(found, bundle.labels,
                                                           ax=fig.add_subplot()), (11, 3))
+        image.layout.display = None
 
     upload.observe(update, names="value")
     return w.VBox([upload, text, image])
@@ -307,15 +306,15 @@ def similar_songs(index, bundle, *, k=5, seconds=15.0):
 
     song = w.Dropdown(options=index.files, value=index.files[0], description="song",
                       layout=w.Layout(width="480px"))
-    players = [w.Audio(format="wav", autoplay=False, loop=False) for _ in range(k + 1)]
+    players = [_player() for _ in range(k + 1)]
     labels = [w.HTML() for _ in range(k + 1)]
 
     def update(_=None):
         found = similarity.recommend(index.folder / song.value, index, bundle, k=k)
         entries = [(song.value, index.ragas[index.files.index(song.value)], None), *found]
         for player, label, (name, raga, score) in zip(players, labels, entries):
-            set_audio(player, load(index.folder / name, sr=bundle.config.sr)[
-                :int(seconds * bundle.config.sr)], bundle.config.sr)
+            listen.set_player(player, load(index.folder / name, sr=bundle.config.sr)[
+                :int(seconds * bundle.config.sr)], sr=bundle.config.sr)
             label.value = (f"<b>{name}</b> ({raga or '?'})" if score is None else
                            f"{name} ({raga or '?'}), similarity {score:.3f}")
 
