@@ -2,8 +2,11 @@
 
 The server runs from this venv on a free port, with no token, in quick mode, with a scratch
 ``RAGALIB_DATA`` and copies of the notebooks (so JupyterLab's autosave never touches the
-committed ones), and notebook windowing off (every cell stays in the page). Both are stopped
-when the test session ends, even after a failure.
+committed ones), and notebook windowing off (every cell stays in the page). ``warm`` is a
+quick-mode data folder to start from (copied, so the test never writes to it): after
+``make test`` the chapters' quick datasets and models are already built, and every cache is
+keyed by its content, so a copy is as good as a rebuild. Both are stopped when the test
+session ends, even after a failure.
 """
 
 import json
@@ -34,13 +37,15 @@ def free_port():
 class Lab:
     """A JupyterLab server on 127.0.0.1 serving copies of ``notebooks`` from ``root``."""
 
-    def __init__(self, notebooks, root):
+    def __init__(self, notebooks, root, *, warm=None):
         self.root = Path(root)
         self.port = free_port()
         work = self.root / "notebooks"
         work.mkdir(parents=True)
         for path in notebooks:
             shutil.copy(path, work / path.name)
+        if warm is not None and Path(warm).is_dir():     # a copy: the test never writes there
+            shutil.copytree(warm, self.root / "data" / "quick", symlinks=True)
         settings = self.root / "settings" / "@jupyterlab" / "notebook-extension"
         settings.mkdir(parents=True)
         (settings / "tracker.jupyterlab-settings").write_text(

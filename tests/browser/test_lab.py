@@ -2,16 +2,15 @@
 
 Run All, wait for every cell, then move every slider, dropdown and checkbox several times
 quickly, and check every plot that comes back (a complete PNG: opaque, its full size, with
-axes on it), every audio player (it has a source) and the page's console (no error).
+axes on it), every audio player (it decodes) and the page's console (no error).
 ``make test-browser`` runs it; it needs Debian's Chromium (``apt-get install chromium``).
 
-Status (issue 16): work in progress, not yet run by ``.ci/run``. Only the notebook on screen
-is watched (``:not(.lm-mod-hidden)``) and each page opens a fresh workspace (``?reset``, and a
-scratch ``JUPYTERLAB_WORKSPACES_DIR``): a workspace remembered from an earlier page kept
-another notebook open in a hidden tab, whose cells never ran. In the last run 01, 02 and 03
-passed and 00, the first notebook of a fresh server, did not start: Run All reached the last
-cell with no cell run (its kernel was not yet connected). Until it passes 20 runs in a row it
-stays out of CI.
+Only the notebook on screen is watched (``:not(.lm-mod-hidden)``) and each page opens a fresh
+workspace (``?reset``, and a scratch ``JUPYTERLAB_WORKSPACES_DIR``): a workspace remembered
+from an earlier page kept another notebook open in a hidden tab, whose cells never ran. Every
+upload button is given a short recording, every audio player must decode to a duration, and
+no progress bar may be left red. A screenshot of each widget is kept beside the server's log.
+``.ci/run`` runs it after ``make test``, starting from a copy of the quick data that run built.
 """
 
 import base64
@@ -44,6 +43,7 @@ RECORD_IMAGES = """() => {
     if (!img.src || img.dataset.kept === img.src) return;
     img.dataset.kept = img.src;
     fetch(img.src).then(r => r.arrayBuffer()).then(buffer => {
+      if (buffer.byteLength === 0 && img.offsetParent === null) return;  // hidden, nothing yet
       let text = ''; const bytes = new Uint8Array(buffer);
       for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
       window.__plots.push(btoa(text));
@@ -57,6 +57,18 @@ RECORD_IMAGES = """() => {
 ALL_RUN = """() => { const p = [...document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
   return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.textContent)); }"""
+AUDIO_PROBLEMS = """async () => Promise.all([...document.querySelectorAll('audio')].map(
+  a => new Promise(done => {
+    const src = a.currentSrc || a.src || (a.querySelector('source') || {}).src || '';
+    if (!src) return done('no source');
+    const check = () => done(a.duration > 0 ? '' : 'no duration');
+    a.addEventListener('loadedmetadata', check, {once: true});
+    a.addEventListener('error', () => done('does not decode'), {once: true});
+    setTimeout(() => done('no metadata in 20 s'), 20000);
+    a.load();
+  })))"""
+"""Why each audio player on the page cannot play ('' where it can): it has a source, and the
+browser decodes its header to a duration."""
 IDLE = """() => [...document.querySelectorAll('span')].some(
   s => s.textContent.trim() === 'Kernel status: Idle')"""
 
@@ -64,7 +76,7 @@ IDLE = """() => [...document.querySelectorAll('span')].some(
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     server = Lab([ROOT / "notebooks" / f"{name}.ipynb" for name in NOTEBOOKS],
-                 tmp_path_factory.mktemp("lab"))
+                 tmp_path_factory.mktemp("lab"), warm=ROOT / "data" / "quick")
     yield server
     server.stop()
 
@@ -77,6 +89,16 @@ def browser():
         chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """A 12-second Yaman, plucked, for the chapters that ask for an upload."""
+    from ragalib import audio, synth
+
+    path = tmp_path_factory.mktemp("upload") / "yaman plucked.wav"
+    audio.save(path, synth.improvise("yaman", 12.0, seed=3, voice="plucked"), synth.SR)
+    return path
 
 
 def complete(png):
@@ -106,6 +128,8 @@ def run_all(page, attempts=4):
       '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')].some(
       e => /\\[(\\*|\\d+)\\]/.test(e.textContent))"""
     for _ in range(attempts):
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        assert not dialogs, f"a dialog is open: {dialogs}"
         page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
         page.click("text=Run All Cells")
         try:
@@ -116,9 +140,15 @@ def run_all(page, attempts=4):
     raise AssertionError("Run All Cells started no cell")
 
 
-def move_every_control(page):
-    """Move each slider, dropdown and checkbox of the page's widgets three times, quickly."""
+def move_every_control(page, recording):
+    """Move each slider, dropdown and checkbox of the page's widgets three times, quickly,
+    and give every upload button ``recording``."""
     moved = 0
+    for upload in page.locator(".jupyter-widgets.widget-upload").all():
+        with page.expect_file_chooser() as chooser:     # its <input> is not in the page
+            upload.click()
+        chooser.value.set_files(str(recording))
+        moved += 1
     for handle in page.locator(".jupyter-widgets .noUi-handle").all():
         handle.focus()
         for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
@@ -149,7 +179,7 @@ def settle(page):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_a_chapter_runs_and_its_widgets_redraw_completely(lab, browser, name):
+def test_a_chapter_runs_and_its_widgets_redraw_completely(lab, browser, recording, name):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("console", lambda message: errors.append(message.text)
@@ -170,21 +200,24 @@ def test_a_chapter_runs_and_its_widgets_redraw_completely(lab, browser, name):
         assert page.locator(".jp-OutputArea-output[data-mime-type="
                             "'application/vnd.jupyter.stderr'] .jp-RenderedText:has-text("
                             "'Traceback')").count() == 0, "a cell failed"
+        assert page.locator(".progress-bar-danger").count() == 0, \
+            "a progress bar was left red (closed short of its total)"
         first = page.evaluate("() => window.__plots.length")
-        moved = move_every_control(page)
+        moved = move_every_control(page, recording)
         settle(page)
         plots = page.evaluate("() => window.__plots")
-        audio = page.evaluate("""() => [...document.querySelectorAll('audio')].map(
-            a => a.src || (a.querySelector('source') || {}).src || '')""")
-        page.screenshot(path=str(lab.root / f"{name}.png"), full_page=False)
+        audio = page.evaluate(AUDIO_PROBLEMS)
+        for number, widget in enumerate(page.locator(
+                ".jp-OutputArea-output:has(.jupyter-widgets)").all()):
+            widget.screenshot(path=str(lab.root / f"{name}-widget{number}.png"))
     finally:
         page.close()
     print(f"{name}: {moved} controls moved; {len(plots)} plots, {first} after Run All; "
-          f"{len(audio)} audio players")
+          f"{len(audio)} audio players; screenshots in {lab.root}")
     broken = [reason for reason in (complete(base64.b64decode(p)) if not p.startswith(
         "unreadable") else p for p in plots) if reason]
     assert not broken, f"{name}: {len(broken)} of {len(plots)} plots broken: {broken[:3]}"
     if moved and first:       # a chapter whose widgets draw: the moves drew again
         assert len(plots) > first, f"{name}: {moved} controls moved, no plot came back"
-    assert all(audio), f"{name}: an audio player has no source"
+    assert not any(audio), f"{name}: audio players that do not play: {audio}"
     assert not errors, f"{name}: console errors: {errors[:3]}"
