@@ -41,16 +41,11 @@ def load(path, *, sr=22050):
     """
     import soundfile
 
-    path = Path(path)
-    if not path.exists():
-        raise RagalibError(f"{path}: no such file")
-    if path.is_dir():
-        raise RagalibError(f"{path}: is a directory, not an audio file")
+    path = check_readable(path)
     try:
         data, native_sr = soundfile.read(path, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile's errors name the format problem
-        reason = str(exc).split(":")[-1].strip() or type(exc).__name__
-        raise RagalibError(f"{path}: not an audio file that can be read ({reason})") from None
+        raise _not_audio(path, exc) from None
     if data.size == 0:
         raise RagalibError(f"{path}: contains no audio samples")
     y = data.mean(axis=1)
@@ -63,6 +58,34 @@ def load(path, *, sr=22050):
 
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def check_readable(path):
+    """``path`` as a ``Path``, or a :class:`RagalibError` naming it: missing, a directory, not
+    readable by this user, or not audio (only its header is read). Cheap, so a command checks
+    every path before slow work; silence and length are found when the audio is read.
+
+    Taught in notebook 07_song_detection (``detect``'s files).
+    """
+    import soundfile
+
+    path = Path(path)
+    if not path.exists():
+        raise RagalibError(f"{path}: no such file")
+    if path.is_dir():
+        raise RagalibError(f"{path}: is a directory, not an audio file")
+    if not os.access(path, os.R_OK):
+        raise RagalibError(f"{path}: cannot be read (permission denied)")
+    try:
+        soundfile.info(path)
+    except Exception as exc:          # noqa: BLE001 - libsndfile's errors name the problem
+        raise _not_audio(path, exc) from None
+    return path
+
+
+def _not_audio(path, exc):
+    reason = str(exc).split(":")[-1].strip() or type(exc).__name__
+    return RagalibError(f"{path}: not an audio file that can be read ({reason})")
 
 
 def segments(y, *, config=DEFAULT, source=None):

@@ -1,8 +1,9 @@
 """``python -m ragalib ...``: the series' command line.
 
-Expected bad input prints one line, ``ragalib: <what was wrong>``, on stderr and exits 2;
-``detect`` reports each bad file on one line, goes on, and exits 1 if any file failed.
-A traceback means a bug.
+Expected bad input prints one line, ``ragalib: <what was wrong>``, on stderr and exits 2 (a
+usage error too, with where to find help); ``detect`` reports each bad file on one line,
+goes on, and exits 1 if any file failed. Ctrl-C prints ``ragalib: interrupted`` and exits
+130. A traceback means a bug.
 """
 
 import argparse
@@ -168,11 +169,21 @@ def _cmd_detect(args):
     import json
 
     from . import detect
-
+    from .audio import check_readable
     from .ragas import tonic_hz
 
     if args.tonic.lower() not in ("auto", "catalogue", "none"):
         tonic_hz(args.tonic)          # a bad tonic is one error, not one per file
+    unreadable = {}
+    for path in args.files:           # before the model's 6-9 s: a wrong path costs nothing
+        try:
+            check_readable(path)
+        except RagalibError as exc:
+            unreadable[path] = exc
+    if len(unreadable) == len(args.files):
+        for exc in unreadable.values():
+            print(f"ragalib: {exc}", file=sys.stderr)
+        return 1
     bundle = _detector(args.model)
     pitch_model = None
     if args.tonic.lower() == "auto" and bundle.pitch_model is None:
@@ -187,6 +198,8 @@ def _cmd_detect(args):
         print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
     for path in args.files:
         try:
+            if path in unreadable:
+                raise unreadable[path]
             found = detect.detect_file(path, bundle, tonic=args.tonic,
                                        separation=not args.no_separation,
                                        pitch_model=pitch_model, judge=args.judge)
@@ -211,11 +224,10 @@ def _cmd_detect(args):
 def _cmd_similar(args):
     import json
 
-    from . import similarity
+    from . import audio, similarity
 
+    audio.check_readable(args.file)    # a bad query fails before the model and the index
     bundle = _detector(args.model)
-    if not args.file.is_file():
-        raise RagalibError(f"{args.file}: no such file")
     index = similarity.build_index(args.catalog, bundle, method=args.method,
                                    progress=not args.json)
     try:
@@ -485,7 +497,10 @@ def _bench_adding_a_song(folder, files, bundle, learned, repeat):
 
 
 def _dropout(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), not {value}")
     return value
@@ -499,11 +514,50 @@ def _non_negative_int(text):
     return _int_at_least(text, 0)
 
 
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
 def _int_at_least(text, low):
-    value = int(text)
+    value = _integer(text)
     if value < low:
         raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
     return value
+
+
+def _seconds(text):
+    """A duration on the command line: positive, finite, at most ``synth.MAX_SECONDS``."""
+    from .synth import MAX_SECONDS
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0.0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_SECONDS:g} s (one hour), not {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error told on one ``ragalib:`` line and how to get help."""
+
+    def error(self, message):
+        hint = ""
+        if any(arg.startswith("-") and len(arg) > 1 and Path(arg).exists()
+               for arg in _ARGV or ()):
+            hint = "; use -- before a file name that starts with -"
+        command = self.prog.removeprefix("python -m ragalib").strip()
+        print(f"ragalib: {command + ': ' if command else ''}{message}{hint} "
+              f"(see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+_ARGV = None
+"""The arguments ``main`` is parsing, for :class:`_Parser`'s hint."""
 
 
 def build_parser():
@@ -511,18 +565,18 @@ def build_parser():
     from .features import KINDS
     from .synth.songs import SETS
 
-    parser = argparse.ArgumentParser(prog="python -m ragalib",
+    parser = _Parser(prog="python -m ragalib",
                                      description="Raga detection tutorial helpers.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="render a harmonium improvisation in a raga")
     p.add_argument("raga", nargs="?", help="raga id (see --list)")
     p.add_argument("--list", action="store_true", help="list the ragas and exit")
-    p.add_argument("--seconds", type=float, default=30.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seconds", type=_seconds, default=30.0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--tonic", default="C#4", help="Sa as a note name (default C#4)")
     p.add_argument("--drone", action="store_true", help="add a tanpura drone")
-    p.add_argument("--sr", type=int, default=22050, help="sample rate in Hz")
+    p.add_argument("--sr", type=_integer, default=22050, help="sample rate in Hz")
     p.add_argument("-o", "--output", help="output .wav, .flac or .ogg")
     p.set_defaults(func=_cmd_synth)
 
@@ -549,7 +603,7 @@ def build_parser():
                    help="N augmented copies of each training take: tuning, level, noise, "
                         "a varied voice (default 0)")
     p.add_argument("--normalize", action="store_true", help="standardise each coefficient")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--kind", choices=KINDS, default="mfcc",
                    help="features: mfcc (the published 13), chroma, or chroma+mfcc")
     p.set_defaults(func=_cmd_train)
@@ -593,8 +647,8 @@ def build_parser():
                         "DIR/tonics.csv (file,tonic_hz)")
     p.add_argument("--model", type=Path,
                    help="bundle for `report detect`, `similarity` and `folder`")
-    p.add_argument("--seconds", type=float, default=60.0)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seconds", type=_seconds, default=60.0)
+    p.add_argument("--seeds", type=_non_negative_int, nargs="+", default=[0, 1, 2])
     p.add_argument("--songs", choices=SETS,
                    help="song set for `report detect` (default test) and `report melody` "
                         "(default dev, where choices are made)")
@@ -603,18 +657,23 @@ def build_parser():
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")
     p.add_argument("what", choices=["synth", "features", "dataset", "train", "detect",
                                     "similarity"])
-    p.add_argument("--seconds", type=float, default=600.0)
+    p.add_argument("--seconds", type=_seconds, default=600.0)
     p.add_argument("--repeat", type=_positive_int, default=3)
     p.set_defaults(func=_cmd_bench)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if getattr(args, "quick", False):  # before anything reads the data folders
-        os.environ["RAGALIB_QUICK"] = "1"
+    global _ARGV
+    _ARGV = sys.argv[1:] if argv is None else list(argv)
     try:
+        args = build_parser().parse_args(_ARGV)
+        if getattr(args, "quick", False):  # before anything reads the data folders
+            os.environ["RAGALIB_QUICK"] = "1"
         return args.func(args)
+    except KeyboardInterrupt:       # Ctrl-C: every write is atomic, so nothing is half-written
+        print("ragalib: interrupted", file=sys.stderr)
+        return 130
     except RagalibError as exc:
         print(f"ragalib: {exc}", file=sys.stderr)
         return 2

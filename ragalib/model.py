@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import RagalibError
 from .features import FeatureConfig
+from .files import raise_write_failure
 from .paths import work_dir
 
 BUNDLE_JSON = "bundle.json"
@@ -322,9 +323,10 @@ def save_bundle(folder, model, *, labels, config, settings, metrics=None, histor
     existing bundle is replaced only once the new one is complete.
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    tmp = None
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
         model.save(tmp / MODEL_FILE)
         meta = {"labels": list(labels), "feature_config": config.to_dict(),
                 "training": settings.to_dict(), "metrics": metrics or {},
@@ -338,10 +340,31 @@ def save_bundle(folder, model, *, labels, config, settings, metrics=None, histor
             os.replace(folder, old)
         os.replace(tmp, folder)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise_write_failure(folder, exc)
         raise
     return folder
+
+
+def _check_archive(model_path):
+    """A damaged ``model.keras`` said as such: Keras reports a truncated archive as "File
+    not found". A ``.keras`` file is a zip archive; its table of contents sits at the end,
+    and every member's checksum is tested."""
+    import zipfile
+
+    if not os.access(model_path, os.R_OK):
+        raise RagalibError(f"{model_path}: cannot be read (permission denied)")
+    try:
+        with zipfile.ZipFile(model_path) as archive:
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise RagalibError(f"{model_path}: damaged or truncated, not a whole .keras archive "
+                           f"({exc}); train the model again") from None
+    if broken is not None:
+        raise RagalibError(f"{model_path}: damaged ({broken} fails its checksum); train the "
+                           "model again")
 
 
 def load_bundle(folder=None, *, config=None):
@@ -381,6 +404,7 @@ def load_bundle(folder=None, *, config=None):
         detail = ", ".join(f"{k} {a} in the bundle but {b} offered" for k, (a, b)
                            in changed.items())
         raise RagalibError(f"{folder}: feature config does not match the model's ({detail})")
+    _check_archive(model_path)
     k = load_keras()
     try:
         model = k.models.load_model(model_path, safe_mode=True)

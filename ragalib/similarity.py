@@ -11,6 +11,7 @@ The baseline embedding is the plain mean of a song's MFCCs (c0 left out, as in c
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +98,18 @@ def song_input(path, config, method, pitch_model):
     except RagalibError as exc:
         where = "" if str(path) in str(exc) else f"{path}: "
         raise RagalibError(f"{where}{exc}") from None
+
+
+def _song_input_or_reason(path, **kwargs):
+    """``(song_input(path), None)``, or ``(None, reason)`` for a song that cannot be indexed."""
+    try:
+        return song_input(path, **kwargs), None
+    except RagalibError as exc:
+        return None, str(exc)
+
+
+def _to_stderr(message):
+    print(f"ragalib: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -192,15 +205,17 @@ def _read_saved(path):
 
 
 def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True, cache=True,
-                workers=None):
+                workers=None, report=_to_stderr):
     """Embed every song in ``folder``; reuse what is cached while nothing has changed.
 
     Taught in notebook 08_similarity. The cache is keyed by the bundle, the pitch model and
     every song's bytes. A changed or added song is embedded again, alone: the embeddings of
     unchanged songs are kept, and another model embeds everything anew. The songs are
     prepared in ``workers`` processes (default: one per core, see
-    :func:`ragalib.parallel.map_in_workers`). A song that cannot be read is a one-line error
-    naming it.
+    :func:`ragalib.parallel.map_in_workers`). A song that cannot be indexed (unreadable, not
+    audio, silent, shorter than a segment) is left out and told to ``report`` on one line
+    naming it (default: stderr), and the rest are indexed. If the cache cannot be written (a
+    read-only or full data folder) the index is returned all the same, with one ``report``.
     """
     from functools import partial
 
@@ -211,20 +226,32 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True
     if method == "cnn":
         pitch_model = pitch_model or bundle.pitch_model or ensure_pitch_model(progress=progress)
     model_key = _model_key(bundle, method, pitch_model)
-    digests = [_file_digest(p) for p in files]
-    key = _index_key(model_key, files, digests)
+    digests = {}
+    for song in files:
+        try:
+            digests[song] = _file_digest(song)
+        except OSError as exc:
+            report(f"{song}: cannot be read ({exc.strerror}); left out of the index")
     path = index_path(folder, method)
     saved = _read_saved(path) if cache and path.exists() else None
     known = {}
     if saved is not None and saved[0].get("model_key") == model_key:
         known = dict(zip(saved[0]["digests"], saved[1]))
-    todo = {d: p for p, d in zip(files, digests) if d not in known}   # copies: one is enough
-    inputs = map_in_workers(partial(song_input, config=bundle.config, method=method,
+    todo = {d: p for p, d in digests.items() if d not in known}   # copies: one is enough
+    inputs = map_in_workers(partial(_song_input_or_reason, config=bundle.config, method=method,
                                     pitch_model=pitch_model), todo.values(),
                             workers=workers, desc="indexing songs", progress=progress)
     embedder = embedding_model(bundle) if method == "cnn" and todo else None
-    for digest, values in zip(todo, inputs):
-        known[digest] = finish_embedding(values, bundle, method=method, embedder=embedder)
+    for digest, (values, reason) in zip(todo, inputs):
+        if reason is not None:
+            report(f"{reason}; left out of the index")
+        else:
+            known[digest] = finish_embedding(values, bundle, method=method, embedder=embedder)
+    files = [song for song in files if digests.get(song) in known]
+    if not files:
+        raise RagalibError(f"{folder}: no song in it could be indexed")
+    digests = [digests[song] for song in files]
+    key = _index_key(model_key, files, digests)
     ragas = _ragas(folder)
     index = Index([p.name for p in files], [ragas.get(p.name) for p in files],
                   np.stack([known[d] for d in digests]), method, key, Path(folder))
@@ -236,7 +263,10 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True
             with open(tmp, "wb") as f:
                 np.savez(f, embeddings=index.embeddings, meta=np.array(meta))
 
-        atomic_write(path, write)
+        try:
+            atomic_write(path, write)
+        except RagalibError as exc:
+            report(f"{exc}; the index is not cached, so the next call builds it again")
     return index
 
 

@@ -27,7 +27,7 @@ def test_synth_list_names_the_ten_ragas():
 
 @pytest.mark.parametrize("args, message", [
     (["nope"], "unknown raga 'nope'"),
-    (["yaman", "--seconds", "0"], "positive number of seconds"),
+    (["yaman", "--seconds", "0"], "must be more than 0"),
     (["yaman", "--tonic", "Z4"], "unknown tonic 'Z4'"),
     (["yaman", "-o", "{tmp}/missing/x.wav"], "does not exist"),
     (["yaman", "-o", "{tmp}"], "is a directory"),
@@ -62,13 +62,3 @@ def test_dataset_build_with_a_file_for_a_folder_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("ragalib: ") and len(result.stderr.strip().splitlines()) == 1
     assert str(tmp_path / "data") in result.stderr
-
-
-def test_bench_refuses_zero_repeats():
-    result = run("bench", "synth", "--repeat", "0")
-    assert result.returncode == 2 and "must be at least 1" in result.stderr
-
-
-def test_train_refuses_a_dropout_outside_zero_to_one():
-    result = run("train", "--quick", "--dropout", "1.5")
-    assert result.returncode == 2 and "must be in [0, 1)" in result.stderr

@@ -98,12 +98,29 @@ def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
                 (p / "model.keras").write_text("x")), "not a readable bundle description"),
     (lambda p: (p.mkdir(), (p / "bundle.json").write_text(
         '{"feature_config": ' + DEFAULT.to_json() + ', "labels": [], "training": {}}'),
-        (p / "model.keras").write_text("not a model")), "cannot load the model"),
+        (p / "model.keras").write_text("not a model")), "damaged or truncated"),
 ])
 def test_broken_bundles_are_clear_errors(tmp_path, make, message):
     make(tmp_path / "b")
     with pytest.raises(RagalibError, match=message):
         model.load_bundle(tmp_path / "b")
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda data: data[:len(data) // 2], "damaged or truncated, not a whole .keras archive"),
+    (lambda data: data[:1000] + bytes(b ^ 0xFF for b in data[1000:3000]) + data[3000:],
+     "damaged"),
+])
+def test_a_damaged_model_file_is_named_as_such_not_as_missing(tmp_path, damage, message):
+    ds = separable()
+    net, _ = model.train(ds, FAST, progress=False)
+    folder = model.save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
+                               settings=FAST)
+    path = folder / "model.keras"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(RagalibError, match=message) as caught:
+        model.load_bundle(folder)
+    assert "not found" not in str(caught.value)
 
 
 def test_an_interrupted_training_run_leaves_nothing_a_later_run_trusts(tmp_path):

@@ -115,9 +115,28 @@ def test_empty_missing_or_unreadable_catalogues_are_clear_errors(bundle, learned
         similarity.build_index(tmp_path / "missing", bundle, pitch_model=learned,
                                progress=False)
     (empty / "broken.wav").write_bytes(b"this is not audio")
-    with pytest.raises(RagalibError, match="broken.wav"):
-        similarity.build_index(empty, bundle, pitch_model=learned, progress=False)
+    told = []
+    with pytest.raises(RagalibError, match="no song in it could be indexed"):
+        similarity.build_index(empty, bundle, pitch_model=learned, progress=False,
+                               report=told.append)
+    assert len(told) == 1 and "broken.wav: not an audio file" in told[0]
     assert not similarity.index_path(empty, "cnn").exists()
+
+
+def test_a_bad_song_is_left_out_and_an_unwritable_cache_still_answers(bundle, learned,
+                                                                      catalogue, tmp_path,
+                                                                      monkeypatch):
+    (catalogue / "aa_short.wav").write_bytes(b"RIFF not really")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the data folder should be")
+    monkeypatch.setenv("RAGALIB_DATA", str(blocked))
+    told = []
+    index = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+                                   report=told.append)
+    assert index.files == ["bhupali_2.wav", "bhupali_3.wav", "yaman_0.wav", "yaman_1.wav"]
+    assert len(told) == 2 and "aa_short.wav: not an audio file" in told[0]
+    assert "cannot write" in told[1] and "not cached" in told[1]
+    assert similarity.recommend(catalogue / "yaman_0.wav", index, bundle, k=2)
 
 
 def test_precision_at_k_counts_recommendations_in_the_same_raga():

@@ -21,12 +21,16 @@ from .tanpura import drone_swara, tanpura
 
 GENERATOR_VERSION = 1
 """Bump when the synthesiser's output changes, so rendered files on disk are renewed."""
+MAX_SECONDS = 3600.0
+"""The longest piece rendered, one hour (159 million samples at 44.1 kHz, about 0.6 GB as
+float32): longer requests are refused before any work."""
 _PEAK = 0.89  # about -1 dBFS
 _DRONE_LEVEL = 0.3
 
 
 def check_rate(sr, tonic, seconds):
-    """Refuse a sample rate that cannot hold the melody, or a piece shorter than one sample."""
+    """Refuse a sample rate that cannot hold the melody, a piece shorter than one sample, or
+    one longer than :data:`MAX_SECONDS`."""
     if isinstance(sr, bool) or not isinstance(sr, int) or not 4000 <= sr <= 192000:
         raise RagalibError(f"sample rate must be a whole number of Hz in 4000-192000, not {sr!r}")
     top = tonic_hz(tonic) * 2.0 ** (HIGH / 12.0)
@@ -36,6 +40,9 @@ def check_rate(sr, tonic, seconds):
                            "higher sample rate")
     if not (isinstance(seconds, numbers.Real) and np.isfinite(seconds)) or seconds * sr < 1:
         raise RagalibError(f"duration must be a positive number of seconds, not {seconds}")
+    if seconds > MAX_SECONDS:
+        raise RagalibError(f"duration must be at most {MAX_SECONDS:g} s (one hour), not "
+                           f"{seconds:g}")
 
 
 def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=SR,
