@@ -48,11 +48,21 @@ def load(path, *, sr=22050):
         raise _not_audio(path, exc) from None
     if data.size == 0:
         raise RagalibError(f"{path}: contains no audio samples")
+    promised = _wav_header_frames(path)
+    if promised is not None and promised > len(data):
+        import warnings
+
+        from .errors import RagalibWarning
+
+        warnings.warn(f"{path}: truncated: its header promises {promised / native_sr:.1f} s, "
+                      f"the file holds {len(data) / native_sr:.1f} s; analysing what is there",
+                      RagalibWarning, stacklevel=2)
     y = data.mean(axis=1)
     if not np.all(np.isfinite(y)):
         raise RagalibError(f"{path}: contains samples that are not finite numbers")
-    if np.max(np.abs(y)) < 10.0 ** (SILENCE_DBFS / 20.0):
-        raise RagalibError(f"{path}: is silent (peak below {SILENCE_DBFS:.0f} dBFS)")
+    if np.max(np.abs(y - y.mean())) < 10.0 ** (SILENCE_DBFS / 20.0):   # a DC offset is silent
+        raise RagalibError(f"{path}: is silent (peak below {SILENCE_DBFS:.0f} dBFS, once any "
+                           "constant offset is set aside)")
     if native_sr != sr:
         import librosa
 
@@ -81,6 +91,27 @@ def check_readable(path):
     except Exception as exc:          # noqa: BLE001 - libsndfile's errors name the problem
         raise _not_audio(path, exc) from None
     return path
+
+
+def _wav_header_frames(path):
+    """The number of frames a WAV file's ``data`` chunk header promises, or None (not a WAV,
+    or a header that promises nothing usable). libsndfile reads a truncated file quietly."""
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at, block = 12, None
+    while at + 8 <= len(head):
+        chunk, size = head[at:at + 4], struct.unpack("<I", head[at + 4:at + 8])[0]
+        if chunk == b"fmt " and at + 22 <= len(head):
+            block = struct.unpack("<H", head[at + 20:at + 22])[0]
+        if chunk == b"data":
+            # 0 and 0xFFFFFFFF mean "unknown" (a stream, or RF64/WAVE_FORMAT_EXTENSIBLE)
+            return size // block if block and 0 < size < 0xFFFFFFFF else None
+        at += 8 + size + (size & 1)
+    return None
 
 
 def _not_audio(path, exc):

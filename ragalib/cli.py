@@ -170,6 +170,7 @@ def _cmd_detect(args):
 
     from . import detect
     from .audio import check_readable
+    from .errors import NoMelody
     from .ragas import tonic_hz
 
     if args.tonic.lower() not in ("auto", "catalogue", "none"):
@@ -203,6 +204,11 @@ def _cmd_detect(args):
             found = detect.detect_file(path, bundle, tonic=args.tonic,
                                        separation=not args.no_separation,
                                        pitch_model=pitch_model, judge=args.judge)
+        except NoMelody as exc:       # an answer, not a failure: there is no raga to name
+            reason = str(exc).removeprefix(f"{path}: ")
+            print(json.dumps({"file": str(path), "raga": None, "reason": reason}) if args.json
+                  else f"{path.name[:40]:40s} {'-':10s}  {reason}", flush=True)
+            continue
         except (RagalibError, OSError) as exc:
             where = "" if str(path) in str(exc) else f"{path}: "
             print(f"ragalib: {where}{exc}", file=sys.stderr)
@@ -664,8 +670,11 @@ def build_parser():
 
 
 def main(argv=None):
+    from .errors import one_line_warnings
+
     global _ARGV
     _ARGV = sys.argv[1:] if argv is None else list(argv)
+    one_line_warnings()
     try:
         args = build_parser().parse_args(_ARGV)
         if getattr(args, "quick", False):  # before anything reads the data folders

@@ -100,13 +100,21 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
     ------
     RagalibError
         If the signal is shorter than one segment or every segment is silent.
+    NoMelody
+        If it has no melody to read (:data:`ragalib.tonic.MIN_PITCHEDNESS`): noise, hum.
     """
     from . import audio
+    from .errors import NoMelody
     from .evidence import PreparedSong, gather
+    from .tonic import MIN_PITCHEDNESS
 
     audio.segments(y, config=bundle.config, source=name)   # refuse a short song before any work
     song = PreparedSong(audio.suppress_percussion(y) if separation else y, bundle.config.sr,
                         name=name)
+    if song.pitchedness < MIN_PITCHEDNESS:
+        raise NoMelody(f"{name}: no melody here: nothing in it has a clear pitch (pitchedness "
+                       f"{song.pitchedness:.1f}; music measures above {MIN_PITCHEDNESS:g}), "
+                       "so no raga is given")
     info = resolve_tonic(song, tonic, pitch_model=pitch_model or bundle.pitch_model)
     return decide(gather(song, info, [bundle.config], pitch_model=bundle.pitch_model), bundle,
                   name=name, judge=judge)

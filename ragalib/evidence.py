@@ -52,6 +52,13 @@ class PreparedSong:
 
         return self._once("drone", lambda: drone_profile(self._saliences()[0]))
 
+    @property
+    def pitchedness(self):
+        """:func:`ragalib.tonic.pitchedness` of the whole signal: is there a melody at all?"""
+        from .tonic import pitchedness
+
+        return self._once("pitchedness", lambda: pitchedness(*self._saliences()))
+
     def _saliences(self):
         from .tonic import saliences
 

@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .errors import RagalibError
+from .errors import RagalibError, one_line_warnings
 
 MIN_ITEMS_PER_WORKER = 2
 """Starting a worker costs about a second (imports), so a pool only pays off past this."""
@@ -72,11 +72,13 @@ def _context():
 
 
 def _take_environment(environment):
-    """A worker's start: the caller's environment, and Ctrl-C left to the caller (who stops
-    the workers), so a terminal's interrupt prints one line, not one traceback a worker."""
+    """A worker's start: the caller's environment, ragalib's warnings on one line, and Ctrl-C
+    left to the caller (who stops the workers), so a terminal's interrupt prints one line, not
+    one traceback a worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
+    one_line_warnings()
 
 
 def _stop_now(pool):

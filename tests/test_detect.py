@@ -119,6 +119,36 @@ def test_the_cli_reports_bad_files_and_goes_on(bundle_dir, tmp_path):
         assert any(fragment in e for e in errors), fragment
 
 
+def test_sound_that_is_not_music_gets_no_raga_and_a_truncated_file_a_warning(bundle_dir,
+                                                                             tmp_path):
+    noise = 10 ** (-70 / 20) * np.random.default_rng(0).standard_normal(8 * SR)
+    soundfile.write(tmp_path / "noise.wav", noise, SR)
+    soundfile.write(tmp_path / "dc.wav", np.full(8 * SR, 0.3), SR)
+    soundfile.write(tmp_path / "good.wav", melody(220.0)[:12 * SR], SR, subtype="PCM_16")
+    whole = (tmp_path / "good.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(whole[:len(whole) * 2 // 3])   # header still says 12 s
+    files = [tmp_path / name for name in ("noise.wav", "dc.wav", "good.wav", "cut.wav")]
+    result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "--json", "--model",
+                             str(bundle_dir), *map(str, files)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1                                      # dc.wav failed
+    noise_line, good, cut = [json.loads(line) for line in result.stdout.splitlines()]
+    assert noise_line["raga"] is None and "no melody here" in noise_line["reason"]
+    assert good["raga"] is not None and cut["raga"] == good["raga"]
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2 and "dc.wav: is silent" in errors[0]
+    assert errors[1].startswith("ragalib: warning: ") and "cut.wav: truncated" in errors[1]
+
+
+def test_music_however_noisy_has_a_pitch_and_noise_has_none():
+    rng = np.random.default_rng(1)
+    song = np.tile(melody(220.0), 2)
+    noisy = song + 2 * np.sqrt(np.mean(song ** 2)) * rng.standard_normal(len(song))
+    for y, pitched in ((song, True), (noisy, True), (rng.standard_normal(len(song)), False)):
+        raw, removed = tonic.saliences(y.astype(np.float32), SR)
+        assert (tonic.pitchedness(raw, removed) > tonic.MIN_PITCHEDNESS) == pitched
+
+
 def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
     good = tmp_path / "good.wav"
     soundfile.write(good, melody(220.0)[:6 * SR], SR)
