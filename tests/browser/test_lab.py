@@ -128,6 +128,7 @@ def run_all(page, attempts=4):
       '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')].some(
       e => /\\[(\\*|\\d+)\\]/.test(e.textContent))"""
     for _ in range(attempts):
+        choose_the_kernel(page)
         dialogs = page.locator(".jp-Dialog").all_inner_texts()
         assert not dialogs, f"a dialog is open: {dialogs}"
         page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
@@ -138,6 +139,16 @@ def run_all(page, attempts=4):
         except Exception:            # noqa: BLE001 - playwright's TimeoutError: try again
             page.keyboard.press("Escape")
     raise AssertionError("Run All Cells started no cell")
+
+
+def choose_the_kernel(page):
+    """Answer JupyterLab's "Select Kernel" as a learner would (Python 3, Select), should it
+    ask despite ``autoStartDefaultKernel`` (a first start slower than its kernel list)."""
+    dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
+    if dialog.count():
+        dialog.locator("select").select_option(label="Python 3 (ipykernel)")
+        dialog.locator("button:has-text('Select')").click()
+        page.wait_for_function(IDLE, timeout=120_000)
 
 
 def move_every_control(page, recording):
@@ -188,7 +199,9 @@ def test_a_chapter_runs_and_its_widgets_redraw_completely(lab, browser, recordin
     try:
         page.goto(f"{lab.url}/lab/tree/{name}.ipynb?reset")   # a fresh workspace: one tab
         page.wait_for_selector(".jp-Notebook", timeout=120_000)
-        page.wait_for_function(IDLE, timeout=120_000)
+        page.wait_for_function(f"() => ({IDLE})() || !!document.querySelector('.jp-Dialog')",
+                               timeout=120_000)
+        choose_the_kernel(page)
         page.evaluate(RECORD_IMAGES)
         run_all(page)
         try:
