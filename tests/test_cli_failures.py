@@ -182,3 +182,33 @@ def test_bad_paths_are_found_before_any_model_or_index(tmp_path, args, messages,
     assert all(line.startswith("ragalib: ") and message in line
                for line, message in zip(lines, messages))
     assert not data.exists()
+
+
+def test_a_folder_that_cannot_hold_files_is_named_as_the_target(tmp_path):
+    result = run("synth", "yaman", "--seconds", "2", "-o", "/proc/x.wav")
+    line = one_line(result)
+    assert line.startswith("ragalib: /proc/x.wav: cannot write") and ".tmp" not in line
+
+
+def test_a_bundle_that_cannot_be_written_is_one_error_naming_it(tmp_path):
+    from ragalib import RagalibError, model
+    from ragalib.features import DEFAULT
+    from tests.test_model import FAST, separable
+
+    net, _ = model.train(separable(), FAST, progress=False)
+    (tmp_path / "models").write_text("a file where the models folder should be")
+    with pytest.raises(RagalibError, match=r"models/b: cannot write"):
+        model.save_bundle(tmp_path / "models" / "b", net, labels=["a", "b"], config=DEFAULT,
+                          settings=FAST)
+    assert [p.name for p in tmp_path.iterdir()] == ["models"]
+
+
+def test_a_file_this_user_may_not_read_is_said_so(tmp_path, monkeypatch):
+    """As root every file is readable, so the refusal is simulated where it is checked."""
+    from ragalib import RagalibError, audio
+
+    song = tmp_path / "locked.wav"
+    song.write_bytes(b"RIFF")
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(RagalibError, match="locked.wav: cannot be read \\(permission denied\\)"):
+        audio.load(song)
