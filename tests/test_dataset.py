@@ -120,8 +120,9 @@ def test_a_failed_write_leaves_the_old_cache_intact(recordings, tmp_path, monkey
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RagalibError, match="cannot write: disk full") as caught:
         build(recordings, tmp_path, force=True)
+    assert str(caught.value).startswith(f"{npz}: ")          # the target, not a temporary
     assert npz.read_bytes() == before
     assert not [p for p in npz.parent.iterdir() if p.name.startswith(".")]
 
