@@ -2,9 +2,7 @@
 
 The server runs from this venv on a free port, with no token, in quick mode, with a scratch
 ``RAGALIB_DATA`` and copies of the notebooks (so JupyterLab's autosave never touches the
-committed ones), notebook windowing off (every cell stays in the page), and the preferred
-kernel started without asking (on a slow first start JupyterLab asked "Select Kernel").
-``warm`` is a quick-mode data folder to start from (copied, so the test never writes to it):
+committed ones), and notebook windowing off (every cell stays in the page). ``warm`` is a quick-mode data folder to start from (copied, so the test never writes to it):
 after ``make test`` the chapters' quick datasets and models are already built, and every
 cache is keyed by its content, so a copy is as good as a rebuild. Both are stopped when the
 test session ends, even after a failure.
@@ -50,8 +48,7 @@ class Lab:
         settings = self.root / "settings" / "@jupyterlab" / "notebook-extension"
         settings.mkdir(parents=True)
         (settings / "tracker.jupyterlab-settings").write_text(
-            json.dumps({"windowingMode": "none", "autoStartDefaultKernel": True}),
-            encoding="utf-8")
+            json.dumps({"windowingMode": "none"}), encoding="utf-8")
         news = self.root / "settings" / "@jupyterlab" / "apputils-extension"
         news.mkdir(parents=True)
         (news / "notification.jupyterlab-settings").write_text(

@@ -142,8 +142,9 @@ def run_all(page, attempts=4):
 
 
 def choose_the_kernel(page):
-    """Answer JupyterLab's "Select Kernel" as a learner would (Python 3, Select), should it
-    ask despite ``autoStartDefaultKernel`` (a first start slower than its kernel list)."""
+    """Answer JupyterLab's "Select Kernel" as a learner would (Python 3, Select): on a slow
+    first start it asked, once in three runs. (``autoStartDefaultKernel`` was worse: it
+    started two kernels, shut one down, and Run All went to the dead one.)"""
     dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
     if dialog.count():
         dialog.locator("select").select_option(label="Python 3 (ipykernel)")
