@@ -571,8 +571,7 @@ def build_parser():
     from .features import KINDS
     from .synth.songs import SETS
 
-    parser = _Parser(prog="python -m ragalib",
-                                     description="Raga detection tutorial helpers.")
+    parser = _Parser(prog="python -m ragalib", description="Raga detection tutorial helpers.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="render a harmonium improvisation in a raga")
