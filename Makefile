@@ -20,7 +20,7 @@ run: setup
 	$(PY) -m ragalib.series
 
 test: setup
-	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider \
+	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n 2 --dist loadgroup \
 		--ignore=tests/browser
 
 # The chapters with widgets in JupyterLab in headless Chromium (Debian's: apt-get install chromium).
