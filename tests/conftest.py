@@ -23,6 +23,7 @@ CHAPTERS_DATA = os.environ.get("RAGALIB_DATA")
 """Where the chapters keep theirs: the caller's choice, ``data/`` by default."""
 
 
+@pytest.hookimpl(tryfirst=True)     # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.suffix == ".ipynb":
