@@ -20,12 +20,12 @@ run: setup
 	$(PY) -m ragalib.series
 
 test: setup
-	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n 2 --dist loadgroup \
+	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n 2 \
 		--ignore=tests/browser
 
 # The chapters with widgets in JupyterLab in headless Chromium (Debian's: apt-get install chromium).
 test-browser: setup
-	RAGALIB_QUICK=1 $(PY) -m pytest tests/browser -p no:cacheprovider
+	RAGALIB_QUICK=1 $(PY) -m pytest tests/browser -p no:cacheprovider -n 2
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks
