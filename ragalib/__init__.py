@@ -1,6 +1,6 @@
 """ragalib: the helper package behind the raga detection notebook series.
 
-Each module owns one stage of the series (see ../shared/DESIGN.md); heavy libraries
+Each module owns one stage of the series (README, "Layout of the code"); heavy libraries
 (librosa, music21, TensorFlow) are imported only where they are used, so ``import ragalib``
 stays fast.
 """

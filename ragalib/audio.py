@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import SR
 from .errors import RagalibError
 from .features import DEFAULT
 from .files import atomic_write
@@ -17,7 +18,7 @@ SILENCE_DBFS = -80.0
 """A file whose peak stays below this level is silent."""
 
 
-def load(path, *, sr=22050):
+def load(path, *, sr=SR):
     """Read an audio file as mono float32 at ``sr`` Hz.
 
     Taught in notebook 01_amplitude. Any format libsndfile reads (wav, flac, ogg, mp3, aiff,

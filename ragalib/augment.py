@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import SR
 from .errors import RagalibError
 
 VERSION = 2
@@ -149,7 +150,7 @@ def augmented_audio(take, change, *, root, sr):
 
 
 def example(take, copy=1, *, seconds=5.0, seed=0, timbre=True, ranges=RANGES, root=None,
-            sr=22050):
+            sr=SR):
     """The first ``seconds`` of a take and of one augmented copy of it, for listening.
 
     Taught in notebook 09_robust_features.

@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+from .constants import SR
 from .errors import RagalibError
+from .ragas import DEFAULT_TONIC
 
 
 def _cmd_synth(args):
@@ -152,14 +154,14 @@ def _cmd_train(args):
 def _detector(folder):
     """The bundle in ``folder``; without one, the default detector, built on first use (under
     two and a half minutes on a fresh machine, with progress bars on stderr)."""
-    from . import compare, model
+    from . import compare, model, paths
 
     if folder is not None:
         return model.load_bundle(folder)
     try:
         return model.load_bundle()
     except RagalibError:
-        print(f"ragalib: no default detector in {model.default_bundle()} yet; building it "
+        print(f"ragalib: no default detector in {paths.default_bundle_dir()} yet; building it "
               f"once ({compare.DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
               file=sys.stderr)
         return compare.ensure_default_bundle(progress=True)
@@ -579,9 +581,9 @@ def build_parser():
     p.add_argument("--list", action="store_true", help="list the ragas and exit")
     p.add_argument("--seconds", type=_seconds, default=30.0)
     p.add_argument("--seed", type=_non_negative_int, default=0)
-    p.add_argument("--tonic", default="C#4", help="Sa as a note name (default C#4)")
+    p.add_argument("--tonic", default=DEFAULT_TONIC, help=f"Sa as a note name (default {DEFAULT_TONIC})")
     p.add_argument("--drone", action="store_true", help="add a tanpura drone")
-    p.add_argument("--sr", type=_integer, default=22050, help="sample rate in Hz")
+    p.add_argument("--sr", type=_integer, default=SR, help="sample rate in Hz")
     p.add_argument("-o", "--output", help="output .wav, .flac or .ogg")
     p.set_defaults(func=_cmd_synth)
 

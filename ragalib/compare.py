@@ -37,8 +37,6 @@ IN_NOTEBOOK = ("mfcc", "melody", "melody" + AUGMENTED)
 """The candidates notebook 09 trains and compares, to stay within its five minutes on a fresh
 machine: the published model, the default detector's network, and the same with
 augmentation. Chroma is one line away there (its "Try this")."""
-KINDS = tuple(dict.fromkeys(kind for kind, _ in CANDIDATES))
-"""Feature kinds trained as candidates; ``mfcc`` is the published model."""
 DEFAULT_CANDIDATE = "melody" + WITH_PITCH
 """The default detector's recipe: the melody CNN with the pitch model. It is the choice of
 :func:`best_candidate` on the dev songs (notebook 09 and ``report models`` check that it
@@ -102,21 +100,29 @@ def take_scores(bundles, pitch_model, *, progress=True):
     from .evidence import PreparedSong
     from .ragas import DEFAULT_TONIC, tonic_hz
 
-    rows = []
+    if not bundles:
+        raise RagalibError("take_scores needs at least one candidate bundle")
+    rows, held_out = [], {}
     for candidate, bundle in bundles.items():
         data = dataset.build(bundle.config, progress=progress)
         x, y = data.part("test")
         rows.append({"model": candidate, "segments": model.evaluate(bundle.model, x, y,
                                                                data.labels)["accuracy"],
                      "takes": model.evaluate_takes(bundle.model, data)})
-    config, root = data.config, dataset.recordings_dir()
+        held_out[candidate] = sorted(t for t, role in data.take_roles().items() if role == "test")
+    first, *others = bundles
+    for candidate in others:
+        if held_out[candidate] != held_out[first]:
+            raise RagalibError(f"{candidate}: its held-out takes are not {first}'s, so their "
+                               "scores cannot be compared")
+    sr, root = bundles[first].config.sr, dataset.recordings_dir()
     whole, parts = [], []
-    for take in sorted(t for t, role in data.take_roles().items() if role == "test"):
+    for take in held_out[first]:
         raga, sa = take.split("/")[0], tonic_hz(DEFAULT_TONIC)
-        song = PreparedSong(load(root / take, sr=config.sr), config.sr, name=take)
+        song = PreparedSong(load(root / take, sr=sr), sr, name=take)
         answer = song.pitch(pitch_model, sa)
         whole.append(max(answer, key=answer.get) == raga)
-        parts += [a == raga for a in song.pitch_by_segment(pitch_model, sa, config)]
+        parts += [a == raga for a in song.pitch_by_segment(pitch_model, sa, bundles[first].config)]
     rows.append({"model": PCD, "segments": float(np.mean(parts)), "takes": float(np.mean(whole))})
     return rows
 
@@ -256,9 +262,10 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
     """
     import json
 
-    from .model import BUNDLE_JSON, PITCH_FILE, default_bundle
+    from .model import BUNDLE_JSON, PITCH_FILE
+    from .paths import default_bundle_dir
 
-    out = Path(out or default_bundle())
+    out = Path(out or default_bundle_dir())
     tmp = out.with_name(f".{out.name}.promote")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(bundle.path, tmp)

@@ -24,7 +24,7 @@ import numpy as np
 from .errors import RagalibError
 from .features import DEFAULT, FeatureConfig, extract
 from .files import atomic_write
-from .paths import quick_mode, work_dir
+from .paths import datasets_dir, quick_mode, recordings_dir
 from .ragas import raga_ids
 
 BUILDER_VERSION = 1
@@ -40,16 +40,6 @@ SUNG_TAKES = {"full": 2, "quick": 1}
 """Sung recitals per raga beside them (as long as a harmonium take), so that the models also
 learn how a singer carries a raga: one male voice on C#3, one female voice on C#4."""
 SUNG_PREFIX = "sung"
-
-
-def recordings_dir():
-    """``data/recordings/`` (``data/quick/recordings/`` in quick mode)."""
-    return work_dir() / "recordings"
-
-
-def datasets_dir():
-    """``data/datasets/`` (``data/quick/datasets/`` in quick mode)."""
-    return work_dir() / "datasets"
 
 
 def _warn(message):

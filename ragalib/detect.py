@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import RagalibError
+from .evidence import resolve_tonic
 
 
 @dataclass
@@ -34,48 +35,12 @@ class Detection:
     segment_probabilities: np.ndarray = None
 
     def to_json(self):
-        """The contract of ../shared/DESIGN.md: file, raga, confidence, probabilities,
-        tonic_hz, segments."""
+        """The JSON object of ``detect --json`` (README, "Command line"): file, raga,
+        confidence, probabilities, tonic_hz, segments."""
         return {"file": self.file, "raga": self.raga, "confidence": round(self.confidence, 4),
                 "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
                 "tonic_hz": None if self.tonic_hz is None else round(self.tonic_hz, 2),
                 "segments": self.segments}
-
-
-def resolve_tonic(song, tonic="auto", *, pitch_model=None, target="C#4"):
-    """Sa of a :class:`ragalib.evidence.PreparedSong`, and the shift that brings it to C#.
-
-    Parameters
-    ----------
-    tonic : "auto", "catalogue", a note name such as "D4", a frequency in Hz, or None
-        "auto" estimates Sa with the pitch model learned from the training takes
-        (``pitch_model``, default :func:`ragalib.pitch_model.ensure_pitch_model`);
-        "catalogue" with the catalogue's note emphasis alone; None leaves the pitch alone
-        (and reports no tonic).
-
-    Returns
-    -------
-    dict
-        ``tonic_hz``, ``tonic_note`` and ``shift`` (whole semitones to ``target``).
-    """
-    from . import ragas, tonic as tonics
-
-    if tonic is None or (isinstance(tonic, str) and tonic.lower() == "none"):
-        return {"tonic_hz": None, "tonic_note": None, "shift": 0}
-    if isinstance(tonic, str) and tonic.lower() in ("auto", "catalogue"):
-        if tonic.lower() == "catalogue":
-            pitch_model = None
-        elif pitch_model is None:
-            from .pitch_model import ensure_pitch_model
-
-            pitch_model = ensure_pitch_model(progress=False)
-        estimate = tonics.estimate_tonic(song.y, song.sr, model=pitch_model, sal=song.salience,
-                                         drone=song.drone)
-        hz, note = estimate.hz, estimate.note
-    else:
-        hz = ragas.tonic_hz(tonic)
-        note = str(tonic) if isinstance(tonic, str) else f"{hz:.1f} Hz"
-    return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
 
 
 JUDGES = ("both", "pitch", "cnn")

@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 
 from .errors import RagalibError
+from .ragas import DEFAULT_TONIC
 
 QUIET_DB = -30.0
 """A segment this far below the song's loudest segment (RMS) is too quiet to judge."""
@@ -124,6 +125,42 @@ class PreparedSong:
         return answers
 
 
+def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC):
+    """Sa of a :class:`PreparedSong`, and the shift that brings it to C#.
+
+    Parameters
+    ----------
+    tonic : "auto", "catalogue", a note name such as "D4", a frequency in Hz, or None
+        "auto" estimates Sa with the pitch model learned from the training takes
+        (``pitch_model``, default :func:`ragalib.pitch_model.ensure_pitch_model`);
+        "catalogue" with the catalogue's note emphasis alone; None leaves the pitch alone
+        (and reports no tonic).
+
+    Returns
+    -------
+    dict
+        ``tonic_hz``, ``tonic_note`` and ``shift`` (whole semitones to ``target``).
+    """
+    from . import ragas, tonic as tonics
+
+    if tonic is None or (isinstance(tonic, str) and tonic.lower() == "none"):
+        return {"tonic_hz": None, "tonic_note": None, "shift": 0}
+    if isinstance(tonic, str) and tonic.lower() in ("auto", "catalogue"):
+        if tonic.lower() == "catalogue":
+            pitch_model = None
+        elif pitch_model is None:
+            from .pitch_model import ensure_pitch_model
+
+            pitch_model = ensure_pitch_model(progress=False)
+        estimate = tonics.estimate_tonic(song.y, song.sr, model=pitch_model, sal=song.salience,
+                                         drone=song.drone)
+        hz, note = estimate.hz, estimate.note
+    else:
+        hz = ragas.tonic_hz(tonic)
+        note = str(tonic) if isinstance(tonic, str) else f"{hz:.1f} Hz"
+    return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
+
+
 @dataclass
 class Evidence:
     """What every detector needs of one song under one pipeline: no audio, small arrays."""
@@ -138,7 +175,7 @@ class Evidence:
 def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
     """The :class:`Evidence` of a :class:`PreparedSong` for the feature ``configs`` (which
     share their sample rate and segment length), given its tonic ``info`` (see
-    :func:`ragalib.detect.resolve_tonic`); with ``pitch_model``, its verdict too, and with
+    :func:`resolve_tonic`); with ``pitch_model``, its verdict too, and with
     ``pitch_segments`` its answer per segment."""
     configs = list(dict.fromkeys(configs))
     _, loud = song.segments(configs[0])
@@ -198,7 +235,6 @@ def _gather_row_or_reason(row, **kwargs):
 
 def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):
     from .audio import load, suppress_percussion
-    from .detect import resolve_tonic
 
     y, prepared, out = load(row["path"], sr=sr), {}, {}
     for name, variant in variants.items():

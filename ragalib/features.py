@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from .constants import C2_HZ, SR, octaves_below_nyquist
 from .errors import RagalibError
 
 KINDS = ("mfcc", "chroma", "chroma+mfcc", "melody")
@@ -22,7 +23,7 @@ ornament between two notes, still has somewhere to go."""
 TRANSPOSABLE = ("chroma", "melody")
 """Kinds made of pitch classes only: moving a song by whole semitones is an exact circular
 shift of their bins (:func:`transpose`), with none of the artefacts of shifting audio."""
-CHROMA_FMIN = 65.40639132514966
+CHROMA_FMIN = C2_HZ
 """The constant-Q transform behind chroma starts at C2 and spans six octaves."""
 
 
@@ -57,7 +58,7 @@ class FeatureConfig:
     (216, (216, 13, 1))
     """
 
-    sr: int = 22050
+    sr: int = SR
     n_fft: int = 2048
     hop_length: int = 512
     n_mfcc: int = 13
@@ -229,7 +230,7 @@ def chroma(y, *, config=DEFAULT):
     """
     import librosa
 
-    octaves = min(6, int(np.log2(0.45 * config.sr / CHROMA_FMIN)))   # stay below Nyquist
+    octaves = octaves_below_nyquist(config.sr, 6)
     values = librosa.feature.chroma_cqt(y=_signal(y), sr=config.sr, hop_length=config.hop_length,
                                         fmin=CHROMA_FMIN, n_octaves=octaves, tuning=0.0,
                                         n_chroma=CHROMA_BINS, bins_per_octave=CHROMA_BINS)

@@ -18,7 +18,7 @@ import numpy as np
 from .errors import RagalibError
 from .features import FeatureConfig
 from .files import raise_write_failure
-from .paths import work_dir
+from .paths import default_bundle_dir, kind_bundle_dir
 
 BUNDLE_JSON = "bundle.json"
 MODEL_FILE = "model.keras"
@@ -267,23 +267,6 @@ def evaluate(model, X, y, labels):
             "confusion": confusion_matrix(y, predicted, labels=classes).tolist()}
 
 
-def models_dir():
-    """``data/models/`` (``data/quick/models/`` in quick mode)."""
-    return work_dir() / "models"
-
-
-def default_bundle():
-    """The bundle that detection uses unless told otherwise: ``data/models/default``, a copy
-    of the best candidate (see :func:`ragalib.compare.ensure_default_bundle`)."""
-    return models_dir() / "default"
-
-
-def kind_bundle(kind, *, augmented=False):
-    """Where the model trained on one feature kind lives: ``data/models/<kind>``, or
-    ``data/models/<kind>-augmented`` for one trained with augmentation."""
-    return models_dir() / (f"{kind}-augmented" if augmented else kind)
-
-
 @dataclass
 class Bundle:
     """A trained model with everything needed to use it correctly."""
@@ -373,7 +356,7 @@ def load_bundle(folder=None, *, config=None):
     Parameters
     ----------
     folder : Path, optional
-        Default :func:`default_bundle`.
+        Default :func:`ragalib.paths.default_bundle_dir`.
     config : FeatureConfig, optional
         The features you will feed it; refused unless it equals the bundle's.
 
@@ -382,7 +365,7 @@ def load_bundle(folder=None, *, config=None):
     RagalibError
         If the folder is not a complete bundle, or ``config`` does not match.
     """
-    folder = Path(folder or default_bundle())
+    folder = Path(folder or default_bundle_dir())
     previous = folder.with_name(f".{folder.name}.old")
     if not folder.exists() and previous.exists():   # caught between the two renames of a save
         folder = previous
@@ -469,7 +452,7 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
                "epochs_trained": len(history["loss"]),
                "weights_of_epoch": (int(np.argmin(history["val_loss"])) + 1
                                     if settings.early_stopping else len(history["loss"]))}
-    folder = Path(out or kind_bundle(config.kind, augmented=bool(settings.augment)))
+    folder = Path(out or kind_bundle_dir(config.kind, augmented=bool(settings.augment)))
     info = {"dataset_key": data.key, "trained_on": "by-take split of the harmonium and sung takes",
             "augmented_key": _augmented_key(data, settings)}
     save_bundle(folder, net, labels=data.labels, config=config, settings=settings,
@@ -485,7 +468,7 @@ def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=T
     from .features import DEFAULT
 
     config = config or DEFAULT
-    folder = Path(out or kind_bundle(config.kind, augmented=bool(settings.augment)))
+    folder = Path(out or kind_bundle_dir(config.kind, augmented=bool(settings.augment)))
     try:
         bundle = load_bundle(folder, config=config)
     except RagalibError:

@@ -28,3 +28,71 @@ def work_dir():
     never mix with (or overwrite) the full ones.
     """
     return data_dir() / "quick" if quick_mode() else data_dir()
+
+
+# Every folder and file ragalib generates, in one place (README, "What is cached where").
+
+def recordings_dir():
+    """``data/recordings/``: the takes, one folder per raga, synthesised and your own."""
+    return work_dir() / "recordings"
+
+
+def datasets_dir():
+    """``data/datasets/``: the segment datasets, one ``.npz`` per feature configuration."""
+    return work_dir() / "datasets"
+
+
+def models_dir():
+    """``data/models/``: the trained bundles and the pitch model."""
+    return work_dir() / "models"
+
+
+def default_bundle_dir():
+    """``data/models/default``: the bundle detection uses unless told otherwise, a copy of the
+    best candidate (see :func:`ragalib.compare.ensure_default_bundle`)."""
+    return models_dir() / "default"
+
+
+def kind_bundle_dir(kind, *, augmented=False):
+    """``data/models/<kind>`` (``<kind>-augmented`` when trained with augmentation): the
+    bundle trained on one feature kind."""
+    return models_dir() / (f"{kind}-augmented" if augmented else kind)
+
+
+def tuned_bundle_dir():
+    """``data/models/tuned``: the best model of the search, retrained (notebook 06_tuning)."""
+    return models_dir() / "tuned"
+
+
+def pitch_model_path():
+    """``data/models/pitch_model.json``: the raga note statistics (notebook 07_song_detection)."""
+    return models_dir() / "pitch_model.json"
+
+
+def published_dir():
+    """``data/published/``: the takes, dataset and model of the published setting."""
+    return work_dir() / "published"
+
+
+def songs_dir(kind="test"):
+    """``data/songs/`` for the test songs, ``data/dev_songs/`` for the development songs."""
+    return work_dir() / ("songs" if kind == "test" else f"{kind}_songs")
+
+
+def tuning_dir():
+    """``data/tuning/``: KerasTuner's trial records."""
+    return work_dir() / "tuning"
+
+
+def index_path(folder, method):
+    """``data/indexes/<folder hash>-<method>.npz``: a catalogue folder's similarity index."""
+    import hashlib
+
+    tag = hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:12]
+    return work_dir() / "indexes" / f"{tag}-{method}.npz"
+
+
+def examples_dir():
+    """``data/examples/``: the example clips of the early chapters (quick mode shares them:
+    they are the same clips)."""
+    return data_dir() / "examples"

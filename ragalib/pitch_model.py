@@ -10,7 +10,8 @@ baseline without deep learning). For every raga it keeps two things, both relati
 
 A song is scored under every raga at every one of the 12 possible Sa's (the average log
 likelihood of its frames plus that of its note transitions). The best pair names the raga
-and, with it, the tonic: the joint estimation of ../shared/DOMAIN.md. Choices (10-frame notes,
+and, with it, the tonic: the joint estimation of tonic and raga that the Carnatic and Hindustani
+recognition literature uses. Choices (10-frame notes,
 transitions weighted as much as the distribution) were made on the *dev* songs, never on
 the test songs.
 """
@@ -23,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import SR
 from .errors import RagalibError
 from .files import atomic_write
+from .paths import pitch_model_path
 from .tonic import BINS_PER_SEMITONE, folded_histogram, predominant, sa_bin
 
 VERSION = 2
@@ -183,7 +186,7 @@ class PitchModel:
             raise RagalibError(f"{path}: not a readable pitch model ({exc})") from None
 
 
-def fit(takes, *, sr=22050, key="", progress=False):
+def fit(takes, *, sr=SR, key="", progress=False):
     """Learn each raga's note statistics from recordings with a known Sa.
 
     Parameters
@@ -235,13 +238,6 @@ def _take_statistics(take, *, sr):
     return np.roll(folded_histogram(bins, levels), -sa), transition_counts(note_sequence(bins, sa))
 
 
-def model_path():
-    """``data/models/pitch_model.json`` (under ``data/quick/`` in quick mode)."""
-    from .model import models_dir
-
-    return models_dir() / "pitch_model.json"
-
-
 def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
     """The pitch model learned from the *training* takes of the recordings, cached.
 
@@ -263,7 +259,7 @@ def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
     for name in train:
         digest.update(f"|{name}|".encode() + (root / name).read_bytes())
     key = digest.hexdigest()
-    path = Path(path or model_path())
+    path = Path(path or pitch_model_path())
     if path.exists():
         try:
             model = PitchModel.load(path)

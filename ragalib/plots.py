@@ -5,6 +5,7 @@ Each function draws on a given matplotlib ``ax`` (or a new one) and returns the 
 
 import numpy as np
 
+from .constants import C2_HZ
 from .features import DEFAULT, mfcc
 from .pitch import find_phrase
 from .ragas import SEMITONES, get_raga, swara_label
@@ -367,7 +368,7 @@ def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None,
     for hz, colour, label in ((tonic_hz, "tab:red", "estimated Sa"),
                               (true_hz, "tab:green", "true Sa")):
         if hz:
-            ax.axvline((12 * np.log2(hz / 65.40639132514966)) % 12, color=colour, lw=2,
+            ax.axvline((12 * np.log2(hz / C2_HZ)) % 12, color=colour, lw=2,
                        ls="--" if label == "true Sa" else "-", label=label)
     ax.set_xticks(range(12), names)
     ax.set_xlabel("pitch class (octaves folded)")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import quick_mode, work_dir
+from .paths import published_dir, quick_mode
 
 SECONDS = {"full": 600.0, "quick": 30.0}
 """Seconds of the one take per raga: ten minutes, as published; 30 s in quick mode."""
@@ -33,12 +33,6 @@ QUOTED = (
      "accuracy": f"{PUBLISHED_AFTER:.1%} (quoted; number of segments not stated)"},
 )
 """The two published figures as table rows (:func:`figure` makes the measured ones)."""
-
-
-def published_dir():
-    """``data/published/`` (``data/quick/published/`` in quick mode): the takes, the dataset
-    and the model of the published setting."""
-    return work_dir() / "published"
 
 
 def take_name():

@@ -337,7 +337,7 @@ def catalogue_rows():
 def rotation_twins():
     """Pairs of ragas whose swara sets are the same notes heard from another Sa.
 
-    Taught in notebook 00_meet_the_ragas (and ../shared/DOMAIN.md): once the tonic is wrong,
+    Taught in notebook 00_meet_the_ragas: once the tonic is wrong,
     one raga's notes *are* another's.
 
     Returns

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import RagalibError
 from .files import atomic_write
+from .paths import index_path
 
 INDEX_VERSION = 1
 """Part of an index's key: bump it when embeddings are computed differently."""
@@ -68,7 +69,7 @@ def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=Non
     """
     from . import features
     from .audio import suppress_percussion
-    from .detect import resolve_tonic
+    from .evidence import resolve_tonic
     from .evidence import PreparedSong
 
     if method not in METHODS:
@@ -181,14 +182,6 @@ def _index_key(model_key, files, digests):
 
 def _file_digest(path):
     return hashlib.sha1(Path(path).read_bytes()).hexdigest()
-
-
-def index_path(folder, method):
-    """Where the index of a catalogue folder is cached: ``data/indexes/<folder hash>-<method>.npz``."""
-    from .paths import work_dir
-
-    tag = hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:12]
-    return work_dir() / "indexes" / f"{tag}-{method}.npz"
 
 
 def _read_saved(path):

@@ -7,7 +7,7 @@ pitch-class histogram, and scores every candidate Sa against every raga's expect
 emphasis (Sa, vadi, samvadi and resting notes stressed, absent swaras zero). The best
 (Sa, raga) pair gives Sa.
 
-This is the "estimate tonic and raga jointly" idea of ../shared/DOMAIN.md, with templates
+This is the "estimate tonic and raga jointly" idea of the raga recognition literature, with templates
 taken from the catalogue alone. Its typical miss is the one the literature reports: Pa or the
 vadi taken for Sa.
 """
@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .constants import C2_HZ, SR, octaves_below_nyquist
 from .errors import RagalibError
 from .ragas import DEFAULT_TONIC, SEMITONES, load_catalogue, tonic_hz
 
 BINS_PER_SEMITONE = 5
 _OCTAVES = 6
-_FMIN = 65.40639132514966          # C2
+_FMIN = C2_HZ
 _HARMONICS = ((1, 1.0), (2, 0.8), (3, 0.6), (4, 0.5), (5, 0.4))
 _WEIGHTS = {"sa": 2.0, "vadi": 1.0, "samvadi": 0.5, "nyas": 0.5}
 
@@ -64,7 +65,7 @@ def _cqt(y, sr, hop_length):
     import librosa
 
     bins_per_octave = 12 * BINS_PER_SEMITONE
-    octaves = min(_OCTAVES, int(np.log2(0.45 * sr / _FMIN)))   # stay below Nyquist
+    octaves = octaves_below_nyquist(sr, _OCTAVES)
     return np.abs(librosa.cqt(np.asarray(y, dtype=np.float32), sr=sr, hop_length=hop_length,
                               fmin=_FMIN, n_bins=octaves * bins_per_octave,
                               bins_per_octave=bins_per_octave))
@@ -300,7 +301,7 @@ def drone_evidence(hist, sa_bins):
     return presence * (vote - vote.max())
 
 
-def estimate_tonic(y, sr=22050, *, model=None, sal=None, drone=None):
+def estimate_tonic(y, sr=SR, *, model=None, sal=None, drone=None):
     """Estimate a song's Sa.
 
     Taught in notebook 07_song_detection.

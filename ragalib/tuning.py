@@ -18,7 +18,7 @@ import time
 import warnings
 
 from .model import TrainSettings, _quiet_stderr, build_model, load_keras, seed_everything
-from .paths import work_dir
+from .paths import tuned_bundle_dir, tuning_dir
 from .published import PUBLISHED_AFTER, PUBLISHED_BEFORE
 
 TUNERS = ("bayesian", "random", "hyperband")
@@ -70,11 +70,6 @@ def settings_of(row, *, epochs, seed=0):
     best row.
     """
     return _settings_from_values(row, epochs=epochs, seed=seed)
-
-
-def tuning_dir():
-    """``data/tuning/`` (``data/quick/tuning/`` in quick mode): KerasTuner's trial records."""
-    return work_dir() / "tuning"
 
 
 TRIAL_PATIENCE = 5
@@ -423,13 +418,6 @@ def best_settings(tuner, *, epochs=75, seed=0):
     agree.
     """
     return settings_of(trials_table(tuner)[0], epochs=epochs, seed=seed)
-
-
-def tuned_bundle_dir():
-    """``data/models/tuned``: where the retrained best model is saved."""
-    from .model import models_dir
-
-    return models_dir() / "tuned"
 
 
 def _test_takes(dataset):

@@ -16,6 +16,7 @@ figure, including one that thread is still drawing.
 import io
 
 from . import listen
+from .constants import SR
 
 PNG_DPI = 100
 """Resolution of a widget's plot: an 11-inch-wide figure is 1100 pixels."""
@@ -95,7 +96,7 @@ def raga_explorer(seconds=20.0):
     return w.VBox([w.HBox([raga, seed, drone]), player, text, image])
 
 
-def stft_explorer(y, *, sr=22050, seconds=(0.0, 4.0), marks=None):
+def stft_explorer(y, *, sr=SR, seconds=(0.0, 4.0), marks=None):
     """Move n_fft and hop length; the log spectrogram redraws with its resolutions.
 
     Taught in notebook 02_spectrogram: a long window resolves frequency (harmonics separate)
@@ -150,7 +151,7 @@ def hop_choices(n_fft):
     return [h for h in (128, 256, 512, 1024, 2048) if h <= n_fft]
 
 
-def mfcc_explorer(y, *, sr=22050):
+def mfcc_explorer(y, *, sr=SR):
     """Move n_mfcc; see the MFCCs and the spectral envelope they keep of one frame.
 
     Taught in notebook 03_mfcc.
@@ -211,7 +212,7 @@ def instrument_explorer(seconds=5.0):
     return w.VBox([w.HBox([raga, voice, tonic]), player, image])
 
 
-def waveform_zoom(y, *, sr=22050):
+def waveform_zoom(y, *, sr=SR):
     """Drag a time range; the waveform redraws, with every sample shown once you zoom in.
 
     Taught in notebook 01_amplitude.

@@ -110,3 +110,24 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     hybrid = next(line for line in table if compare.WITH_PITCH in line)
     assert " - " in hybrid and "0.750 / 1.000" not in hybrid    # takes not measured for hybrids
     assert "the dev songs choose chroma" in out and "differ" in out   # and say so when they do
+
+
+def test_take_scores_compares_candidates_only_on_the_same_held_out_takes(monkeypatch):
+    from types import SimpleNamespace
+
+    from ragalib import dataset
+
+    def data_holding_out(test_take):
+        roles = {"yaman/a.wav": "train", test_take: "test"}
+        return SimpleNamespace(config=DEFAULT, labels=["yaman"], take_roles=lambda: roles,
+                               part=lambda name: (np.zeros((1, 2, 3, 1)), np.zeros(1)))
+
+    held_out = {"mfcc": "yaman/b.wav", "chroma": "yaman/c.wav"}
+    monkeypatch.setattr(dataset, "build", lambda config, **kw: data_holding_out(held_out[config]))
+    monkeypatch.setattr(model, "evaluate", lambda *a: {"accuracy": 1.0})
+    monkeypatch.setattr(model, "evaluate_takes", lambda *a: 1.0)
+    bundles = {kind: SimpleNamespace(config=kind, model=None) for kind in held_out}
+    with pytest.raises(RagalibError, match="chroma: its held-out takes are not mfcc's"):
+        compare.take_scores(bundles, pitch_model=None, progress=False)
+    with pytest.raises(RagalibError, match="at least one candidate"):
+        compare.take_scores({}, pitch_model=None, progress=False)

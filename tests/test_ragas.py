@@ -7,7 +7,7 @@ from ragalib import RagalibError, ragas
 EXPECTED_IDS = ["bhairav", "bhairavi", "bhupali", "darbari", "kafi", "khamaj", "malkauns",
                 "marwa", "todi", "yaman"]
 
-# Swara sets from ../shared/DOMAIN.md, semitones above Sa.
+# Swara sets as the raga literature gives them, semitones above Sa.
 EXPECTED_SETS = {
     "yaman": (0, 2, 4, 6, 7, 9, 11), "bhairavi": (0, 1, 3, 5, 7, 8, 10),
     "kafi": (0, 2, 3, 5, 7, 9, 10), "darbari": (0, 2, 3, 5, 7, 8, 10),

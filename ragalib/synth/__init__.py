@@ -9,7 +9,8 @@ import numbers
 
 import numpy as np
 
-from ..paths import data_dir
+from ..constants import OUTPUT_PEAK
+from ..paths import examples_dir
 from ..ragas import DEFAULT_TONIC
 from .voices import (BOWED, FLUTE, HARMONIUM, PLUCKED, SR, VOICE, VOICES, Voice, get_voice,
                      render)
@@ -24,7 +25,6 @@ GENERATOR_VERSION = 1
 MAX_SECONDS = 3600.0
 """The longest piece rendered, one hour (159 million samples at 44.1 kHz, about 0.6 GB as
 float32): longer requests are refused before any work."""
-_PEAK = 0.89  # about -1 dBFS
 _DRONE_LEVEL = 0.3
 
 
@@ -93,7 +93,7 @@ def improvise(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, drone=False, sr=
     if drone:
         y = y / np.max(np.abs(y)) + _DRONE_LEVEL * tanpura(
             score.tonic_hz, seconds, first=drone_swara(raga_id), sr=sr, seed=seed)
-    y = (_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
+    y = (OUTPUT_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
     return (y, score) if return_score else y
 
 
@@ -113,7 +113,7 @@ def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", dr
 
     name = (f"{raga_id}_{voice}_{seconds:g}s_seed{seed}{'_drone' if drone else ''}"
             f"{'' if sr == SR else f'_{sr}Hz'}{'' if channels == 1 else f'_{channels}ch'}.{fmt}")
-    path = data_dir() / "examples" / name
+    path = examples_dir() / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         y = improvise(raga_id, seconds, seed=seed, voice=voice, drone=drone, sr=sr)

@@ -17,7 +17,7 @@ over two octaves, lower Pa to upper Pa.
 import numpy as np
 
 from ..errors import RagalibError
-from ..ragas import SEMITONES, get_raga, tonic_hz
+from ..ragas import DEFAULT_TONIC, SEMITONES, get_raga, tonic_hz
 from .score import Note, Score
 
 LOW, HIGH = -5, 19
@@ -187,7 +187,7 @@ class _Grammar:
 _SHAPES = {"arc": 0.34, "movement": 0.2, "pakad": 0.14, "taan": 0.14, "dwell": 0.18}
 
 
-def improvise_score(raga_id, seconds, *, tonic="C#4", seed=0, low=LOW, high=HIGH, sung=False):
+def improvise_score(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, low=LOW, high=HIGH, sung=False):
     """Improvise a piece in a raga, as a score of timed notes.
 
     Taught in notebook 00_meet_the_ragas.

@@ -6,6 +6,7 @@ ragas.
 
 import numpy as np
 
+from ..constants import OUTPUT_PEAK
 from ..pitch import contains_phrase, note_errors, pitch_class_energy
 from ..ragas import SEMITONES, get_raga
 from . import SR, improvise
@@ -66,7 +67,7 @@ def assess_singer(raga_id, seconds=60.0, *, seed=0, singer="male", sr=SR):
     sa = tonic_hz("C#3" if singer == "male" else "C#4")
     score = improvise_score(raga.id, seconds, tonic=sa, seed=seed, sung=True)
     y, sung = sing(score, singer=singer, sr=sr, seed=seed)
-    y = (0.89 * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
+    y = (OUTPUT_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
     f0, rms = f0_track(y, sr)
     times = np.arange(len(f0)) * 256 / sr
     truth = np.interp(times, sung.times, sung.hz)   # NaN spreads to the frames around a rest

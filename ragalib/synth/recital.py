@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..constants import OUTPUT_PEAK
 from ..ragas import tonic_hz
 from .score import Note, Score
 from .singer import SINGERS, sing
@@ -132,7 +133,7 @@ def render_recital(score, recital, *, sr=SR):
         y += _at(tabla(score.tonic_hz, score.seconds, bpm=recital.bpm, taal=recital.taal, sr=sr,
                        seed=recital.seed), recital.tabla_db, level)
     y = record(recording_chain(y, sr, recital), sr, seed=recital.seed)
-    return (0.89 * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32), sung
+    return (OUTPUT_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32), sung
 
 
 def improvised_recital(raga_id, seconds, *, seed=0, tonic=None, singer=None, sr=SR):

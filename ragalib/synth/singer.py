@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import SR
 from ..ragas import SEMITONES, get_raga
 
 CONTROL_HOP = 64
@@ -94,7 +95,7 @@ def _smooth_step(n):
     return 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / max(n - 1, 1))
 
 
-def contour(score, *, singer=MALE, sr=22050, seed=0, hop=CONTROL_HOP):
+def contour(score, *, singer=MALE, sr=SR, seed=0, hop=CONTROL_HOP):
     """The sung pitch and level of ``score``: see the module docstring.
 
     Returns
@@ -209,7 +210,7 @@ def _pulse_table(top_hz, edge, slope, size=2048):
     return np.append(table, table[0])
 
 
-def sing(score, *, singer="male", sr=22050, seed=0):
+def sing(score, *, singer="male", sr=SR, seed=0):
     """Sing ``score``: the voice and the contour it follows.
 
     Parameters

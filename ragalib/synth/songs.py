@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constants import OUTPUT_PEAK
 from ..files import atomic_write
-from ..paths import work_dir
-from ..ragas import get_raga, raga_ids, tonic_hz
+from ..paths import songs_dir
+from ..ragas import DEFAULT_TONIC, get_raga, raga_ids, tonic_hz
 from .improviser import _Grammar, perform
 from .recital import rms
 from .score import Score
@@ -102,7 +103,7 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
         keys = list(rng.permutation(OTHER_TONICS))
         for i in range(per_raga):
             instrument = INSTRUMENTS[(i + r) % len(INSTRUMENTS)]
-            tonic, drone = "C#4" if i % 6 == 5 else str(keys[i % len(keys)]), i % 3 == 1
+            tonic, drone = DEFAULT_TONIC if i % 6 == 5 else str(keys[i % len(keys)]), i % 3 == 1
             cents = 0.0
             if instrument == SUNG:
                 sung = np.random.default_rng(_seed(f"sung{tag}", raga, i))
@@ -119,7 +120,7 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
     return specs
 
 
-def compose_song(raga_id, seconds, *, tonic="C#4", bpm=96.0, seed=0, sung=False):
+def compose_song(raga_id, seconds, *, tonic=DEFAULT_TONIC, bpm=96.0, seed=0, sung=False):
     """A song's melody: refrain and verses from the raga's grammar, metered at ``bpm``
     (``sung``: andolan left to the singer, see :func:`ragalib.synth.improvise_score`).
 
@@ -176,7 +177,7 @@ def render_song(spec, *, sr=SR):
         drums = tabla(score.tonic_hz, spec.seconds, bpm=spec.bpm, taal=spec.taal, sr=sr,
                       seed=spec.seed)
         y = y + PERCUSSION_LEVEL * drums / rms(drums)
-    return (0.89 * y / np.max(np.abs(y))).astype(np.float32), score
+    return (OUTPUT_PEAK * y / np.max(np.abs(y))).astype(np.float32), score
 
 
 def render_sung_song(spec, score=None, *, sr=SR):
@@ -231,12 +232,6 @@ def read_manifest(folder):
         row["seed"] = int(row["seed"])
         row["path"] = Path(folder) / row["file"]
     return rows
-
-
-def songs_dir(kind="test"):
-    """``data/songs/`` for the test set, ``data/dev_songs/`` for the development set
-    (under ``data/quick/`` in quick mode)."""
-    return work_dir() / ("songs" if kind == "test" else f"{kind}_songs")
 
 
 def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kind="test"):

@@ -8,6 +8,8 @@ the player's wrist bends upward.
 
 import numpy as np
 
+from ..constants import SR
+
 THEKAS = {
     "teentaal": "dha dhin dhin dha dha dhin dhin dha dha tin tin ta ta dhin dhin dha",
     "keherwa": "dha ge na ti na ke dhi na",
@@ -49,7 +51,7 @@ def _bayan(kind, sr, rng):
     return 1.2 * np.exp(-t / 0.22) * (np.sin(phase) + 0.3 * np.sin(2 * phase))
 
 
-def tabla(sa_hz, seconds, *, bpm=90.0, taal="teentaal", sr=22050, seed=0):
+def tabla(sa_hz, seconds, *, bpm=90.0, taal="teentaal", sr=SR, seed=0):
     """A theka played for ``seconds`` at ``bpm`` beats a minute, dayan tuned to ``sa_hz``.
 
     Parameters

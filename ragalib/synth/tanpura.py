@@ -7,6 +7,7 @@ re-plucking, is what makes the drone sound alive.
 
 import numpy as np
 
+from ..constants import SR
 from ..ragas import SEMITONES, get_raga
 
 _PLUCK_SECONDS = 3.5
@@ -33,7 +34,7 @@ def pluck(freq, sr, rng):
     return out / np.max(np.abs(out))
 
 
-def tanpura(tonic_hz, seconds, *, first="P", sr=22050, seed=0):
+def tanpura(tonic_hz, seconds, *, first="P", sr=SR, seed=0):
     """A drone on ``tonic_hz`` for ``seconds``, strings plucked in a steady cycle.
 
     Parameters

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import RagalibError
 
-SR = 22050
+from ..constants import SR  # noqa: F401 - synth.SR, the rate every voice renders at
 _TABLE_SIZE = 2048
 
 

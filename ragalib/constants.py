@@ -1,0 +1,23 @@
+"""The numbers the whole series shares, each written once.
+
+Taught across the series: the sample rate in notebook 01_amplitude, C2 (the bottom of the
+chroma and salience ranges) in notebooks 03_mfcc and 07_song_detection, the output peak in
+notebook 00_meet_the_ragas. The published accuracies live in :mod:`ragalib.published`, the
+published tonic (C#4) in :mod:`ragalib.ragas` as ``DEFAULT_TONIC``.
+"""
+
+SR = 22050
+"""The sample rate of every take, feature and model, in Hz (the published method's)."""
+
+C2_HZ = 65.40639132514966
+"""C2 in Hz (``librosa.note_to_hz("C2")``): the lowest note of the chroma and salience ranges."""
+
+OUTPUT_PEAK = 0.89
+"""The peak every synthesised take and song is normalised to (about -1 dBFS)."""
+
+
+def octaves_below_nyquist(sr, most):
+    """Whole octaves above C2 that stay below 0.45 ``sr`` (just under Nyquist), at most ``most``."""
+    import numpy as np
+
+    return min(most, int(np.log2(0.45 * sr / C2_HZ)))
