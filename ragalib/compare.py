@@ -321,6 +321,28 @@ def ensure_default_bundle(*, progress=True):
     return model.load_bundle()
 
 
+def detector(folder=None):
+    """The bundle in ``folder``; without one, the default detector, built on first use with
+    progress bars on stderr (about 2.5 minutes on a fresh machine, said first).
+
+    Taught by use: ``detect``, ``similar``, ``report`` and ``bench`` on the command line.
+    """
+    import sys
+
+    from . import model
+    from .paths import default_bundle_dir
+
+    if folder is not None:
+        return model.load_bundle(folder)
+    try:
+        return model.load_bundle()
+    except RagalibError:
+        print(f"ragalib: no default detector in {default_bundle_dir()} yet; building it "
+              f"once ({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
+              file=sys.stderr)
+        return ensure_default_bundle(progress=True)
+
+
 def dev_choice(bundles, pitch_model, *, progress=True):
     """The candidate the dev songs choose among ``bundles``, each alone and with the pitch
     model (:func:`best_candidate`, default pipeline), and the table it was chosen from.

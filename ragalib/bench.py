@@ -1,0 +1,166 @@
+"""``python -m ragalib bench ...``: how fast each stage runs, as a ratio to real time.
+
+Every bench warms up first (numba's compiled kernels, TensorFlow's start-up, lazy imports),
+then times ``repeat`` runs and prints them and their median: this machine is noisy, so the
+median is the figure the README quotes.
+"""
+
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+
+def timed(work, repeat):
+    """Run ``work(run)`` for run = 0 .. ``repeat`` - 1; the wall-clock seconds of each."""
+    times = []
+    for run in range(repeat):
+        start = time.perf_counter()
+        work(run)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _runs(times, digits=2):
+    return ", ".join(f"{t:.{digits}f}" for t in times)
+
+
+def synth(seconds, repeat):
+    """Rendering ``seconds`` of harmonium (notebook 00_meet_the_ragas)."""
+    from . import synth as synthesiser
+
+    synthesiser.improvise("yaman", 5.0, seed=0)  # warm-up: caches and lazy imports
+    times = timed(lambda run: synthesiser.improvise("yaman", seconds, seed=run), repeat)
+    _ratio(f"synth: {seconds:g} s of harmonium audio", times, seconds)
+
+
+def features(seconds, repeat):
+    """The MFCCs of ``seconds`` of audio in 5-second segments (notebook 03_mfcc)."""
+    from . import audio, features as feats, synth as synthesiser
+
+    stack = audio.segments(synthesiser.improvise("yaman", seconds, seed=0))
+    feats.extract(stack[:2])  # warm-up: numba compiles librosa's kernels once
+    times = timed(lambda run: feats.extract(stack), repeat)
+    _ratio(f"features: MFCCs of {len(stack)} five-second segments ({seconds:g} s of audio)",
+           times, seconds)
+
+
+def _ratio(what, times, seconds):
+    median = statistics.median(times)
+    print(f"{what}, {len(times)} runs after warm-up: {_runs(times)} s;"
+          f" median {median:.2f} s = {seconds / median:.0f}x real time")
+
+
+def dataset(seconds, repeat):
+    """Rendering the takes, building the dataset, loading it from the cache (notebook
+    04_dataset)."""
+    import numpy as np
+
+    from . import dataset as datasets, features as feats
+
+    start = time.perf_counter()
+    datasets.ensure_recordings(progress=False)
+    render = time.perf_counter() - start
+    feats.mfcc(np.zeros(feats.DEFAULT.segment_samples))  # warm-up (numba)
+    builds = timed(lambda run: datasets.build(force=True, progress=False), 1)
+    cached = timed(lambda run: datasets.build(progress=False), repeat)
+    ds = datasets.build(progress=False)
+    audio_minutes = len(ds.y) * ds.config.segment_seconds / 60
+    print(f"dataset: {len(ds.y)} segments ({audio_minutes:.0f} min of audio) from "
+          f"{len(ds.takes)} takes; rendering missing takes took {render:.1f} s")
+    print(f"full build after warm-up: {builds[0]:.1f} s; cached load, {repeat} runs: "
+          f"{_runs(cached)} s, median {statistics.median(cached):.2f} s")
+
+
+def train(seconds, repeat):
+    """Training the published CNN for its 75 epochs (notebook 05_train_cnn)."""
+    from . import dataset as datasets, model
+
+    data = datasets.build(progress=False)
+    model.train(data, model.TrainSettings(epochs=1), progress=False)  # warm-up: TF start-up
+    settings = model.TrainSettings()
+    times = timed(lambda run: model.train(data, settings, progress=False), repeat)
+    print(f"train: the published CNN, {settings.epochs} epochs on {int(sum(data.split == 'train'))}"
+          f" segments, {repeat} runs after warm-up: {_runs(times, 1)} s; median "
+          f"{statistics.median(times):.1f} s = {statistics.median(times) / settings.epochs:.2f}"
+          " s per epoch")
+
+
+def detect(seconds, repeat):
+    """Detecting the raga of a 60-s song, model load excluded (notebook 07_song_detection)."""
+    from . import compare, detect as detection
+    from .constants import SR
+    from .pitch_model import ensure_pitch_model
+    from .synth import songs
+
+    bundle = compare.detector()                     # loading the model is not timed
+    spec = replace(songs.song_plan(1)[0], seconds=60.0)
+    y, _ = songs.render_song(spec)
+    pitch_model = bundle.pitch_model or ensure_pitch_model(progress=False)
+    detection.detect_signal(y[:10 * SR], bundle, pitch_model=pitch_model)  # warm-up
+    times = timed(lambda run: detection.detect_signal(y, bundle, pitch_model=pitch_model), repeat)
+    median = statistics.median(times)
+    print(f"detect: a 60-s song ({spec.instrument}, tabla {spec.percussion}), {repeat} runs "
+          f"after warm-up: {_runs(times)} s; median {median:.2f} s = "
+          f"{60.0 / median:.0f}x real time (model load excluded)")
+
+
+def similarity(seconds, repeat):
+    """Indexing the test songs, reloading the index, a query, adding one song (notebook
+    08_similarity)."""
+    from . import compare, similarity as search
+    from .pitch_model import ensure_pitch_model
+    from .synth import songs
+
+    bundle = compare.detector()
+    learned = bundle.pitch_model or ensure_pitch_model(progress=False)
+    rows = songs.ensure_songs(progress=False)
+    folder = songs.songs_dir()
+    minutes = sum(r["seconds"] for r in rows) / 60
+    index_of = dict(bundle=bundle, pitch_model=learned, progress=False)
+    build = timed(lambda run: search.build_index(folder, cache=False, **index_of), repeat)
+    index = search.build_index(folder, **index_of)
+    cached = timed(lambda run: search.build_index(folder, **index_of), repeat)
+    queries = timed(lambda run: [search.recommend(folder / f, index, bundle)
+                                 for f in index.files], repeat)
+    per_query = statistics.median(queries) / len(index.files)
+    median = statistics.median(build)
+    print(f"similarity: indexing {len(rows)} songs ({minutes:.0f} min of audio), "
+          f"{repeat} runs: {_runs(build, 1)} s; median {median:.1f} s = "
+          f"{minutes * 60 / median:.0f}x real time")
+    print(f"reloading the cached index: median {statistics.median(cached) * 1000:.0f} ms "
+          f"(checks every song's bytes)")
+    print(f"a query (5 nearest of {len(rows)}): median {per_query * 1000:.3f} ms")
+    added = _adding_a_song(folder, index.files, index_of, repeat)
+    print(f"adding one song to an indexed catalogue of {len(rows) - 1}, {repeat} runs: "
+          f"{_runs(added)} s; median {statistics.median(added):.2f} s")
+
+
+def _adding_a_song(folder, files, index_of, repeat):
+    """Seconds to re-index a catalogue after its last song is added (the others are cached);
+    the catalogue and its index live in a temporary folder."""
+    import os
+    import tempfile
+    from unittest import mock
+
+    from . import similarity as search
+
+    times = []
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, RAGALIB_DATA=tmp):
+        catalogue = Path(tmp) / "catalogue"
+        catalogue.mkdir()
+        folder = Path(folder).resolve()          # links must not depend on the working folder
+        for name in files[:-1]:
+            (catalogue / name).symlink_to(folder / name)
+        newest = catalogue / files[-1]
+        for _ in range(repeat):
+            search.build_index(catalogue, **index_of)
+            newest.symlink_to(folder / files[-1])
+            times.append(timed(lambda run: search.build_index(catalogue, **index_of), 1)[0])
+            newest.unlink()
+    return times
+
+
+BENCHES = {"synth": synth, "features": features, "dataset": dataset, "train": train,
+           "detect": detect, "similarity": similarity}
+"""``bench NAME`` runs ``BENCHES[NAME](seconds, repeat)``; each docstring is its help line."""
