@@ -197,7 +197,9 @@ def log_mel(y, *, config=DEFAULT, top_db=80.0):
 def mfcc(y, *, config=DEFAULT):
     """MFCCs, time-major as the CNN takes them: the DCT of the log-mel spectrum.
 
-    Taught in notebook 03_mfcc. For one signal this equals ``librosa.feature.mfcc``.
+    Taught in notebook 03_mfcc. ``librosa.feature.mfcc`` takes the DCT (type 2, orthonormal)
+    of this module's :func:`log_mel`, whose level floor is set per segment; for one signal
+    this equals ``librosa.feature.mfcc(y=y, ...)``.
 
     Parameters
     ----------
@@ -209,10 +211,9 @@ def mfcc(y, *, config=DEFAULT):
     -------
     np.ndarray, shape (frames, n_mfcc) or (k, frames, n_mfcc), float32
     """
-    from scipy.fft import dct
+    import librosa
 
-    coefficients = dct(log_mel(y, config=config), axis=-2, type=2, norm="ortho")
-    coefficients = coefficients[..., :config.n_mfcc, :]
+    coefficients = librosa.feature.mfcc(S=log_mel(y, config=config), n_mfcc=config.n_mfcc)
     return np.ascontiguousarray(np.swapaxes(coefficients, -1, -2), dtype=np.float32)
 
 

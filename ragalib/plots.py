@@ -240,12 +240,16 @@ def framing(y, *, config=DEFAULT, at=1.0, ax=None):
     """One STFT frame: the raw stretch, the Hann window, and their product.
 
     Taught in notebook 02_spectrogram: the window tapers the frame's edges to zero so the
-    FFT does not see a jump where the frame is cut out.
+    FFT does not see a jump where the frame is cut out. The window drawn is the one the STFT
+    applies: librosa's periodic Hann (``librosa.filters.get_window``), not numpy's symmetric
+    ``np.hanning``.
     """
+    import librosa
+
     ax = _new_ax(ax, (11, 3))
     a = int(at * config.sr)
     frame = y[a:a + config.n_fft]
-    window = np.hanning(len(frame))
+    window = librosa.filters.get_window("hann", len(frame))
     t = 1000.0 * np.arange(len(frame)) / config.sr
     peak = np.max(np.abs(frame)) or 1.0
     ax.plot(t, frame, lw=0.6, color="tab:gray", label="frame as cut out")

@@ -349,7 +349,11 @@ def _place_octave(sa_bin, bins, levels):
 
 
 def note_name(hz):
-    """The nearest equal-tempered note, such as ``"C#4"`` (music21, flats written ``b``)."""
+    """The nearest equal-tempered note, such as ``"C#4"`` (flats written ``b``).
+
+    Taught in notebook 07_song_detection. music21 spells it, as it spells the catalogue's
+    notes (C#, Eb, F#, G#, Bb); ``librosa.hz_to_note`` would write every black key as a sharp.
+    """
     from music21 import pitch
 
     note = pitch.Pitch(midi=float(np.round(69 + 12 * np.log2(hz / 440.0))))
@@ -364,14 +368,11 @@ def sa_bin(hz):
 def semitones_to(from_hz, to=DEFAULT_TONIC):
     """The shift, in whole semitones within -6..+5, that moves Sa at ``from_hz`` onto ``to``.
 
-    Octaves do not matter for a raga, so the smallest shift is taken. The interval is worked
-    out by music21 between the two pitches, rounded to the semitone the harmonium knows.
+    Taught in notebook 07_song_detection. Octaves do not matter for a raga, so the smallest
+    shift is taken: the interval in MIDI steps (``librosa.hz_to_midi``), rounded to the
+    semitone the harmonium knows.
     """
-    from music21 import interval, pitch
+    import librosa
 
-    source = pitch.Pitch()
-    source.frequency = float(from_hz)
-    target = pitch.Pitch()
-    target.frequency = tonic_hz(to)
-    steps = interval.Interval(source, target).semitones
+    steps = librosa.hz_to_midi(tonic_hz(to)) - librosa.hz_to_midi(float(from_hz))
     return int((np.round(steps) + 6) % 12 - 6)

@@ -10,7 +10,9 @@ Plots are drawn on a ``matplotlib.figure.Figure`` that pyplot never sees and sen
 into an ``ipywidgets.Image`` (:func:`draw_png`). Through pyplot and an ``Output`` they came
 back blank or half drawn in JupyterLab: widget messages are handled on a kernel thread of
 their own, and matplotlib-inline's hook after each cell shows and closes every open pyplot
-figure, including one that thread is still drawing.
+figure, including one that thread is still drawing. For the same reason the builders wire
+``observe`` to an update that sets the image, rather than ``ipywidgets.interactive_output``,
+whose update draws into an ``Output``.
 """
 
 import io
