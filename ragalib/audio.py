@@ -162,6 +162,8 @@ WRITABLE_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
 def check_writable(path):
     """Raise :class:`RagalibError` unless ``path`` can be written as an audio file.
 
+    Behind notebooks 01_amplitude and 04_dataset (not called there by name).
+
     Checked before any work is done, so a bad path costs nothing and writes nothing.
     """
     path = Path(path)
@@ -180,6 +182,8 @@ def check_writable(path):
 
 def save(path, y, sr):
     """Write mono audio atomically: to a temporary file beside ``path``, then rename.
+
+    Behind notebooks 01_amplitude and 04_dataset (not called there by name).
 
     A crash or a full disk can never leave a half-written file under the final name.
 

@@ -38,7 +38,10 @@ TAG = "~augmented"
 
 @dataclass(frozen=True)
 class Ranges:
-    """How far an augmented copy may move from its take; part of the cache key."""
+    """How far an augmented copy may move from its take; part of the cache key.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
 
     cents: float = 30.0                 # detuning, either way
     gain_db: float = 6.0                # level, either way
@@ -50,7 +53,10 @@ RANGES = Ranges()
 
 @dataclass(frozen=True)
 class Change:
-    """What one augmented copy of a take does."""
+    """What one augmented copy of a take does.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
 
     cents: float
     gain_db: float
@@ -60,7 +66,10 @@ class Change:
 
 
 def varied_voice(rng):
-    """A reed instrument drawn around the harmonium (see the module docstring)."""
+    """A reed instrument drawn around the harmonium (see the module docstring).
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     from .synth.voices import HARMONIUM
 
     return replace(
@@ -77,7 +86,10 @@ def varied_voice(rng):
 
 def draw_change(take, copy, *, seed=0, timbre=True, ranges=RANGES):
     """The change made to augmented copy number ``copy`` of ``take``, within ``ranges``: the
-    same arguments always give the same change."""
+    same arguments always give the same change.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     from .dataset import synthesised_take
 
     rng = np.random.default_rng(zlib.crc32(f"augment/{take}/{copy}/{seed}".encode()))
@@ -90,7 +102,10 @@ def draw_change(take, copy, *, seed=0, timbre=True, ranges=RANGES):
 
 
 def describe(change):
-    """One line that says what a :class:`Change` does, for a notebook or a log."""
+    """One line that says what a :class:`Change` does, for a notebook or a log.
+
+    Taught in notebook 09_robust_features.
+    """
     voice = "the recording's own sound" if change.voice is None else (
         f"a varied reed (slope {change.voice.slope:.2f}, formant "
         f"{change.voice.formants[0][0]:.0f} Hz, second reed "
@@ -102,7 +117,10 @@ def describe(change):
 
 def detune(y, sr, cents):
     """``y`` played ``cents`` sharp (flat if negative), by resampling: every note moves
-    together, and the take becomes that much shorter (longer)."""
+    together, and the take becomes that much shorter (longer).
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     import librosa
 
     if cents == 0:
@@ -116,6 +134,8 @@ def apply_change(y, sr, change):
     """Detune, change the level and add noise (the voice is applied by re-rendering, see
     :func:`augmented_audio`).
 
+    Behind notebook 09_robust_features (not called there by name).
+
     The level changes by exactly ``change.gain_db``, so a copy may peak above full scale: it
     is only analysed, never written to a file (scaling it back down would quietly undo most
     of the louder copies)."""
@@ -126,7 +146,10 @@ def apply_change(y, sr, change):
 
 
 def augmented_audio(take, change, *, root, sr):
-    """The audio of one augmented copy of ``take`` (``"raga/file.wav"`` under ``root``)."""
+    """The audio of one augmented copy of ``take`` (``"raga/file.wav"`` under ``root``).
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     import soundfile
 
     from .audio import load
@@ -187,7 +210,10 @@ def _copy_features(job, *, root, config, seed, timbre, ranges=RANGES):
 
 def augmented_key(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=None):
     """What an augmented training set depends on: the dataset, the recordings folder, every
-    argument of :func:`augmented` and :data:`VERSION`."""
+    argument of :func:`augmented` and :data:`VERSION`.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     from .dataset import recordings_dir
     from .synth import GENERATOR_VERSION
 

@@ -48,7 +48,10 @@ SELECTION_RULE = 3
 
 
 def candidates():
-    """The CNN candidates in table order: ``[(name, kind, augmented copies), ...]``."""
+    """The CNN candidates in table order: ``[(name, kind, augmented copies), ...]``.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     return [(kind + (AUGMENTED if copies else ""), kind, copies) for kind, copies in CANDIDATES]
 
 
@@ -56,7 +59,10 @@ def candidate_settings(kind, copies=0):
     """The training settings of one candidate: the published ones for the MFCC model (the
     bundle of chapter 05); for the others early stopping (:data:`ragalib.model.PATIENCE`):
     training ends once the validation loss has not improved for that many epochs, and the
-    best epoch's weights are kept. 3 epochs in quick mode."""
+    best epoch's weights are kept. 3 epochs in quick mode.
+
+    Taught in notebook 09_robust_features.
+    """
     from .model import PATIENCE, TrainSettings
     from .paths import quick_mode
 
@@ -68,7 +74,10 @@ def candidate_settings(kind, copies=0):
 
 def ensure_candidate(name, *, progress=True):
     """One candidate's trained bundle (see :func:`candidates`), trained if missing:
-    ``data/models/<kind>/`` or ``data/models/<kind>-augmented/``."""
+    ``data/models/<kind>/`` or ``data/models/<kind>-augmented/``.
+
+    Taught in notebook 09_robust_features.
+    """
     from . import model
     from .features import FeatureConfig
 
@@ -84,6 +93,8 @@ def ensure_candidates(names=None, *, progress=True):
     """The trained bundles of the candidates ``names`` (default: every one, in table order),
     each trained if missing.
 
+    Taught in notebook 09_robust_features.
+
     Returns
     -------
     dict
@@ -94,7 +105,10 @@ def ensure_candidates(names=None, *, progress=True):
 
 
 def take_scores(bundles, pitch_model, *, progress=True):
-    """Segment and whole-take accuracy on the held-out takes (harmonium and sung), per candidate."""
+    """Segment and whole-take accuracy on the held-out takes (harmonium and sung), per candidate.
+
+    Taught in notebook 09_robust_features.
+    """
     from . import dataset, model
     from .audio import load
     from .evidence import PreparedSong
@@ -129,6 +143,8 @@ def take_scores(bundles, pitch_model, *, progress=True):
 
 def song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *, progress=True):
     """Song and segment accuracy on songs, per candidate and pipeline variant.
+
+    Taught in notebook 09_robust_features.
 
     Each song is analysed once for all variants and all candidates
     (:func:`ragalib.evidence.gather_songs`, in worker processes), so the candidates hear
@@ -220,6 +236,8 @@ def best_candidate(table, pipeline=SONG_VARIANTS[0]):
     """The bundle-able candidate (a CNN, or a CNN with the pitch model) with the highest song
     accuracy under ``pipeline``.
 
+    Taught in notebook 09_robust_features.
+
     Ties go first to the candidate that is cheaper to build: one trained without
     augmentation, which renders no copies and trains on a third of the segments (the default
     detector is built on a newcomer's first ``detect``); then to the candidate whose CNN alone
@@ -249,7 +267,10 @@ def best_candidate(table, pipeline=SONG_VARIANTS[0]):
 def candidate_name(bundle, *, alone=False):
     """A bundle's name in the tables: its feature kind, :data:`AUGMENTED` if it was trained
     with augmentation, and :data:`WITH_PITCH` if it judges songs with the pitch model (unless
-    ``alone``: the name of its CNN alone)."""
+    ``alone``: the name of its CNN alone).
+
+    Taught in notebook 09_robust_features.
+    """
     return (bundle.config.kind + (AUGMENTED if bundle.settings.augment else "")
             + (WITH_PITCH if bundle.pitch_model is not None and not alone else ""))
 
@@ -257,6 +278,8 @@ def candidate_name(bundle, *, alone=False):
 def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
     """Copy ``bundle`` to the default bundle folder, recording why it was chosen; with
     ``pitch_model``, the copy judges songs together with it.
+
+    Behind notebook 09_robust_features (not called there by name).
 
     The copy is written beside the target and swapped in by rename, like every bundle.
     """
@@ -288,7 +311,10 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
 
 
 def split_name(name):
-    """A table name's CNN candidate and whether it is the hybrid: ``(candidate, hybrid)``."""
+    """A table name's CNN candidate and whether it is the hybrid: ``(candidate, hybrid)``.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
     return name.removesuffix(WITH_PITCH), name.endswith(WITH_PITCH)
 
 
@@ -324,6 +350,8 @@ def ensure_default_bundle(*, progress=True):
 def detector(folder=None):
     """The bundle in ``folder``; without one, the default detector, built on first use with
     progress bars on stderr (about 2.5 minutes on a fresh machine, said first).
+
+    Behind notebook 09_robust_features (not called there by name).
 
     Taught by use: ``detect``, ``similar``, ``report`` and ``bench`` on the command line.
     """

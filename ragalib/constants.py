@@ -17,7 +17,11 @@ OUTPUT_PEAK = 0.89
 
 
 def octaves_below_nyquist(sr, most):
-    """Whole octaves above C2 that stay below 0.45 ``sr`` (just under Nyquist), at most ``most``."""
+    """Whole octaves above C2 that stay below 0.45 ``sr`` (just under Nyquist), at most ``most``.
+
+    Behind notebooks 01_amplitude, 03_mfcc, 07_song_detection and 00_meet_the_ragas (not called
+    there by name).
+    """
     import numpy as np
 
     return min(most, int(np.log2(0.45 * sr / C2_HZ)))

@@ -124,6 +124,8 @@ def _render_and_save(job, *, root, seconds, seed_of):
 def render_sung_take(raga, seconds, k):
     """The ``k``-th sung training take of ``raga``: a recital on C#, a male voice (C#3) for
     odd ``k``, a female one (C#4) for even (:func:`ragalib.synth.recital.improvised_recital`).
+
+    Behind notebook 04_dataset (not called there by name).
     """
     from .synth.recital import improvised_recital
 
@@ -150,21 +152,30 @@ def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr
 
 
 def synth_take_name(k, prefix="synth"):
-    """The file name of the ``k``-th synthesised take of a raga (this synthesiser version)."""
+    """The file name of the ``k``-th synthesised take of a raga (this synthesiser version).
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     from .synth import GENERATOR_VERSION
 
     return f"{prefix}_v{GENERATOR_VERSION}_take{k}.wav"
 
 
 def synth_take_seed(raga, k, family="synth"):
-    """The seed that improvised (and recorded) the ``k``-th synthesised take of ``raga``."""
+    """The seed that improvised (and recorded) the ``k``-th synthesised take of ``raga``.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return zlib.crc32(f"take/{raga}/{k}".encode() if family == "synth" else
                       f"take/{family}/{raga}/{k}".encode())
 
 
 def synthesised_take(take):
     """``(raga, seed)`` if ``take`` (``"raga/file.wav"``) is one of this synthesiser's takes,
-    so that its score can be played again; None for anything else (your own recordings)."""
+    so that its score can be played again; None for anything else (your own recordings).
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     raga, _, name = take.partition("/")
     k = name.removeprefix(synth_take_name(0).removesuffix("0.wav")).removesuffix(".wav")
     if not k.isdigit() or synth_take_name(int(k)) != name:
@@ -174,6 +185,8 @@ def synthesised_take(take):
 
 def scan_recordings(root, *, report=_warn, ignore=()):
     """Find the recordings under ``root``: ``{raga_id: [paths sorted by name]}``.
+
+    Taught in notebook 04_dataset.
 
     Folders that are not raga ids, and files that are not audio by their extension, are
     reported through ``report`` and skipped, never guessed at; names in ``ignore`` (at the
@@ -227,6 +240,8 @@ def assign_splits(names, *, seed=0):
     (the harmonium takes ``synth_*``, the sung ones ``sung_*``, and your own recordings), so
     that each family is heard in training and, given two takes or more, in the test.
 
+    Behind notebook 04_dataset (not called there by name).
+
     Within a family, one take: train only. Two: train and test. Three or more: about 20% (at
     least one) to test, as many to validation, the rest to training, chosen by a seeded
     shuffle of the sorted names.
@@ -272,6 +287,8 @@ def random_segment_split(n, *, seed=0, fractions=(0.6, 0.2, 0.2)):
 @dataclass
 class Dataset:
     """Segment features with their labels, takes and by-take split.
+
+    Behind notebook 04_dataset (not called there by name).
 
     Attributes
     ----------
@@ -354,7 +371,10 @@ def _array_digest(*arrays):
 
 def cache_paths(config, cache_dir=None):
     """The ``.npz`` training file and the published-structure ``.json`` for a config (the
-    ``.json`` is written for MFCC datasets only)."""
+    ``.json`` is written for MFCC datasets only).
+
+    Taught in notebook 04_dataset.
+    """
     folder = Path(cache_dir or datasets_dir())
     stem = f"{config.kind}-{config.id}"
     return folder / f"{stem}.npz", folder / f"{stem}.json"
@@ -362,7 +382,10 @@ def cache_paths(config, cache_dir=None):
 
 def save_cache(dataset, npz_path, json_path=None):
     """Write a dataset to its ``.npz`` cache (and, with ``json_path``, the published JSON
-    structure), atomically."""
+    structure), atomically.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     meta = {"labels": dataset.labels, "takes": dataset.takes, "config": dataset.config.to_dict(),
             "key": dataset.key,
             "digest": _array_digest(dataset.X, dataset.y, dataset.take, dataset.start,
@@ -384,7 +407,10 @@ def save_cache(dataset, npz_path, json_path=None):
 
 
 def load_cache(npz_path, key, report=_warn):
-    """The cached dataset if it is intact and its key matches, else None."""
+    """The cached dataset if it is intact and its key matches, else None.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     try:
         with np.load(npz_path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))

@@ -21,7 +21,10 @@ from .evidence import resolve_tonic
 
 @dataclass
 class Detection:
-    """What detection found in one song. ``to_json`` gives the CLI contract."""
+    """What detection found in one song. ``to_json`` gives the CLI contract.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     file: str
     raga: str
@@ -52,6 +55,8 @@ recordings (a CNN trained on synthetic takes may only add noise on real ones).""
 def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
                   pitch_model=None, judge="both"):
     """Detect the raga in a mono signal at ``bundle.config.sr``.
+
+    Taught in notebook 07_song_detection.
 
     Percussion suppression (``separation``), then the tonic (see :func:`resolve_tonic`;
     estimated with ``pitch_model``, else the bundle's own, else the learned one), then the
@@ -128,6 +133,8 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
     evidence must carry. ``judge`` (:data:`JUDGES`) ``"cnn"`` keeps the CNN's average alone,
     ``"pitch"`` the pitch model's verdict alone; the segments are the CNN's either way.
 
+    Behind notebook 07_song_detection (not called there by name).
+
     Returns
     -------
     Detection
@@ -164,7 +171,10 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
 
 def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None,
                 judge="both"):
-    """Load a file at the bundle's rate and detect its raga (see :func:`detect_signal`)."""
+    """Load a file at the bundle's rate and detect its raga (see :func:`detect_signal`).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     from .audio import load
 
     y = load(path, sr=bundle.config.sr)
@@ -188,7 +198,10 @@ def traces(detection, *, min_segments=2):
 
 
 def clock(seconds):
-    """Seconds as m:ss."""
+    """Seconds as m:ss.
+
+    Taught in notebook 07_song_detection.
+    """
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
@@ -203,6 +216,8 @@ VARIANTS = {"default (auto tonic, separation)": dict(tonic="auto", separation=Tr
 def song_scores(found, rows):
     """Song-level and segment-level accuracy of detections against a manifest's ragas, and
     the share of estimated tonics with the right pitch class (None when none was estimated).
+
+    Behind notebook 07_song_detection (not called there by name).
     """
     from .tonic import semitones_to
 
@@ -252,7 +267,10 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progres
 
 def song_groups(rows):
     """Song indices by kind, for the tonic with and without a drone: ``{label: [i, ...]}``
-    (sung and played songs, with a drone and without; empty groups left out)."""
+    (sung and played songs, with a drone and without; empty groups left out).
+
+    Taught in notebook 07_song_detection.
+    """
     groups = {}
     for i, row in enumerate(rows):
         sung = "sung" if row.get("instrument") == "singer" else "played"
@@ -261,7 +279,10 @@ def song_groups(rows):
 
 
 def group_scores(found, rows, indices):
-    """``((right raga, n), (right Sa, n))`` of the detections ``found`` over some songs."""
+    """``((right raga, n), (right Sa, n))`` of the detections ``found`` over some songs.
+
+    Taught in notebook 07_song_detection.
+    """
     from .tonic import semitones_to
 
     raga = sum(found[i].raga == rows[i]["raga"] for i in indices)
@@ -272,7 +293,10 @@ def group_scores(found, rows, indices):
 
 def song_confusion(rows, found, labels):
     """Confusion matrix of songs: rows the true raga, columns the detected one, in ``labels``
-    order; ``found`` holds detections or raga ids. Taught in notebooks 07 and 09."""
+    order; ``found`` holds detections or raga ids. Taught in notebooks 07 and 09.
+
+    Taught in notebooks 07_song_detection and 09_robust_features.
+    """
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix([r["raga"] for r in rows], [getattr(f, "raga", f) for f in found],

@@ -1,8 +1,14 @@
-"""The one error type that ragalib raises for bad input, and the one warning it gives."""
+"""The one error type that ragalib raises for bad input, and the one warning it gives.
+
+Met in notebook 01_amplitude (a file that is missing, not audio or silent) and notebook
+09_robust_features.
+"""
 
 
 class RagalibError(ValueError):
     """Bad input or an unusable file: the message says what was wrong and what is allowed.
+
+    Met in notebook 01_amplitude; caught by name in notebook 09_robust_features.
 
     The command line prints it as one line, ``ragalib: <message>``, with no traceback.
     """
@@ -10,18 +16,26 @@ class RagalibError(ValueError):
 
 class NoMelody(RagalibError):
     """The sound has no melody to read a raga from (noise, hum, a click track): the answer
-    is "no raga", which ``detect --json`` reports as ``"raga": null`` with the reason."""
+    is "no raga", which ``detect --json`` reports as ``"raga": null`` with the reason.
+
+    Behind notebooks 01_amplitude and 09_robust_features (not called there by name).
+    """
 
 
 class RagalibWarning(UserWarning):
     """Input that can be used but is not what it claims (a WAV whose data is shorter than its
     header says). The command line prints it as one line, ``ragalib: warning: <message>``.
+
+    Behind notebooks 01_amplitude and 09_robust_features (not called there by name).
     """
 
 
 def one_line_warnings():
     """Print every :class:`RagalibWarning` as ``ragalib: warning: <message>`` from now on
-    (the command line and its worker processes); other warnings keep Python's format."""
+    (the command line and its worker processes); other warnings keep Python's format.
+
+    Behind notebooks 01_amplitude and 09_robust_features (not called there by name).
+    """
     import sys
     import warnings
 

@@ -128,6 +128,8 @@ class PreparedSong:
 def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC):
     """Sa of a :class:`PreparedSong`, and the shift that brings it to C#.
 
+    Behind notebook 07_song_detection (not called there by name).
+
     Parameters
     ----------
     tonic : "auto", "catalogue", a note name such as "D4", a frequency in Hz, or None
@@ -163,7 +165,10 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
 
 @dataclass
 class Evidence:
-    """What every detector needs of one song under one pipeline: no audio, small arrays."""
+    """What every detector needs of one song under one pipeline: no audio, small arrays.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     info: dict            # tonic_hz, tonic_note, shift (semitones to C#, already applied)
     loud: np.ndarray      # one bool per segment: loud enough to judge
@@ -176,7 +181,10 @@ def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
     """The :class:`Evidence` of a :class:`PreparedSong` for the feature ``configs`` (which
     share their sample rate and segment length), given its tonic ``info`` (see
     :func:`resolve_tonic`); with ``pitch_model``, its verdict too, and with
-    ``pitch_segments`` its answer per segment."""
+    ``pitch_segments`` its answer per segment.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     configs = list(dict.fromkeys(configs))
     _, loud = song.segments(configs[0])
     tonic_hz = info["tonic_hz"]
@@ -192,6 +200,8 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
                  pitch_segments=False, progress=True, workers=None, keep_going=False):
     """:func:`gather` every song of a manifest under every pipeline variant, in worker
     processes (:func:`ragalib.parallel.map_in_workers`).
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Parameters
     ----------

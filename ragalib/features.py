@@ -278,6 +278,8 @@ def transpose(values, semitones, *, config=DEFAULT):
 def extract(segments, *, config=DEFAULT):
     """The features ``config.kind`` names for a stack of segments.
 
+    Behind notebooks 02_spectrogram, 03_mfcc and 09_robust_features (not called there by name).
+
     Returns
     -------
     np.ndarray, shape (k, config.segment_frames, config.n_features), float32

@@ -1,7 +1,8 @@
 """Writing files safely: to a temporary file beside the target, then an atomic rename.
 
-A crash, a full disk or bad input can never leave a half-written dataset, model, cache or
-audio file under its final name, nor damage one that is already there.
+Behind notebook 04_dataset (every cache it builds). A crash, a full disk or bad input can
+never leave a half-written dataset, model, cache or audio file under its final name, nor
+damage one that is already there.
 """
 
 import errno
@@ -18,6 +19,8 @@ LOW_SPACE = 1 << 20
 
 def atomic_write(path, write):
     """Call ``write(tmp_path)``, then rename ``tmp_path`` over ``path``.
+
+    Behind notebook 04_dataset (not called there by name).
 
     The temporary file lives in the same folder (so the rename is atomic) and is removed if
     ``write`` fails. The result is readable by everyone, like a normal file. A failure to
@@ -44,7 +47,10 @@ def atomic_write(path, write):
 
 def raise_write_failure(path, exc):
     """Raise a one-line :class:`RagalibError` naming ``path`` if ``exc`` is a failure to
-    write (an ``OSError``, or an error of libsndfile, which is not one); else return."""
+    write (an ``OSError``, or an error of libsndfile, which is not one); else return.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     is_audio_library = type(exc).__module__.split(".")[0] == "soundfile"
     if not isinstance(exc, OSError) and not is_audio_library:
         return

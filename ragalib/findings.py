@@ -18,6 +18,8 @@ CHANCE = 0.1
 def song_claims(table, n, cnns=("melody", "melody" + AUGMENTED), published="mfcc"):
     """``[(sentence, holds), ...]`` about the song columns of :func:`compare.song_scores`.
 
+    Taught in notebook 09_robust_features.
+
     Parameters
     ----------
     table : list of dict
@@ -61,6 +63,8 @@ def song_claims(table, n, cnns=("melody", "melody" + AUGMENTED), published="mfcc
 def confusion_lines(rows, answers, models):
     """For each model, how many songs it gets wrong and its most frequent confusions, with
     the swaras each confused pair shares and the degrees in which it differs.
+
+    Taught in notebook 09_robust_features.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
 """What the detector is worth on your own recordings: ``python -m ragalib report folder DIR``.
 
+Named in notebook 07_song_detection, for learners with labelled recordings of their own.
+
 ``DIR`` is laid out like ``data/recordings/``: ``DIR/<raga_id>/<file>``, any format and sample
 rate. An optional ``DIR/tonics.csv`` (columns ``file,tonic_hz``, ``file`` relative to ``DIR``
 or a bare file name) gives the true Sa of some files, so the tonic estimate is scored too.
@@ -25,6 +27,8 @@ def _warn(message):
 
 def read_tonics(root):
     """``{relative path: tonic Hz}`` from ``root / "tonics.csv"``, empty without one.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Raises
     ------
@@ -55,7 +59,10 @@ class FolderScore:
     their :class:`ragalib.detect.Detection` in the same order, the reasons of the files left
     out, the seconds of audio judged and the wall-clock seconds it took. For a detector that
     multiplies a CNN with the pitch model, ``judges`` holds what each of the two says alone,
-    so the report shows whether the combination helps on these recordings."""
+    so the report shows whether the combination helps on these recordings.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     root: Path
     rows: list
@@ -68,6 +75,8 @@ class FolderScore:
 
 def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True, report=_warn):
     """Detect the raga of every recording under ``root`` and keep what is needed to score it.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Parameters
     ----------
@@ -135,7 +144,10 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
 def summary(score, labels):
     """The figures of a :class:`FolderScore`: ``right`` and ``n`` overall, ``per_raga``
     (raga -> (right, n)), the ``confusion`` matrix over ``labels``, ``tonic`` as (right pitch
-    class, n given) or None, and ``speed`` (seconds of audio per second)."""
+    class, n given) or None, and ``speed`` (seconds of audio per second).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     from .detect import song_confusion
     from .tonic import semitones_to
 
@@ -155,7 +167,10 @@ def summary(score, labels):
 
 def report_lines(score, labels):
     """The text ``report folder`` prints: per raga, overall with a 95% interval, the tonic,
-    the confusion and the speed."""
+    the confusion and the speed.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     from .stats import share
 
     s = summary(score, labels)

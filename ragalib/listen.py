@@ -24,6 +24,8 @@ PEAK = 0.9
 def encode(y, *, sr):
     """``y`` peak-normalised and encoded for a player: MP3 where the rate allows, else WAV.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     Parameters
     ----------
     y : np.ndarray, shape (n,)
@@ -49,6 +51,8 @@ def encode(y, *, sr):
 def player(y, *, sr):
     """An ``IPython.display.Audio`` player of ``y``, embedded as by :func:`encode`.
 
+    Taught in notebook 00_meet_the_ragas, and used in 5 later chapters.
+
     Examples
     --------
     >>> from ragalib import synth
@@ -64,7 +68,10 @@ def player(y, *, sr):
 
 
 def set_player(widget, y, *, sr):
-    """Make an ``ipywidgets.Audio`` ``widget`` play ``y``, embedded as by :func:`encode`."""
+    """Make an ``ipywidgets.Audio`` ``widget`` play ``y``, embedded as by :func:`encode`.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     data, mime = encode(y, sr=sr)
     widget.format = mime.split("/")[1]
     widget.value = data

@@ -28,6 +28,8 @@ singer's upper Pa."""
 def track(y, sr, method="swift"):
     """The melody's f0 in ``y`` by one of :data:`TRACKERS`.
 
+    Taught in notebook 07_song_detection.
+
     Returns
     -------
     times : np.ndarray, seconds
@@ -69,6 +71,8 @@ def _swift():
 
 def scores(ref_times, ref_hz, est_times, est_hz):
     """mir_eval's melody metrics of an estimate against a reference (both NaN when unvoiced).
+
+    Taught in notebook 07_song_detection.
 
     Returns
     -------
@@ -120,7 +124,10 @@ def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, limit=No
 
 def ensure_sung_songs(kind="dev", *, progress=True):
     """The specs of a song set's sung songs, each rendered if missing (the other songs are
-    left to :func:`ragalib.synth.songs.ensure_songs`)."""
+    left to :func:`ragalib.synth.songs.ensure_songs`).
+
+    Taught in notebook 07_song_detection.
+    """
     from .synth import songs
 
     specs = [s for s in songs.planned_specs(kind) if s.instrument == songs.SUNG]
@@ -152,7 +159,10 @@ def _track_song(spec, *, folder, trackers, separation):
 
 def tracker_table(rows):
     """Per tracker, the median over songs of every score and of the seconds taken, and the
-    worst song's raw pitch accuracy (rows as :func:`compare_trackers` returns them)."""
+    worst song's raw pitch accuracy (rows as :func:`compare_trackers` returns them).
+
+    Taught in notebook 07_song_detection.
+    """
     out = []
     for method in dict.fromkeys(r["tracker"] for r in rows):
         mine = [r for r in rows if r["tracker"] == method]

@@ -40,7 +40,10 @@ def _quiet_stderr():
 
 
 def load_keras():
-    """Import and return Keras (TensorFlow backend), once, without start-up noise."""
+    """Import and return Keras (TensorFlow backend), once, without start-up noise.
+
+    Behind notebook 05_train_cnn (not called there by name).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     with _quiet_stderr():
@@ -57,6 +60,8 @@ asks for early stopping (the candidates of chapter 09)."""
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything that decides a training run, stored in the bundle. Defaults: published.
+
+    Taught in notebooks 05_train_cnn and 06_tuning.
 
     ``kernels`` are the three Conv2D kernel sizes; ``pool`` the three pooling sizes (stride 2).
     """
@@ -154,7 +159,10 @@ def expected_shapes(input_shape, n_classes, settings=TrainSettings()):
 
 
 def seed_everything(seed):
-    """Fixed seeds and deterministic ops: the same data and seed give the same training curve."""
+    """Fixed seeds and deterministic ops: the same data and seed give the same training curve.
+
+    Behind notebook 05_train_cnn (not called there by name).
+    """
     k = load_keras()
     import tensorflow as tf
 
@@ -223,7 +231,10 @@ README: the basis of the time :func:`describe_training` announces."""
 def describe_training(kind, settings, n_train, n_val, shape):
     """One line that says what a training run does and about how long it takes, such as
     ``"training the melody CNN on 720 segments: at most 75 epochs (early stopping), about
-    2.3 s each"``."""
+    2.3 s each"``.
+
+    Behind notebook 05_train_cnn (not called there by name).
+    """
     per_epoch = (n_train + n_val / 3) * float(np.prod(shape)) * SECONDS_PER_VALUE
     stop = " (early stopping)" if settings.early_stopping else ""
     epochs = f"at most {settings.epochs}" if stop else f"{settings.epochs}"
@@ -233,6 +244,8 @@ def describe_training(kind, settings, n_train, n_val, shape):
 
 def predict(model, X, *, batch_size=256):
     """Class probabilities, shape (n, n_classes), for CNN-shaped input.
+
+    Taught in notebook 05_train_cnn.
 
     The model is called directly, batch by batch: ``model.predict`` would build a new graph
     for every new batch size (one per song), which is slow and fills the log with warnings.
@@ -269,7 +282,10 @@ def evaluate(model, X, y, labels):
 
 @dataclass
 class Bundle:
-    """A trained model with everything needed to use it correctly."""
+    """A trained model with everything needed to use it correctly.
+
+    Behind notebook 05_train_cnn (not called there by name).
+    """
 
     model: object
     labels: list
@@ -352,6 +368,8 @@ def _check_archive(model_path):
 
 def load_bundle(folder=None, *, config=None):
     """Load a model bundle (the model in Keras safe mode).
+
+    Taught in notebooks 05_train_cnn, 07_song_detection and 08_similarity.
 
     Parameters
     ----------
@@ -463,7 +481,10 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
 
 def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=True):
     """The bundle at ``out`` if it was trained with ``settings`` on today's dataset, else a
-    freshly trained one. Notebooks call this so a second run costs seconds, not minutes."""
+    freshly trained one. Notebooks call this so a second run costs seconds, not minutes.
+
+    Taught in notebooks 05_train_cnn, 06_tuning and 09_robust_features.
+    """
     from . import dataset as datasets
     from .features import DEFAULT
 

@@ -28,7 +28,10 @@ _warned = []
 
 
 def default_workers():
-    """How many worker processes to use: ``RAGALIB_WORKERS`` if set, else the usable cores."""
+    """How many worker processes to use: ``RAGALIB_WORKERS`` if set, else the usable cores.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
     setting = os.environ.get("RAGALIB_WORKERS", "").strip()
     if setting:
         if not setting.isdigit() or int(setting) < 1:
@@ -43,7 +46,10 @@ def default_workers():
 def main_is_safe_to_import():
     """Whether a worker may start: each worker imports the main script again, so a script
     must keep its work under ``if __name__ == "__main__":``. Notebooks, the interactive
-    prompt and ``python -m package`` have nothing to re-run."""
+    prompt and ``python -m package`` have nothing to re-run.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     spec = getattr(main, "__spec__", None)
@@ -91,6 +97,8 @@ def _stop_now(pool):
 
 def map_in_workers(function, items, *, workers=None, desc="working", progress=True):
     """``function(item)`` for every item, in worker processes, yielded in ``items`` order.
+
+    Behind notebook 08_similarity (not called there by name).
 
     Parameters
     ----------

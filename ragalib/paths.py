@@ -1,4 +1,8 @@
-"""Where ragalib finds its committed catalogue and writes what it generates."""
+"""Where ragalib finds its committed catalogue and writes what it generates.
+
+Behind notebook 04_dataset (the recordings and datasets it shows) and every later chapter;
+the README's "Data layout" lists each folder.
+"""
 
 import os
 from pathlib import Path
@@ -10,6 +14,8 @@ CATALOGUE_PATH = PROJECT_ROOT / "data" / "ragas.json"
 def data_dir():
     """Folder for generated artefacts (recordings, datasets, models).
 
+    Behind notebook 04_dataset (not called there by name).
+
     ``$RAGALIB_DATA`` overrides the default ``data/`` beside the package, which lets tests and
     instructors keep generated files elsewhere.
     """
@@ -17,12 +23,17 @@ def data_dir():
 
 
 def quick_mode():
-    """True when ``$RAGALIB_QUICK`` asks for the small, fast version of every long job."""
+    """True when ``$RAGALIB_QUICK`` asks for the small, fast version of every long job.
+
+    Taught in notebook 00_meet_the_ragas, and used in 7 later chapters.
+    """
     return os.environ.get("RAGALIB_QUICK", "") not in ("", "0", "false", "no")
 
 
 def work_dir():
     """Where generated recordings, songs, datasets and models live.
+
+    Behind notebook 04_dataset (not called there by name).
 
     ``data/`` normally; ``data/quick/`` in quick mode, so the small artefacts that tests make
     never mix with (or overwrite) the full ones.
@@ -33,29 +44,44 @@ def work_dir():
 # Every folder and file ragalib generates, in one place (README, "What is cached where").
 
 def recordings_dir():
-    """``data/recordings/``: the takes, one folder per raga, synthesised and your own."""
+    """``data/recordings/``: the takes, one folder per raga, synthesised and your own.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return work_dir() / "recordings"
 
 
 def datasets_dir():
-    """``data/datasets/``: the segment datasets, one ``.npz`` per feature configuration."""
+    """``data/datasets/``: the segment datasets, one ``.npz`` per feature configuration.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return work_dir() / "datasets"
 
 
 def models_dir():
-    """``data/models/``: the trained bundles and the pitch model."""
+    """``data/models/``: the trained bundles and the pitch model.
+
+    Taught in notebooks 06_tuning and 09_robust_features.
+    """
     return work_dir() / "models"
 
 
 def default_bundle_dir():
     """``data/models/default``: the bundle detection uses unless told otherwise, a copy of the
-    best candidate (see :func:`ragalib.compare.ensure_default_bundle`)."""
+    best candidate (see :func:`ragalib.compare.ensure_default_bundle`).
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return models_dir() / "default"
 
 
 def kind_bundle_dir(kind, *, augmented=False):
     """``data/models/<kind>`` (``<kind>-augmented`` when trained with augmentation): the
-    bundle trained on one feature kind."""
+    bundle trained on one feature kind.
+
+    Taught in notebooks 07_song_detection and 08_similarity.
+    """
     return models_dir() / (f"{kind}-augmented" if augmented else kind)
 
 
@@ -70,22 +96,34 @@ def pitch_model_path():
 
 
 def published_dir():
-    """``data/published/``: the takes, dataset and model of the published setting."""
+    """``data/published/``: the takes, dataset and model of the published setting.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return work_dir() / "published"
 
 
 def songs_dir(kind="test"):
-    """``data/songs/`` for the test songs, ``data/dev_songs/`` for the development songs."""
+    """``data/songs/`` for the test songs, ``data/dev_songs/`` for the development songs.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return work_dir() / ("songs" if kind == "test" else f"{kind}_songs")
 
 
 def tuning_dir():
-    """``data/tuning/``: KerasTuner's trial records."""
+    """``data/tuning/``: KerasTuner's trial records.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return work_dir() / "tuning"
 
 
 def index_path(folder, method):
-    """``data/indexes/<folder hash>-<method>.npz``: a catalogue folder's similarity index."""
+    """``data/indexes/<folder hash>-<method>.npz``: a catalogue folder's similarity index.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     import hashlib
 
     tag = hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:12]
@@ -94,5 +132,8 @@ def index_path(folder, method):
 
 def examples_dir():
     """``data/examples/``: the example clips of the early chapters (quick mode shares them:
-    they are the same clips)."""
+    they are the same clips).
+
+    Behind notebook 04_dataset (not called there by name).
+    """
     return data_dir() / "examples"

@@ -14,12 +14,17 @@ FMIN, FMAX = 60.0, 1600.0
 
 
 def cents(measured_hz, target_hz):
-    """Signed distance from ``target_hz`` to ``measured_hz`` in cents (1/100 semitone)."""
+    """Signed distance from ``target_hz`` to ``measured_hz`` in cents (1/100 semitone).
+
+    Taught in notebooks 00_meet_the_ragas and 01_amplitude.
+    """
     return 1200.0 * np.log2(np.asarray(measured_hz, float) / np.asarray(target_hz, float))
 
 
 def peak_frequency(y, sr, near_hz, *, search_cents=60.0):
     """The strongest spectral peak within ``search_cents`` of ``near_hz``, in Hz.
+
+    Taught in notebook 01_amplitude.
 
     A Hann window, a zero-padded FFT with a bin under 0.2 Hz and a parabolic fit on the log
     magnitude locate the peak to a small fraction of a bin.
@@ -45,6 +50,8 @@ def peak_frequency(y, sr, near_hz, *, search_cents=60.0):
 def note_errors(y, score, sr, *, min_seconds=0.15, skip_seconds=0.08):
     """Cents by which each held melody note of ``score`` is off its target in ``y``.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     Ornaments and notes shorter than ``min_seconds`` are left out; the first ``skip_seconds``
     of each note (where the previous note's release still sounds) are not measured.
 
@@ -65,7 +72,10 @@ def note_errors(y, score, sr, *, min_seconds=0.15, skip_seconds=0.08):
 
 
 def f0_track(y, sr, *, frame_length=2048, hop_length=256):
-    """Fundamental frequency (YIN) and RMS energy per frame of a monophonic signal."""
+    """Fundamental frequency (YIN) and RMS energy per frame of a monophonic signal.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     import librosa
 
     f0 = librosa.yin(y=y.astype(np.float32), fmin=FMIN, fmax=FMAX, sr=sr,
@@ -77,6 +87,8 @@ def f0_track(y, sr, *, frame_length=2048, hop_length=256):
 
 def pitch_class_energy(y, sr, tonic_hz, *, floor_db=-35.0):
     """Share of a melody's energy on each of the 12 pitch classes above the tonic.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
 
     Frames quieter than ``floor_db`` below the loudest are treated as silence. Each voiced
     frame's YIN pitch is rounded to the nearest equal-tempered semitone above Sa (octave
@@ -100,6 +112,8 @@ def pitch_class_energy(y, sr, tonic_hz, *, floor_db=-35.0):
 def find_phrase(melody, phrase):
     """Where ``phrase`` (semitones) occurs in ``melody`` as consecutive notes, in any octave.
 
+    Taught in notebook 00_meet_the_ragas.
+
     Repeated notes in ``phrase`` are merged first, as :meth:`Score.melody` merges them.
 
     Returns
@@ -117,14 +131,20 @@ def find_phrase(melody, phrase):
 
 
 def contains_phrase(melody, phrase):
-    """Whether ``phrase`` occurs in ``melody`` (see :func:`find_phrase`)."""
+    """Whether ``phrase`` occurs in ``melody`` (see :func:`find_phrase`).
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     return bool(find_phrase(list(melody), list(phrase)))
 
 
 @dataclass(frozen=True)
 class HeldNote:
     """A stretch of steady pitch: ``start`` and ``end`` in seconds, its frequency ``hz``, and
-    a ``label`` for a plot title."""
+    a ``label`` for a plot title.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
 
     start: float
     end: float

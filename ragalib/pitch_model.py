@@ -49,6 +49,8 @@ PRIOR_COUNT = 0.1
 def note_sequence(bins, sa, *, min_frames=MIN_NOTE_FRAMES):
     """The melody as steps above Sa (0-11), one entry per held note, repeats merged.
 
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+
     ``bins`` are predominant-pitch bins (see :func:`ragalib.tonic.predominant`); ``sa`` is
     Sa's folded bin. Runs shorter than ``min_frames`` (slides, ornaments) are dropped.
     """
@@ -65,7 +67,10 @@ def note_sequence(bins, sa, *, min_frames=MIN_NOTE_FRAMES):
 
 
 def transition_counts(sequence):
-    """12 x 12 counts of moves from one held note to the next."""
+    """12 x 12 counts of moves from one held note to the next.
+
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+    """
     counts = np.zeros((12, 12))
     np.add.at(counts, (sequence[:-1], sequence[1:]), 1.0)
     return counts
@@ -88,7 +93,10 @@ def tuning_offset(hist):
 
 @dataclass(frozen=True)
 class PitchModel:
-    """Learned note statistics of each raga. Build one with :func:`fit`."""
+    """Learned note statistics of each raga. Build one with :func:`fit`.
+
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+    """
 
     labels: tuple
     profiles: np.ndarray      # (ragas, BINS), each sums to 1, bin 0 = Sa
@@ -194,6 +202,8 @@ class PitchModel:
 def fit(takes, *, sr=SR, key="", progress=False):
     """Learn each raga's note statistics from recordings with a known Sa.
 
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+
     Parameters
     ----------
     takes : iterable of (raga_id, signal, tonic_hz)
@@ -222,7 +232,10 @@ def fit(takes, *, sr=SR, key="", progress=False):
 def from_statistics(labels, profiles, counts, *, key="", smoothing=None):
     """A :class:`PitchModel` from per-take statistics: for each raga in ``labels``, a list of
     its takes' pitch profiles and its summed transition counts. The mean profile is smoothed
-    (``smoothing`` bins, default :data:`SMOOTHING_BINS`)."""
+    (``smoothing`` bins, default :data:`SMOOTHING_BINS`).
+
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+    """
     from scipy.ndimage import gaussian_filter1d
 
     sigma = SMOOTHING_BINS if smoothing is None else smoothing

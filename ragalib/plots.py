@@ -1,6 +1,7 @@
 """Every figure the notebooks show, with labelled axes and units.
 
 Each function draws on a given matplotlib ``ax`` (or a new one) and returns the ``ax``.
+Used in every chapter, from notebook 00_meet_the_ragas to 09_robust_features.
 """
 
 import numpy as np
@@ -263,7 +264,10 @@ def framing(y, *, config=DEFAULT, at=1.0, ax=None):
 
 
 def distance_matrix(D, labels, *, ax=None, title="Distance", unit="distance"):
-    """A symmetric distance matrix as an annotated heat map."""
+    """A symmetric distance matrix as an annotated heat map.
+
+    Taught in notebook 03_mfcc.
+    """
     ax = _new_ax(ax, (6, 5))
     mesh = ax.imshow(D, cmap="viridis")
     ax.figure.colorbar(mesh, ax=ax, label=unit)
@@ -461,7 +465,10 @@ FEATURE_TITLES = {"mfcc": "13 MFCCs", "chroma": "chroma", "melody": "melody roll
 
 
 def feature_grid_size(n_clips, n_kinds=3):
-    """The size in inches of :func:`feature_grid` for ``n_clips`` rows of ``n_kinds``."""
+    """The size in inches of :func:`feature_grid` for ``n_clips`` rows of ``n_kinds``.
+
+    Behind notebooks 00_meet_the_ragas and 09_robust_features (not called there by name).
+    """
     return (5.3 * n_kinds, 3 * n_clips)
 
 

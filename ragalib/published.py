@@ -36,7 +36,10 @@ QUOTED = (
 
 
 def take_name():
-    """The file name of a raga's one take (this synthesiser version)."""
+    """The file name of a raga's one take (this synthesiser version).
+
+    Behind notebook 05_train_cnn (not called there by name).
+    """
     from .dataset import synth_take_name
 
     return synth_take_name(1, "published")
@@ -45,7 +48,10 @@ def take_name():
 def take_seed(raga, k=1):
     """The seed that improvises (and records) ``raga``'s one take: not one of chapter 04's
     seeds (:func:`ragalib.dataset.synth_take_seed`), so these are other performances in
-    other sessions. ``k`` is always 1: there is one take per raga."""
+    other sessions. ``k`` is always 1: there is one take per raga.
+
+    Behind notebook 05_train_cnn (not called there by name).
+    """
     return zlib.crc32(f"published-take/{raga}".encode())
 
 
@@ -88,7 +94,10 @@ def build(config=None, *, root=None, cache_dir=None, seconds=None, progress=True
 
 
 def split(data, seed=SPLIT_SEED):
-    """The published-style split: 60/20/20 of the segments at random, ignoring takes."""
+    """The published-style split: 60/20/20 of the segments at random, ignoring takes.
+
+    Taught in notebook 05_train_cnn.
+    """
     from .dataset import random_segment_split
 
     return random_segment_split(len(data.y), seed=seed)
@@ -165,7 +174,10 @@ def song_counts(bundles, pitch_model, rows, *, progress=True):
 
 def figure(setting, evaluation, k, n, what="segments"):
     """One measured row of the chapter's table: ``k`` right of ``n`` with a 95% interval
-    (:func:`ragalib.stats.share`)."""
+    (:func:`ragalib.stats.share`).
+
+    Taught in notebook 05_train_cnn.
+    """
     from .stats import share
 
     return {"setting": setting, "evaluation": evaluation, "accuracy": share(k, n, what)}
@@ -191,7 +203,10 @@ def confident_mistakes(net, data, split=None, part="test", *, top=3):
 
 
 def segment_audio(root, take, start, seconds, sr):
-    """``seconds`` of the recording ``root / take`` from ``start``, at ``sr``."""
+    """``seconds`` of the recording ``root / take`` from ``start``, at ``sr``.
+
+    Taught in notebook 05_train_cnn.
+    """
     import soundfile
 
     with soundfile.SoundFile(Path(root) / take) as f:

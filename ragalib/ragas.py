@@ -33,6 +33,8 @@ BREATH = "|"
 class SwaraNote:
     """One note of sargam notation: a swara in an octave, perhaps with andolan.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     ``octave`` is -1 for the lower (mandra), 0 for the middle, +1 for the upper (tar) octave.
     """
 
@@ -53,6 +55,8 @@ class SwaraNote:
 def parse_note(token):
     """Parse one sargam token such as ``"S"``, ``",n"``, ``"R'"`` or ``"g~"``.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     Raises
     ------
     RagalibError
@@ -72,7 +76,10 @@ def parse_note(token):
 
 
 def parse_phrases(text):
-    """Parse notation into phrases: a list of lists of :class:`SwaraNote`, split at ``|``."""
+    """Parse notation into phrases: a list of lists of :class:`SwaraNote`, split at ``|``.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     phrases = [[parse_note(tok) for tok in part.split()] for part in text.split(BREATH)]
     return [p for p in phrases if p]
 
@@ -166,6 +173,8 @@ def _intonation(entry, allowed, where):
 def load_catalogue(path=None):
     """Load and validate the raga catalogue.
 
+    Taught in notebook 00_meet_the_ragas.
+
     Parameters
     ----------
     path : str or Path, optional
@@ -195,12 +204,17 @@ def load_catalogue(path=None):
 
 
 def raga_ids():
-    """The catalogue's raga ids, sorted: the label order used everywhere in the series."""
+    """The catalogue's raga ids, sorted: the label order used everywhere in the series.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     return list(load_catalogue())
 
 
 def get_raga(raga_id):
     """Look up a raga by id (case-insensitive).
+
+    Taught in notebook 00_meet_the_ragas, and used in 3 later chapters.
 
     Raises
     ------
@@ -217,13 +231,19 @@ def get_raga(raga_id):
 
 
 def swara_semitones(token):
-    """Semitones above middle Sa of a sargam token, e.g. ``"P"`` -> 7, ``",n"`` -> -2."""
+    """Semitones above middle Sa of a sargam token, e.g. ``"P"`` -> 7, ``",n"`` -> -2.
+
+    Taught in notebook 00_meet_the_ragas.
+    """
     note = token if isinstance(token, SwaraNote) else parse_note(token)
     return note.semitones
 
 
 def swara_label(semitones):
-    """Sargam label of a pitch relative to middle Sa, e.g. -2 -> ',n', 14 -> "R'"."""
+    """Sargam label of a pitch relative to middle Sa, e.g. -2 -> ',n', 14 -> "R'".
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     octave, pc = divmod(int(semitones), 12)
     name = next(s for s, k in SEMITONES.items() if k == pc)
     return "," * max(0, -octave) + name + "'" * max(0, octave)
@@ -231,6 +251,8 @@ def swara_label(semitones):
 
 def tonic_pitch(tonic=DEFAULT_TONIC):
     """The tonic (Sa) as a ``music21.pitch.Pitch``.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
 
     Parameters
     ----------
@@ -261,6 +283,8 @@ TONIC_RANGE = (20.0, 5000.0)
 def tonic_hz(tonic=DEFAULT_TONIC):
     """The tonic's frequency in Hz; a number is taken as Hz already.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     Raises
     ------
     RagalibError
@@ -279,6 +303,8 @@ def tonic_hz(tonic=DEFAULT_TONIC):
 def swara_pitch(token, tonic=DEFAULT_TONIC):
     """The music21 pitch of a swara on a tonic, spelled by its interval above Sa.
 
+    Taught in notebook 00_meet_the_ragas.
+
     ``swara_pitch("G", "C#4")`` is E#4 (a major third above C#), not F4. Double sharps and
     flats are simplified.
     """
@@ -293,7 +319,10 @@ def swara_pitch(token, tonic=DEFAULT_TONIC):
 
 
 def swara_frequency(token, tonic=DEFAULT_TONIC):
-    """Equal-tempered frequency in Hz of a swara on a tonic (A4 = 440 Hz)."""
+    """Equal-tempered frequency in Hz of a swara on a tonic (A4 = 440 Hz).
+
+    Taught in notebooks 00_meet_the_ragas and 02_spectrogram.
+    """
     return tonic_hz(tonic) * 2.0 ** (swara_semitones(token) / 12.0)
 
 
@@ -323,7 +352,10 @@ def describe(raga_id, tonic=DEFAULT_TONIC):
 
 
 def catalogue_rows():
-    """One dict per raga with its grammar in sargam, for a table in notebook 00."""
+    """One dict per raga with its grammar in sargam, for a table in notebook 00.
+
+    Taught in notebook 00_meet_the_ragas.
+    """
     def text(notes):
         return " ".join(str(n) for n in notes)
 

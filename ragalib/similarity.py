@@ -34,7 +34,10 @@ def _unit(v):
 
 
 def embedding_model(bundle):
-    """A Keras model that maps a batch of segments to the activations before the softmax."""
+    """A Keras model that maps a batch of segments to the activations before the softmax.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
     from .model import load_keras
 
     k = load_keras()
@@ -44,6 +47,8 @@ def embedding_model(bundle):
 
 def embed(y, bundle, *, method="cnn", name="<signal>", pitch_model=None, embedder=None):
     """A song's unit-length embedding.
+
+    Behind notebook 08_similarity (not called there by name).
 
     Parameters
     ----------
@@ -61,6 +66,8 @@ def embed(y, bundle, *, method="cnn", name="<signal>", pitch_model=None, embedde
 
 def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=None):
     """Everything an embedding needs from the audio, without the network.
+
+    Behind notebook 08_similarity (not called there by name).
 
     For "cnn", the features of the song's loud segments after separation, the tonic and
     the move to C# (as detection does them); for "mfcc-mean", the MFCC profile after
@@ -82,7 +89,10 @@ def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=Non
 
 def finish_embedding(inputs, bundle, *, method="cnn", embedder=None):
     """The unit-length embedding from :func:`embedding_input`: for "cnn", the network's
-    pre-softmax activations averaged over the segments."""
+    pre-softmax activations averaged over the segments.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
     if method == "mfcc-mean":
         return _unit(inputs)
     embedder = embedder or embedding_model(bundle)
@@ -90,7 +100,10 @@ def finish_embedding(inputs, bundle, *, method="cnn", embedder=None):
 
 
 def song_input(path, config, method, pitch_model):
-    """:func:`embedding_input` of an audio file; an error names the file."""
+    """:func:`embedding_input` of an audio file; an error names the file.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
     from .audio import load
 
     try:
@@ -115,7 +128,10 @@ def _to_stderr(message):
 
 @dataclass
 class Index:
-    """Embeddings of a catalogue of songs, ready for nearest-neighbour queries."""
+    """Embeddings of a catalogue of songs, ready for nearest-neighbour queries.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
 
     files: list           # file names inside the catalogue folder
     ragas: list           # raga per song (from the folder's manifest), or None
@@ -314,7 +330,10 @@ def precision_at_k(index, *, k=5, labels=None):
 
 def chance_agreement(labels):
     """The share of a random *other* song that has the query's label, averaged over queries:
-    what precision at k would be if neighbours were drawn at random."""
+    what precision at k would be if neighbours were drawn at random.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
     from collections import Counter
 
     labels = list(labels)

@@ -11,6 +11,8 @@ from scipy.stats import binomtest
 def wilson_interval(k, n, confidence=0.95):
     """The Wilson score interval of the share ``k / n`` (``scipy.stats.binomtest``).
 
+    Taught in notebooks 05_train_cnn and 09_robust_features.
+
     Examples
     --------
     >>> low, high = wilson_interval(57, 60)
@@ -26,6 +28,8 @@ def wilson_interval(k, n, confidence=0.95):
 def share(k, n, what=""):
     """``k/n`` with its percentage and 95% Wilson interval, as a sentence fragment.
 
+    Taught in notebooks 05_train_cnn, 07_song_detection and 09_robust_features.
+
     Examples
     --------
     >>> share(57, 60, "songs")
@@ -37,12 +41,18 @@ def share(k, n, what=""):
 
 
 def share_of(accuracy, n, what=""):
-    """:func:`share` of an ``accuracy`` measured over ``n`` items."""
+    """:func:`share` of an ``accuracy`` measured over ``n`` items.
+
+    Taught in notebooks 07_song_detection and 09_robust_features.
+    """
     return share(count(accuracy, n), n, what)
 
 
 def count(accuracy, n):
-    """The number of right answers an ``accuracy`` over ``n`` items stands for."""
+    """The number of right answers an ``accuracy`` over ``n`` items stands for.
+
+    Taught in notebooks 05_train_cnn and 09_robust_features.
+    """
     k = round(accuracy * n)
     if abs(k - accuracy * n) > 1e-6 * n:
         raise ValueError(f"{accuracy} of {n} is not a whole number of items")

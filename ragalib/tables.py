@@ -1,11 +1,14 @@
 """Small tables from lists of dicts: HTML for the notebooks, aligned text for the command
-line (no pandas needed)."""
+line (no pandas needed). ``html_table`` is taught in notebook 04_dataset and used in every
+later chapter."""
 
 import html
 
 
 def html_table(rows, *, columns=None, floatfmt=".3f"):
     """Render a list of dicts as an HTML table; floats are formatted with ``floatfmt``.
+
+    Taught in notebook 00_meet_the_ragas, and used in 6 later chapters.
 
     Examples
     --------
@@ -25,6 +28,8 @@ def html_table(rows, *, columns=None, floatfmt=".3f"):
 
 def text_table(rows, *, columns=None, floatfmt=".3f"):
     """The same rows as :func:`html_table`, as aligned plain text for the command line.
+
+    Behind notebook 04_dataset (not called there by name).
 
     The first column is left-aligned, the others right-aligned; ``None`` prints as ``-``.
     ``floatfmt`` is one format for every float, or ``{column: format}`` (others ``.3f``).

@@ -29,7 +29,10 @@ _WEIGHTS = {"sa": 2.0, "vadi": 1.0, "samvadi": 0.5, "nyas": 0.5}
 
 @dataclass(frozen=True)
 class TonicEstimate:
-    """Sa as found in a song: frequency, note name, and the raga whose emphasis fitted best."""
+    """Sa as found in a song: frequency, note name, and the raga whose emphasis fitted best.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     hz: float
     note: str
@@ -56,7 +59,10 @@ def salience(y, sr, *, hop_length=HOP_LENGTH, drone_removed=False):
 
 def saliences(y, sr, *, hop_length=HOP_LENGTH):
     """``(salience, salience with the drone removed)`` of ``y`` from one CQT: the first for
-    :func:`drone_profile`, the second for :func:`predominant`."""
+    :func:`drone_profile`, the second for :func:`predominant`.
+
+    Taught in notebook 07_song_detection.
+    """
     spectrum = _cqt(y, sr, hop_length)
     return _harmonic_sum(spectrum), _harmonic_sum(_floored(spectrum))
 
@@ -136,7 +142,10 @@ def contour(sal, *, reach=CONTOUR_REACH, jump=CONTOUR_JUMP):
 
 def loud_frames(sal, *, floor=0.1):
     """Frames whose loudest salience is above ``floor`` times the loudest frame's (none of a
-    silent signal): the frames that have a melody to read."""
+    silent signal): the frames that have a melody to read.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     level = np.asarray(sal).max(axis=0)
     return level > floor * level.max() if level.max() > 0 else np.zeros(len(level), bool)
 
@@ -166,6 +175,8 @@ def predominant(y, sr, *, floor=0.1, sal=None):
     """The melody's pitch frame by frame, where it is loud enough: the :func:`contour` through
     the salience with the drone removed.
 
+    Behind notebook 07_song_detection (not called there by name).
+
     Frames whose loudest salience is below ``floor`` times the loudest frame's are left out;
     ``sal`` is ``salience(y, sr, drone_removed=True)`` if already computed.
 
@@ -184,7 +195,10 @@ def predominant(y, sr, *, floor=0.1, sal=None):
 
 def folded_histogram(bins, levels):
     """Energy per pitch bin with octaves folded (``12 * BINS_PER_SEMITONE`` bins from C),
-    summing to 1."""
+    summing to 1.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     width = 12 * BINS_PER_SEMITONE
     hist = np.bincount(np.asarray(bins) % width, weights=levels, minlength=width)
     if hist.sum() <= 0:
@@ -220,7 +234,10 @@ def _profile(hist, candidate):
 
 
 def raga_templates():
-    """Each raga's expected note emphasis over the 12 steps above Sa, unit length."""
+    """Each raga's expected note emphasis over the 12 steps above Sa, unit length.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     templates = {}
     for raga in load_catalogue().values():
         t = np.zeros(12)
@@ -280,6 +297,8 @@ def drone_evidence(hist, sa_bins):
     A drone sounds both at once; a held melody note has no fifth beside it. The vote is scaled
     by how surely there is a drone at all: from 0 to 1 as the steady energy on the best Sa
     rises through :data:`DRONE_PRESENT`.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Returns
     -------
@@ -361,7 +380,10 @@ def note_name(hz):
 
 
 def sa_bin(hz):
-    """The folded histogram bin (``BINS_PER_SEMITONE`` per semitone, from C) of a frequency."""
+    """The folded histogram bin (``BINS_PER_SEMITONE`` per semitone, from C) of a frequency.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     return int(round(12 * BINS_PER_SEMITONE * np.log2(hz / _FMIN))) % (12 * BINS_PER_SEMITONE)
 
 

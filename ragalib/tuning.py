@@ -51,7 +51,10 @@ def _settings_from_values(values, *, epochs, seed=0):
 
 
 def settings_from(hp, *, epochs, seed=0):
-    """The :class:`TrainSettings` one KerasTuner trial's hyper-parameters describe."""
+    """The :class:`TrainSettings` one KerasTuner trial's hyper-parameters describe.
+
+    Behind notebook 06_tuning (not called there by name).
+    """
     values = {"filters": hp.Choice("filters", [16, 32, 64]),
               "kernel": hp.Choice("kernel", [2, 3, 5]),
               "batch_size": hp.Choice("batch_size", [16, 32, 64]),
@@ -189,7 +192,10 @@ def budget(tuner="bayesian", *, max_trials=8, epochs=15):
 def project_name(dataset, *, tuner="bayesian", initial_points=3, epochs=15, seed=0):
     """The folder under :func:`tuning_dir` that holds one search's records: it names the
     dataset, the search (and its random initial points) and the trial length, so a record of
-    another search is never reused."""
+    another search is never reused.
+
+    Behind notebook 06_tuning (not called there by name).
+    """
     kind = {"bayesian": f"bayes{initial_points}init", "random": "random",
             "hyperband": f"hyperband{HYPERBAND_FACTOR}"}[tuner]
     return f"cnn-{dataset.key[:12]}-{kind}-{epochs}ep-stop{TRIAL_PATIENCE}acc-seed{seed}"
@@ -341,7 +347,10 @@ def trials_table(tuner):
 
 def seconds_per_epoch(rows):
     """Measured seconds per trained epoch over the trials of :func:`trials_table`: the basis
-    for what another search would cost on this machine."""
+    for what another search would cost on this machine.
+
+    Taught in notebook 06_tuning.
+    """
     seconds = sum(r["seconds"] for r in rows)
     epochs = sum(r["epochs_trained"] for r in rows)
     return seconds / epochs
@@ -411,6 +420,8 @@ def trial_score(dataset, settings, *, seed):
 
 def best_settings(tuner, *, epochs=75, seed=0):
     """The best trial's hyper-parameters as :class:`TrainSettings` for a full training run.
+
+    Taught in notebook 06_tuning.
 
     The best trial is the first row of :func:`trials_table`: on a tie in validation accuracy
     (common in short runs) the earliest trial wins, where KerasTuner's own

@@ -1,4 +1,5 @@
-"""Every interactive control the notebooks show.
+"""Every interactive control the notebooks show (notebooks 00_meet_the_ragas, 01_amplitude,
+02_spectrogram, 03_mfcc, 07_song_detection, 08_similarity and 09_robust_features).
 
 Each builder draws its first state at once, so the cell shows something (and is tested)
 when a notebook runs headless, where nobody turns the knobs. Sound plays from an
@@ -26,7 +27,11 @@ PNG_DPI = 100
 
 def draw_png(draw, figsize):
     """A PNG of what ``draw(fig)`` puts on a new ``Figure`` of ``figsize`` inches, drawn
-    without pyplot (so no other thread can show or close it half way)."""
+    without pyplot (so no other thread can show or close it half way).
+
+    Behind notebooks 00_meet_the_ragas, 01_amplitude, 02_spectrogram, 03_mfcc,
+    07_song_detection, 08_similarity and 09_robust_features (not called there by name).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
@@ -149,7 +154,11 @@ def stft_explorer(y, *, sr=SR, seconds=(0.0, 4.0), marks=None):
 
 def hop_choices(n_fft):
     """The hop lengths the STFT explorer offers with a window of ``n_fft`` samples: 128 to
-    2048, never longer than the window."""
+    2048, never longer than the window.
+
+    Behind notebooks 00_meet_the_ragas, 01_amplitude, 02_spectrogram, 03_mfcc,
+    07_song_detection, 08_similarity and 09_robust_features (not called there by name).
+    """
     return [h for h in (128, 256, 512, 1024, 2048) if h <= n_fft]
 
 
@@ -250,7 +259,11 @@ MIN_ZOOM = 0.005
 
 def zoom_window(start, end, length):
     """The window the waveform zoom draws for a slider at ``(start, end)`` on a signal of
-    ``length`` seconds: at least :data:`MIN_ZOOM` wide, inside the signal."""
+    ``length`` seconds: at least :data:`MIN_ZOOM` wide, inside the signal.
+
+    Behind notebooks 00_meet_the_ragas, 01_amplitude, 02_spectrogram, 03_mfcc,
+    07_song_detection, 08_similarity and 09_robust_features (not called there by name).
+    """
     if end - start < MIN_ZOOM:
         end = min(length, start + MIN_ZOOM)
         start = max(0.0, end - MIN_ZOOM)

@@ -30,7 +30,10 @@ _DRONE_LEVEL = 0.3
 
 def check_rate(sr, tonic, seconds):
     """Refuse a sample rate that cannot hold the melody, a piece shorter than one sample, or
-    one longer than :data:`MAX_SECONDS`."""
+    one longer than :data:`MAX_SECONDS`.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     if isinstance(sr, bool) or not isinstance(sr, int) or not 4000 <= sr <= 192000:
         raise RagalibError(f"sample rate must be a whole number of Hz in 4000-192000, not {sr!r}")
     top = tonic_hz(tonic) * 2.0 ** (HIGH / 12.0)

@@ -247,6 +247,8 @@ def improvise_score(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, low=LOW, h
 def perform(grammar, events, start, beat, phrase, *, rubato=0.08):
     """Place one phrase's ``(semitones or None, beats, andolan)`` events in time.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     Each note lasts its beats times ``beat`` seconds, stretched or squeezed at random by up to
     ``rubato``; ``None`` is a breath. Returns the notes (ornamented) and the end time.
     """

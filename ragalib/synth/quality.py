@@ -18,6 +18,8 @@ MIN_SWARA_SHARE = 0.002
 def assess(raga_id, seconds=60.0, *, seed=0, sr=SR):
     """Render an improvisation and measure it.
 
+    Taught in notebook 00_meet_the_ragas.
+
     Returns
     -------
     dict
@@ -46,6 +48,8 @@ def assess(raga_id, seconds=60.0, *, seed=0, sr=SR):
 def assess_singer(raga_id, seconds=60.0, *, seed=0, singer="male", sr=SR):
     """Sing an improvisation (no accompaniment) and measure it as :func:`assess` measures the
     harmonium, with the ornaments counted.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
 
     A voice glides and swings, so its notes are not steady enough for a per-note peak: its
     tuning is measured frame by frame instead, YIN's pitch against the contour the singer was

@@ -31,7 +31,10 @@ TABLA_SHARE = 0.4
 
 @dataclass(frozen=True)
 class Recital:
-    """Everything that decides one sung recital besides its score; see :func:`draw_recital`."""
+    """Everything that decides one sung recital besides its score; see :func:`draw_recital`.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     singer: str
     tonic_hz: float
@@ -52,6 +55,8 @@ class Recital:
 
 def draw_recital(seed, *, tonic=None, singer=None):
     """Draw a recital's texture and recording from ``seed``.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     ``tonic`` (a note name or Hz) and ``singer`` (``"male"`` or ``"female"``) may be fixed;
     otherwise the singer is drawn, and Sa from that singer's :data:`SA_RANGES`, tuned up to
@@ -75,14 +80,20 @@ def draw_recital(seed, *, tonic=None, singer=None):
 
 
 def shadow(score, lag):
-    """The harmonium's part: the melody line, without the singer's ornaments, ``lag`` late."""
+    """The harmonium's part: the melody line, without the singer's ornaments, ``lag`` late.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     notes = tuple(Note(start + lag, end - start, semis, 0)
                   for semis, start, end in score.melody_spans() if start + lag < score.seconds)
     return replace(score, notes=notes)
 
 
 def rms(y):
-    """Root-mean-square level of a signal (never exactly 0, so it can divide)."""
+    """Root-mean-square level of a signal (never exactly 0, so it can divide).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     return float(np.sqrt(np.mean(y ** 2))) + 1e-12
 
 
@@ -92,7 +103,10 @@ def _at(y, db, reference):
 
 def recording_chain(y, sr, recital):
     """Band limits and compression of the recording (the room and noise come from
-    :func:`ragalib.synth.session.record`)."""
+    :func:`ragalib.synth.session.record`).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     from scipy.signal import butter, sosfiltfilt
 
     high = min(recital.high_hz, 0.45 * sr)
@@ -110,6 +124,8 @@ def recording_chain(y, sr, recital):
 
 def render_recital(score, recital, *, sr=SR):
     """Sing ``score`` (improvised or composed with ``sung=True``) in ``recital``'s setting.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Returns
     -------

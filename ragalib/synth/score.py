@@ -12,6 +12,8 @@ import numpy as np
 class Note:
     """One played note.
 
+    Behind notebook 00_meet_the_ragas (not called there by name).
+
     Attributes
     ----------
     start, duration : float
@@ -41,7 +43,10 @@ class Note:
 
 @dataclass(frozen=True)
 class Score:
-    """The notes of a piece on one tonic; ``seconds`` is the piece's full length."""
+    """The notes of a piece on one tonic; ``seconds`` is the piece's full length.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
 
     raga_id: str
     tonic_hz: float

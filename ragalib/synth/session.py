@@ -14,7 +14,10 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Session:
-    """One take's recording conditions."""
+    """One take's recording conditions.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
 
     tilt_db: float        # spectral tilt per octave around 1 kHz (microphone, distance)
     peak_hz: float        # one resonance of the room or microphone ...
@@ -55,6 +58,8 @@ def _room(y, sr, session, rng):
 
 def record(y, sr, *, seed):
     """``y`` as heard through one session's microphone, room and noise.
+
+    Behind notebook 04_dataset (not called there by name).
 
     Returns
     -------

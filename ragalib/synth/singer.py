@@ -42,7 +42,10 @@ MAX_HZ = 6000.0
 
 @dataclass(frozen=True)
 class Singer:
-    """One vocalist's habits (see the module docstring)."""
+    """One vocalist's habits (see the module docstring).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     name: str
     slope: float = 1.3            # glottal source: harmonic k at k ** -slope
@@ -62,7 +65,10 @@ SINGERS = {s.name: s for s in (MALE, FEMALE)}
 @dataclass(frozen=True)
 class SungContour:
     """What the singer sang, point by point every ``hop`` samples: ``hz`` (NaN where silent),
-    ``level`` (0-1) and the ornaments counted (``meend``, ``andolan``, ``kan``, ``gamak``)."""
+    ``level`` (0-1) and the ornaments counted (``meend``, ``andolan``, ``kan``, ``gamak``).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
 
     hz: np.ndarray
     level: np.ndarray
@@ -78,7 +84,10 @@ class SungContour:
 def swara_cents(raga_id, *, rng=None, spread=0.0):
     """Where a singer places each of the raga's 12 steps, in cents above Sa: the equal-tempered
     step plus the catalogue's ``intonation`` plus, with ``rng``, a performer's spread (Sa and Pa,
-    the drone's notes, stay put)."""
+    the drone's notes, stay put).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     raga = get_raga(raga_id)
     out = 100.0 * np.arange(12)
     for swara, offset in raga.intonation:
@@ -97,6 +106,8 @@ def _smooth_step(n):
 
 def contour(score, *, singer=MALE, sr=SR, seed=0, hop=CONTROL_HOP):
     """The sung pitch and level of ``score``: see the module docstring.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Returns
     -------
@@ -212,6 +223,8 @@ def _pulse_table(top_hz, edge, slope, size=2048):
 
 def sing(score, *, singer="male", sr=SR, seed=0):
     """Sing ``score``: the voice and the contour it follows.
+
+    Behind notebook 07_song_detection (not called there by name).
 
     Parameters
     ----------

@@ -45,7 +45,10 @@ DRONE_LEVEL = 0.35
 
 @dataclass(frozen=True)
 class SongSpec:
-    """Everything that decides one test song; the same spec renders the same bytes."""
+    """Everything that decides one test song; the same spec renders the same bytes.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
 
     raga: str
     number: int
@@ -86,6 +89,8 @@ choosing between methods, so that no choice is tuned on the songs we report."""
 def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
     """The specs of one song set: ``per_raga`` songs for each raga, deterministic.
 
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+
     Instruments rotate, so every raga is heard on every instrument; one song in six is in C#,
     the rest in other keys; every other song has percussion; every third has a drone. A sung
     song has its Sa in the singer's range (:data:`ragalib.synth.recital.SA_RANGES`), up to 30
@@ -124,6 +129,8 @@ def compose_song(raga_id, seconds, *, tonic=DEFAULT_TONIC, bpm=96.0, seed=0, sun
     """A song's melody: refrain and verses from the raga's grammar, metered at ``bpm``
     (``sung``: andolan left to the singer, see :func:`ragalib.synth.improvise_score`).
 
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+
     Returns
     -------
     Score
@@ -151,13 +158,18 @@ def compose_song(raga_id, seconds, *, tonic=DEFAULT_TONIC, bpm=96.0, seed=0, sun
 
 def spec_score(spec):
     """The score a :class:`SongSpec` plays: :func:`compose_song` with its raga, length, Sa,
-    tempo and seed (andolan left to the voice for a sung song)."""
+    tempo and seed (andolan left to the voice for a sung song).
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     return compose_song(spec.raga, spec.seconds, tonic=spec.sa_hz, bpm=spec.bpm,
                         seed=spec.seed, sung=spec.instrument == SUNG)
 
 
 def render_song(spec, *, sr=SR):
     """Render one :class:`SongSpec`: melody, then drone and tabla mixed in.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
 
     Returns
     -------
@@ -184,6 +196,8 @@ def render_sung_song(spec, score=None, *, sr=SR):
     """A sung song as a recital: the singer in ``spec``'s key (male below G3), the drone and
     tabla as ``spec`` says, the harmonium and the recording drawn from its seed.
 
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+
     Returns
     -------
     y, score, sung
@@ -202,13 +216,19 @@ def render_sung_song(spec, score=None, *, sr=SR):
 
 
 def manifest_rows(specs):
-    """Manifest rows (dicts with :data:`MANIFEST_FIELDS`) for song specs."""
+    """Manifest rows (dicts with :data:`MANIFEST_FIELDS`) for song specs.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     return [{**{k: v for k, v in asdict(s).items() if k in MANIFEST_FIELDS},
              "file": s.file, "tonic_hz": round(s.sa_hz, 3)} for s in specs]
 
 
 def write_manifest(folder, specs):
-    """Write ``manifest.csv`` atomically."""
+    """Write ``manifest.csv`` atomically.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
     writer.writeheader()
@@ -218,7 +238,10 @@ def write_manifest(folder, specs):
 
 
 def read_manifest(folder):
-    """The manifest as dicts with typed values (floats, bools, ints)."""
+    """The manifest as dicts with typed values (floats, bools, ints).
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     from ..errors import RagalibError
 
     path = Path(folder) / MANIFEST
@@ -260,7 +283,10 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
 
 def render_missing(folder, specs, *, what="songs", progress=True):
     """Render (in worker processes) the songs of ``specs`` that are not yet in ``folder``;
-    no manifest is written."""
+    no manifest is written.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     from ..parallel import map_in_workers
 
     missing = [s for s in specs if not (Path(folder) / s.file).exists()]
@@ -271,7 +297,10 @@ def render_missing(folder, specs, *, what="songs", progress=True):
 
 def planned_specs(kind="test", *, per_raga=None, seconds=None):
     """The :func:`song_plan` that :func:`ensure_songs` renders: six songs of 30-60 s per raga,
-    in quick mode two of 20 s."""
+    in quick mode two of 20 s.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     from ..paths import quick_mode
 
     quick = quick_mode()
@@ -282,27 +311,39 @@ def planned_specs(kind="test", *, per_raga=None, seconds=None):
 def sung_contour(spec, *, sr=SR):
     """The singer's true contour in a sung song (:class:`ragalib.synth.singer.SungContour`),
     recomputed from its spec without rendering any audio: the reference of
-    :func:`ragalib.melody.compare_trackers`."""
+    :func:`ragalib.melody.compare_trackers`.
+
+    Taught in notebook 07_song_detection.
+    """
     from .singer import SINGERS, contour
 
     return contour(spec_score(spec), singer=SINGERS[singer_of(spec)], sr=sr, seed=spec.seed)[0]
 
 
 def singer_of(spec):
-    """Who sings a sung song: a male voice below F#3, a female one from there up."""
+    """Who sings a sung song: a male voice below F#3, a female one from there up.
+
+    Taught in notebook 07_song_detection.
+    """
     return "male" if tonic_hz(spec.tonic_note) < tonic_hz("F#3") else "female"
 
 
 def render_and_save(spec, *, folder):
     """Render one planned song and save it (atomically) in ``folder``; a worker's share of
-    :func:`ensure_songs`."""
+    :func:`ensure_songs`.
+
+    Behind notebooks 04_dataset, 07_song_detection and 08_similarity (not called there by name).
+    """
     from ..audio import save
 
     save(folder / spec.file, render_song(spec)[0], SR)
 
 
 def summary(rows):
-    """One line about a set of songs: count, minutes, keys, percussion, drone."""
+    """One line about a set of songs: count, minutes, keys, percussion, drone.
+
+    Taught in notebooks 04_dataset, 08_similarity and 09_robust_features.
+    """
     return (f"{len(rows)} songs, {sum(r['seconds'] for r in rows) / 60:.0f} minutes; "
             f"{sum(r['tonic_note'] != 'C#4' for r in rows)} not in C#, "
             f"{sum(r['percussion'] for r in rows)} with tabla, "

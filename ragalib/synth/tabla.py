@@ -54,6 +54,8 @@ def _bayan(kind, sr, rng):
 def tabla(sa_hz, seconds, *, bpm=90.0, taal="teentaal", sr=SR, seed=0):
     """A theka played for ``seconds`` at ``bpm`` beats a minute, dayan tuned to ``sa_hz``.
 
+    Behind notebooks 04_dataset and 07_song_detection (not called there by name).
+
     Parameters
     ----------
     sa_hz : float

@@ -14,13 +14,19 @@ _PLUCK_SECONDS = 3.5
 
 
 def drone_swara(raga_id):
-    """The first string's note: Pa, or Ma for ragas without Pa, or Ni without either."""
+    """The first string's note: Pa, or Ma for ragas without Pa, or Ni without either.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     swaras = get_raga(raga_id).swaras
     return next(s for s in ("P", "m", "N", "D") if s in swaras)
 
 
 def pluck(freq, sr, rng):
-    """One jawari pluck of ``_PLUCK_SECONDS``: decaying harmonics with a rising buzz band."""
+    """One jawari pluck of ``_PLUCK_SECONDS``: decaying harmonics with a rising buzz band.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
     n = int(_PLUCK_SECONDS * sr)
     t = np.arange(n) / sr
     sweep = 3.0 + 14.0 * t / _PLUCK_SECONDS
@@ -36,6 +42,8 @@ def pluck(freq, sr, rng):
 
 def tanpura(tonic_hz, seconds, *, first="P", sr=SR, seed=0):
     """A drone on ``tonic_hz`` for ``seconds``, strings plucked in a steady cycle.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
 
     Parameters
     ----------

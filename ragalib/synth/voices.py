@@ -33,7 +33,10 @@ _TABLE_SIZE = 2048
 
 @dataclass(frozen=True)
 class Voice:
-    """A sustained pitched instrument (see the module docstring)."""
+    """A sustained pitched instrument (see the module docstring).
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
+    """
 
     name: str
     slope: float                 # harmonic k has amplitude k ** -slope ...
@@ -68,7 +71,10 @@ VOICES = {voice.name: voice for voice in (HARMONIUM, FLUTE, PLUCKED, BOWED, VOIC
 
 
 def get_voice(voice):
-    """A :class:`Voice` by name (or itself); unknown names list the valid ones."""
+    """A :class:`Voice` by name (or itself); unknown names list the valid ones.
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
+    """
     if isinstance(voice, Voice):
         return voice
     if voice not in VOICES:
@@ -79,6 +85,8 @@ def get_voice(voice):
 @functools.lru_cache(maxsize=1024)
 def wavetable(voice, freq, sr=SR, bank=0, dull=0.0):
     """One period of ``voice``'s waveform at ``freq``, band-limited for ``sr``.
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
 
     Phases are fixed per bank; ``dull`` steepens the slope (a plucked string's later, darker
     sound). The table is scaled to unit RMS and carries one guard sample for interpolation.
@@ -97,7 +105,10 @@ def wavetable(voice, freq, sr=SR, bank=0, dull=0.0):
 
 
 def oscillator(table, cycles):
-    """Read a one-period wavetable at the running phase ``cycles`` (linear interpolation)."""
+    """Read a one-period wavetable at the running phase ``cycles`` (linear interpolation).
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
+    """
     pos = (cycles % 1.0) * _TABLE_SIZE
     i = pos.astype(np.int64)
     frac = pos - i
@@ -105,7 +116,10 @@ def oscillator(table, cycles):
 
 
 def envelope(n_on, n_total, sr=SR, attack=0.03, release=0.06):
-    """Raised-cosine attack, flat sustain until ``n_on``, raised-cosine release after it."""
+    """Raised-cosine attack, flat sustain until ``n_on``, raised-cosine release after it.
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
+    """
     env = np.ones(n_total)
     n_att = min(int(attack * sr), n_on)
     env[:n_att] = 0.5 - 0.5 * np.cos(np.pi * np.arange(n_att) / max(n_att, 1))
@@ -116,7 +130,10 @@ def envelope(n_on, n_total, sr=SR, attack=0.03, release=0.06):
 
 
 def swell(notes, n, sr, rng, depth):
-    """Loudness from bellows or breath: a slow pumping, plus a swell over each phrase."""
+    """Loudness from bellows or breath: a slow pumping, plus a swell over each phrase.
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
+    """
     t = np.arange(n) / sr
     pump_hz = rng.uniform(0.25, 0.45)
     pressure = 1.0 - depth + depth * np.sin(2 * np.pi * pump_hz * t + rng.uniform(0, 2 * np.pi))
@@ -142,6 +159,8 @@ def _breath_noise(n, sr, rng):
 
 def render(score, *, voice=HARMONIUM, sr=SR, seed=0):
     """Play a :class:`~ragalib.synth.score.Score` on a voice.
+
+    Behind notebooks 00_meet_the_ragas and 03_mfcc (not called there by name).
 
     Parameters
     ----------
