@@ -218,7 +218,7 @@ def quantise(y, bits):
     return q.astype(np.float32), float(noise_db)
 
 
-def pitch_shift(y, sr, semitones):
+def pitch_shift(y, semitones, *, sr):
     """Shift a signal's pitch by ``semitones`` without changing its length (librosa).
 
     Taught in notebook 07_song_detection, where songs are moved onto the model's C#.

@@ -115,7 +115,7 @@ def describe(change):
             f"{change.snr_db:.0f} dB SNR, {voice}")
 
 
-def detune(y, sr, cents):
+def detune(y, cents, *, sr):
     """``y`` played ``cents`` sharp (flat if negative), by resampling: every note moves
     together, and the take becomes that much shorter (longer).
 
@@ -130,7 +130,7 @@ def detune(y, sr, cents):
                             res_type="soxr_hq").astype(np.float32)
 
 
-def apply_change(y, sr, change):
+def apply_change(y, change, *, sr):
     """Detune, change the level and add noise (the voice is applied by re-rendering, see
     :func:`augmented_audio`).
 
@@ -139,7 +139,7 @@ def apply_change(y, sr, change):
     The level changes by exactly ``change.gain_db``, so a copy may peak above full scale: it
     is only analysed, never written to a file (scaling it back down would quietly undo most
     of the louder copies)."""
-    y = detune(y, sr, change.cents) * 10.0 ** (change.gain_db / 20.0)
+    y = detune(y, change.cents, sr=sr) * 10.0 ** (change.gain_db / 20.0)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     noise = np.random.default_rng(change.seed).standard_normal(len(y))
     return (y + rms * 10.0 ** (-change.snr_db / 20.0) * noise).astype(np.float32)
@@ -169,7 +169,7 @@ def augmented_audio(take, change, *, root, sr):
                         session_seed=change.seed, sr=sr)
     else:
         y = load(path, sr=sr)
-    return apply_change(y, sr, change)
+    return apply_change(y, change, sr=sr)
 
 
 def example(take, copy=1, *, seconds=5.0, seed=0, timbre=True, ranges=RANGES, root=None,

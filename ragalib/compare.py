@@ -133,7 +133,7 @@ def take_scores(bundles, pitch_model, *, progress=True):
     whole, parts = [], []
     for take in held_out[first]:
         raga, sa = take.split("/")[0], tonic_hz(DEFAULT_TONIC)
-        song = PreparedSong(load(root / take, sr=sr), sr, name=take)
+        song = PreparedSong(load(root / take, sr=sr), sr=sr, name=take)
         answer = song.pitch(pitch_model, sa)
         whole.append(max(answer, key=answer.get) == raga)
         parts += [a == raga for a in song.pitch_by_segment(pitch_model, sa, bundles[first].config)]

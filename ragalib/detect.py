@@ -79,7 +79,7 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
     from .tonic import MIN_PITCHEDNESS
 
     audio.segments(y, config=bundle.config, source=name)   # refuse a short song before any work
-    song = PreparedSong(audio.suppress_percussion(y) if separation else y, bundle.config.sr,
+    song = PreparedSong(audio.suppress_percussion(y) if separation else y, sr=bundle.config.sr,
                         name=name)
     if song.pitchedness < MIN_PITCHEDNESS:
         raise NoMelody(f"{name}: no melody here: nothing in it has a clear pitch (pitchedness "

@@ -29,7 +29,7 @@ class PreparedSong:
     Taught in notebook 07_song_detection.
     """
 
-    def __init__(self, y, sr, *, name="<signal>"):
+    def __init__(self, y, *, sr, name="<signal>"):
         self.y = np.asarray(y, dtype=np.float32)
         self.sr = int(sr)
         self.name = name
@@ -63,7 +63,7 @@ class PreparedSong:
     def _saliences(self):
         from .tonic import saliences
 
-        return self._once("saliences", lambda: saliences(self.y, self.sr))
+        return self._once("saliences", lambda: saliences(self.y, sr=self.sr))
 
     def segments(self, config):
         """The signal's segments, and which are loud enough to judge (within
@@ -85,7 +85,7 @@ class PreparedSong:
         from .audio import pitch_shift
 
         return self._once(("shifted", semitones),
-                          lambda: pitch_shift(self.y, self.sr, semitones))
+                          lambda: pitch_shift(self.y, semitones, sr=self.sr))
 
     def features(self, config, shift=0):
         """The loud segments' features, moved up by ``shift`` semitones: pitch-class kinds
@@ -154,7 +154,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
             from .pitch_model import ensure_pitch_model
 
             pitch_model = ensure_pitch_model(progress=False)
-        estimate = tonics.estimate_tonic(song.y, song.sr, model=pitch_model, sal=song.salience,
+        estimate = tonics.estimate_tonic(song.y, sr=song.sr, model=pitch_model, sal=song.salience,
                                          drone=song.drone)
         hz, note = estimate.hz, estimate.note
     else:
@@ -251,7 +251,7 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
         separation = variant["separation"]
         if separation not in prepared:
             prepared[separation] = PreparedSong(suppress_percussion(y) if separation else y,
-                                                sr, name=str(row["path"]))
+                                                sr=sr, name=str(row["path"]))
         song = prepared[separation]
         tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
         info = resolve_tonic(song, tonic, pitch_model=tonic_model)

@@ -255,7 +255,7 @@ def melody(y, *, config=DEFAULT):
 
     signals = _signal(y)
     stack = signals[None] if signals.ndim == 1 else signals
-    sal = salience(stack, config.sr, hop_length=config.hop_length)
+    sal = salience(stack, sr=config.sr, hop_length=config.hop_length)
     peak, level = sal.argmax(axis=-2), sal.max(axis=-2)            # (k, frames) each
     loudest = level.max(axis=-1, keepdims=True)
     level = np.divide(level, loudest, out=np.zeros_like(level), where=loudest > 0)

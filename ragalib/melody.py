@@ -39,7 +39,7 @@ def track(y, sr, method="swift"):
     if method in ("peak", "contour"):
         from .tonic import BINS_PER_SEMITONE, HOP_LENGTH, _FMIN, contour, loud_frames, salience
 
-        sal = salience(y, sr, drone_removed=method == "contour")
+        sal = salience(y, sr=sr, drone_removed=method == "contour")
         peak = sal.argmax(axis=0) if method == "peak" else contour(sal)
         hz = _FMIN * 2.0 ** (peak / (12.0 * BINS_PER_SEMITONE))
         hz[~loud_frames(sal)] = np.nan

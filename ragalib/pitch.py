@@ -21,7 +21,7 @@ def cents(measured_hz, target_hz):
     return 1200.0 * np.log2(np.asarray(measured_hz, float) / np.asarray(target_hz, float))
 
 
-def peak_frequency(y, sr, near_hz, *, search_cents=60.0):
+def peak_frequency(y, near_hz, *, sr, search_cents=60.0):
     """The strongest spectral peak within ``search_cents`` of ``near_hz``, in Hz.
 
     Taught in notebook 01_amplitude.
@@ -47,7 +47,7 @@ def peak_frequency(y, sr, near_hz, *, search_cents=60.0):
     return float((k + shift) * sr / n_fft)
 
 
-def note_errors(y, score, sr, *, min_seconds=0.15, skip_seconds=0.08):
+def note_errors(y, score, *, sr, min_seconds=0.15, skip_seconds=0.08):
     """Cents by which each held melody note of ``score`` is off its target in ``y``.
 
     Behind notebook 00_meet_the_ragas (not called there by name).
@@ -67,11 +67,11 @@ def note_errors(y, score, sr, *, min_seconds=0.15, skip_seconds=0.08):
         b = min(len(y), int(note.end * sr))
         if b - a < 4 * sr / target:
             continue
-        errors.append(float(cents(peak_frequency(y[a:b], sr, target), target)))
+        errors.append(float(cents(peak_frequency(y[a:b], target, sr=sr), target)))
     return np.array(errors)
 
 
-def f0_track(y, sr, *, frame_length=2048, hop_length=256):
+def f0_track(y, *, sr, frame_length=2048, hop_length=256):
     """Fundamental frequency (YIN) and RMS energy per frame of a monophonic signal.
 
     Behind notebook 00_meet_the_ragas (not called there by name).
@@ -85,7 +85,7 @@ def f0_track(y, sr, *, frame_length=2048, hop_length=256):
     return f0[:n], rms[:n]
 
 
-def pitch_class_energy(y, sr, tonic_hz, *, floor_db=-35.0):
+def pitch_class_energy(y, tonic_hz, *, sr, floor_db=-35.0):
     """Share of a melody's energy on each of the 12 pitch classes above the tonic.
 
     Behind notebook 00_meet_the_ragas (not called there by name).
@@ -99,7 +99,7 @@ def pitch_class_energy(y, sr, tonic_hz, *, floor_db=-35.0):
     np.ndarray, shape (12,)
         Sums to 1; index 0 is Sa, 7 is Pa.
     """
-    f0, rms = f0_track(y, sr)
+    f0, rms = f0_track(y, sr=sr)
     energy = rms ** 2
     voiced = energy > energy.max() * 10.0 ** (floor_db / 10.0)
     if not voiced.any():
@@ -152,7 +152,7 @@ class HeldNote:
     label: str
 
 
-def held_note(y, sr, score=None, *, max_cents=30.0):
+def held_note(y, score=None, *, sr, max_cents=30.0):
     """The note to zoom into in notebooks 01_amplitude and 02_spectrogram.
 
     With the ``score`` a synthesised clip was rendered from: its longest melody note (less its
@@ -172,7 +172,7 @@ def held_note(y, sr, score=None, *, max_cents=30.0):
         return HeldNote(float(note.start + 0.3), float(note.end - 0.05), float(hz),
                         f"swara {swara_label(note.semitones)}")
     hop = 256
-    f0, rms = f0_track(y, sr, hop_length=hop)
+    f0, rms = f0_track(y, sr=sr, hop_length=hop)
     loud = rms > 0.1 * rms.max()
     best, run = (0, 0), 0
     for i in range(len(f0)):

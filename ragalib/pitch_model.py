@@ -155,7 +155,7 @@ class PitchModel:
         dict
             Raga id -> probability, in label order.
         """
-        bins, levels = predominant(y, sr, sal=sal)
+        bins, levels = predominant(y, sr=sr, sal=sal)
         scores, sa_bins = self.scores(bins, levels)
         if tonic_hz is None:
             best = scores.max(axis=0)
@@ -251,7 +251,7 @@ def _take_statistics(take, *, sr):
     """One take's pitch-class profile and note transition counts, both relative to its Sa;
     a worker's share of :func:`fit`."""
     _, y, tonic_hz = take
-    bins, levels = predominant(y, sr)
+    bins, levels = predominant(y, sr=sr)
     sa = sa_bin(tonic_hz)
     return np.roll(folded_histogram(bins, levels), -sa), transition_counts(note_sequence(bins, sa))
 

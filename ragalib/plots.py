@@ -71,7 +71,7 @@ def sargam_roll(score, *, ax=None, show_pakad=True, title=None):
     return ax
 
 
-def waveform(y, sr, *, ax=None, start=0.0, end=None, title="Waveform", show_samples=False):
+def waveform(y, *, sr, ax=None, start=0.0, end=None, title="Waveform", show_samples=False):
     """Amplitude against time, optionally zoomed to ``start``..``end`` seconds.
 
     Taught in notebook 01_amplitude. With ``show_samples`` every sample is drawn as a dot, to
@@ -230,7 +230,7 @@ def segment_view(segment, *, config=DEFAULT, axes=None, title="One 5-s segment")
 
         _, axes = plt.subplots(2, 1, figsize=(11, 5), layout="constrained")
     top, bottom = axes
-    waveform(segment, config.sr, ax=top, title=title)
+    waveform(segment, sr=config.sr, ax=top, title=title)
     M = mfcc(segment, config=config)
     mfcc_heatmap(M, config=config, ax=bottom,
                  title=f"... and its {M.shape[0]} x {M.shape[1]} MFCC matrix")
@@ -386,7 +386,7 @@ def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None,
     return ax
 
 
-def melody_tracks(y, sr, tracks, *, truth=None, start=0.0, end=None, ax=None,
+def melody_tracks(y, tracks, *, sr, truth=None, start=0.0, end=None, ax=None,
                   title="Melody trackers over the spectrogram"):
     """f0 tracks drawn over a log-frequency spectrogram of ``y``, between ``start`` and
     ``end`` seconds.

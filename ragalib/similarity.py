@@ -83,7 +83,7 @@ def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=Non
         raise RagalibError(f"unknown embedding {method!r}: choose one of {', '.join(METHODS)}")
     if method == "mfcc-mean":
         return features.mfcc_profile(suppress_percussion(y))
-    song = PreparedSong(suppress_percussion(y), config.sr, name=name)
+    song = PreparedSong(suppress_percussion(y), sr=config.sr, name=name)
     return song.features(config, resolve_tonic(song, pitch_model=pitch_model)["shift"])
 
 

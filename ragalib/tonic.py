@@ -44,7 +44,7 @@ HOP_LENGTH = 512
 """Samples between salience frames (23 ms at 22050 Hz)."""
 
 
-def salience(y, sr, *, hop_length=HOP_LENGTH, drone_removed=False):
+def salience(y, *, sr, hop_length=HOP_LENGTH, drone_removed=False):
     """Pitch salience (harmonic sum over a CQT), shape (bins, frames), bin 0 at C2.
 
     Taught in notebook 07_song_detection. ``y`` may be a stack of signals, shape (k, n); the
@@ -57,7 +57,7 @@ def salience(y, sr, *, hop_length=HOP_LENGTH, drone_removed=False):
                          _cqt(y, sr, hop_length))
 
 
-def saliences(y, sr, *, hop_length=HOP_LENGTH):
+def saliences(y, *, sr, hop_length=HOP_LENGTH):
     """``(salience, salience with the drone removed)`` of ``y`` from one CQT: the first for
     :func:`drone_profile`, the second for :func:`predominant`.
 
@@ -171,7 +171,7 @@ def pitchedness(sal, drone_removed):
     return float(np.median(sal.max(axis=0) / np.maximum(np.median(sal, axis=0), 1e-12)))
 
 
-def predominant(y, sr, *, floor=0.1, sal=None):
+def predominant(y, *, sr, floor=0.1, sal=None):
     """The melody's pitch frame by frame, where it is loud enough: the :func:`contour` through
     the salience with the drone removed.
 
@@ -187,7 +187,7 @@ def predominant(y, sr, *, floor=0.1, sal=None):
     levels : np.ndarray
         The salience there in each kept frame.
     """
-    sal = salience(y, sr, drone_removed=True) if sal is None else sal
+    sal = salience(y, sr=sr, drone_removed=True) if sal is None else sal
     keep = loud_frames(sal, floor=floor)
     path = contour(sal)
     return path[keep], sal[path, np.arange(sal.shape[1])][keep]
@@ -206,7 +206,7 @@ def folded_histogram(bins, levels):
     return hist / hist.sum()
 
 
-def pitch_class_histogram(y, sr, *, floor=0.1, sal=None):
+def pitch_class_histogram(y, *, sr, floor=0.1, sal=None):
     """Energy of the predominant pitch per frame, folded into 60 bins per octave (from C).
 
     Taught in notebook 07_song_detection.
@@ -215,7 +215,7 @@ def pitch_class_histogram(y, sr, *, floor=0.1, sal=None):
     -------
     np.ndarray, shape (12 * BINS_PER_SEMITONE,), sums to 1
     """
-    return folded_histogram(*predominant(y, sr, floor=floor, sal=sal))
+    return folded_histogram(*predominant(y, sr=sr, floor=floor, sal=sal))
 
 
 _WINDOW = 1.0 + (BINS_PER_SEMITONE // 2) - np.abs(np.arange(-(BINS_PER_SEMITONE // 2),
@@ -320,7 +320,7 @@ def drone_evidence(hist, sa_bins):
     return presence * (vote - vote.max())
 
 
-def estimate_tonic(y, sr=SR, *, model=None, sal=None, drone=None):
+def estimate_tonic(y, *, sr=SR, model=None, sal=None, drone=None):
     """Estimate a song's Sa.
 
     Taught in notebook 07_song_detection.
@@ -340,9 +340,9 @@ def estimate_tonic(y, sr=SR, *, model=None, sal=None, drone=None):
         ``hz`` is placed in the octave where Sa itself carries the most melody energy.
     """
     if sal is None:
-        plain, sal = saliences(y, sr)
+        plain, sal = saliences(y, sr=sr)
         drone = drone_profile(plain)
-    bins, levels = predominant(y, sr, sal=sal)
+    bins, levels = predominant(y, sr=sr, sal=sal)
     if model is not None:
         best, raga, score = model.joint_estimate(bins, levels, drone=drone)
     else:

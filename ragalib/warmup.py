@@ -24,8 +24,8 @@ def compile_kernels():
     for kind in features.KINDS:
         features.extract(y[None], config=features.FeatureConfig(kind=kind))
     audio.suppress_percussion(y)
-    audio.pitch_shift(y, features.DEFAULT.sr, 1)
-    tonic.salience(y, features.DEFAULT.sr)
+    audio.pitch_shift(y, 1, sr=features.DEFAULT.sr)
+    tonic.salience(y, sr=features.DEFAULT.sr)
     return time.perf_counter() - start
 
 

@@ -244,7 +244,7 @@ def waveform_zoom(y, *, sr=SR):
         widened = "" if end - start <= span.value[1] - span.value[0] + 1e-9 else (
             f" (widened to the shortest window, {1000 * MIN_ZOOM:.0f} ms)")
         image.value = draw_png(lambda fig: plots.waveform(
-            y, sr, start=start, end=end, show_samples=(end - start) < 0.05, ax=fig.add_subplot(),
+            y, sr=sr, start=start, end=end, show_samples=(end - start) < 0.05, ax=fig.add_subplot(),
             title=f"{start:.3f} s to {end:.3f} s: {int(round((end - start) * sr))} samples"
                   f"{widened}"), (11, 3))
 

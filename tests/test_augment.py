@@ -60,7 +60,7 @@ def test_changes_are_deterministic_within_their_ranges_and_voices_need_a_score()
 def test_detuning_moves_the_pitch_by_the_cents_asked():
     t = np.arange(2 * SR) / SR
     y = np.sin(2 * np.pi * 440.0 * t).astype(np.float32)
-    sharp = augment.detune(y, SR, 30.0)
+    sharp = augment.detune(y, 30.0, sr=SR)
     spectrum = np.abs(np.fft.rfft(sharp * np.hanning(len(sharp))))
     peak = np.argmax(spectrum) * SR / len(sharp)
     assert peak == pytest.approx(440.0 * 2 ** (30 / 1200), abs=1.0)
@@ -69,12 +69,12 @@ def test_detuning_moves_the_pitch_by_the_cents_asked():
 
 def test_a_change_adds_noise_at_its_snr_and_changes_the_level_by_its_gain():
     y = (0.3 * np.sin(np.linspace(0, 2000, 3 * SR))).astype(np.float32)
-    out = augment.apply_change(y, SR, augment.Change(cents=0.0, gain_db=0.0, snr_db=20.0,
-                                                     voice=None, seed=1))
+    out = augment.apply_change(y, augment.Change(cents=0.0, gain_db=0.0, snr_db=20.0,
+                                                     voice=None, seed=1), sr=SR)
     assert out.dtype == np.float32 and len(out) == len(y)
     snr = 10 * np.log10(np.mean(y.astype(float) ** 2) / np.mean((out - y).astype(float) ** 2))
     assert snr == pytest.approx(20.0, abs=0.3)
-    louder = augment.apply_change(3 * y, SR, augment.Change(0.0, 6.0, 80.0, None, 1))
+    louder = augment.apply_change(3 * y, augment.Change(0.0, 6.0, 80.0, None, 1), sr=SR)
     gain = 20 * np.log10(np.std(louder) / np.std(3 * y))
     assert gain == pytest.approx(6.0, abs=0.01)        # even past full scale: not scaled back
 

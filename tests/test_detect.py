@@ -25,7 +25,7 @@ def melody(sa_hz, steps=(0, 2, 4, 0, 7, 0, 4, 2, 0, 9, 7, 0), note=0.5):
 @pytest.mark.parametrize("note, hz", [("D3", 146.83), ("F#3", 185.0), ("A3", 220.0),
                                       ("C4", 261.63), ("E4", 329.63)])
 def test_the_tonic_of_a_melody_is_found_in_several_keys(note, hz):
-    estimate = tonic.estimate_tonic(melody(hz), SR)
+    estimate = tonic.estimate_tonic(melody(hz), sr=SR)
     assert tonic.semitones_to(estimate.hz, note) == 0
     assert estimate.note[:-1] in (note[:-1], {"F#": "Gb"}.get(note[:-1]))
 
@@ -33,7 +33,7 @@ def test_the_tonic_of_a_melody_is_found_in_several_keys(note, hz):
 @pytest.mark.parametrize("cents", [-40, -15, 10, 15, 35])
 def test_a_tonic_between_the_keys_is_found_within_a_few_cents(cents):
     true = 220.0 * 2 ** (cents / 1200)
-    estimate = tonic.estimate_tonic(melody(true), SR)
+    estimate = tonic.estimate_tonic(melody(true), sr=SR)
     assert abs(pitch.cents(estimate.hz, true)) <= 12          # the bins are 20 cents wide
 
 
@@ -57,9 +57,9 @@ def test_shift_to_c_sharp_is_the_smallest_in_semitones(note, shift):
 
 def test_transposition_lands_the_tonic_on_c_sharp():
     y = melody(293.66)                               # Sa on D4
-    moved = audio.pitch_shift(y, SR, tonic.semitones_to(293.66))
+    moved = audio.pitch_shift(y, tonic.semitones_to(293.66), sr=SR)
     first = moved[int(0.1 * SR):int(0.4 * SR)]       # the first Sa
-    measured = pitch.peak_frequency(first, SR, 277.18, search_cents=150)
+    measured = pitch.peak_frequency(first, 277.18, sr=SR, search_cents=150)
     assert abs(pitch.cents(measured, 277.18)) < 10
 
 
@@ -145,7 +145,7 @@ def test_music_however_noisy_has_a_pitch_and_noise_has_none():
     song = np.tile(melody(220.0), 2)
     noisy = song + 2 * np.sqrt(np.mean(song ** 2)) * rng.standard_normal(len(song))
     for y, pitched in ((song, True), (noisy, True), (rng.standard_normal(len(song)), False)):
-        raw, removed = tonic.saliences(y.astype(np.float32), SR)
+        raw, removed = tonic.saliences(y.astype(np.float32), sr=SR)
         assert (tonic.pitchedness(raw, removed) > tonic.MIN_PITCHEDNESS) == pitched
 
 

@@ -26,7 +26,7 @@ def test_the_spectrum_is_computed_once_for_the_tonic_and_the_pitch_model(monkeyp
         return real(y, sr, hop_length)
 
     monkeypatch.setattr(tonic, "_cqt", counted)
-    song = evidence.PreparedSong(synth.improvise("yaman", 11.0, seed=3), SR)
+    song = evidence.PreparedSong(synth.improvise("yaman", 11.0, seed=3), sr=SR)
     info = detect.resolve_tonic(song, "auto", pitch_model=learned)
     found = evidence.gather(song, info, [DEFAULT, FeatureConfig(kind="chroma")],
                             pitch_model=learned, pitch_segments=True)
@@ -38,7 +38,7 @@ def test_the_spectrum_is_computed_once_for_the_tonic_and_the_pitch_model(monkeyp
 
 def test_pitch_class_features_rotate_and_others_hear_the_shifted_audio():
     y = synth.improvise("bhupali", 6.0, seed=2)
-    song = evidence.PreparedSong(y, SR)
+    song = evidence.PreparedSong(y, sr=SR)
     chroma = FeatureConfig(kind="chroma")
     np.testing.assert_array_equal(song.features(chroma, 2),
                                   features.transpose(song.features(chroma), 2, config=chroma))
@@ -51,7 +51,8 @@ def test_pitch_class_features_rotate_and_others_hear_the_shifted_audio():
 
 def test_a_silent_song_is_refused_by_name():
     with pytest.raises(RagalibError, match="quiet.wav: every segment is silent"):
-        evidence.PreparedSong(np.zeros(6 * SR, np.float32), SR, name="quiet.wav").segments(DEFAULT)
+        evidence.PreparedSong(np.zeros(6 * SR, np.float32), sr=SR,
+                              name="quiet.wav").segments(DEFAULT)
 
 
 def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned, tmp_path):

@@ -59,14 +59,14 @@ def test_the_drone_votes_for_its_sa_under_a_melody_on_another_note():
     f0 = sa * 2 * 2 ** (steps / 12)      # a voice an octave up, louder than the drone
     voice = sum(k ** -1.0 * np.sin(2 * np.pi * k * np.cumsum(f0 / SR)) for k in range(1, 6))
     y = (0.3 * drone + voice / np.abs(voice).max()).astype(np.float32)
-    hist = tonic.drone_profile(tonic.salience(y, SR))
+    hist = tonic.drone_profile(tonic.salience(y, sr=SR))
     silent = tonic.drone_profile(np.zeros((360, 50)))
     assert hist.shape == silent.shape == (60,) and not silent.any()
     candidates = tonic.sa_bin(sa) + tonic.BINS_PER_SEMITONE * np.arange(12)
     vote = tonic.drone_evidence(hist, candidates % hist.size)
     assert int(np.argmax(vote)) == 0 and vote.max() == 0.0
     # the melody's own histogram has nothing on Sa
-    melody_only = tonic.pitch_class_histogram(y, SR)
+    melody_only = tonic.pitch_class_histogram(y, sr=SR)
     assert melody_only[tonic.sa_bin(sa)] < 0.05
 
 

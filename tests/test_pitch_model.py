@@ -47,7 +47,7 @@ def test_learned_profiles_are_distributions_and_transitions_are_log_probabilitie
                                         ("bhupali", "G3"), ("malkauns", "D4")])
 def test_twins_in_another_key_get_their_raga_and_their_tonic(twins, raga, note):
     y = synth.improvise(raga, 30.0, seed=7, tonic=note, voice="flute")
-    estimate = tonic.estimate_tonic(y, SR, model=twins)
+    estimate = tonic.estimate_tonic(y, sr=SR, model=twins)
     assert estimate.raga == raga
     assert tonic.semitones_to(estimate.hz, note) == 0
     probabilities = twins.classify(y, SR, tonic_hz=tonic_hz(note))

@@ -26,7 +26,7 @@ def test_a_held_note_sits_where_the_catalogue_places_it():
     middle = sung.hz[~np.isnan(sung.hz)][50:-50]
     assert np.allclose(pitch.cents(middle, sa * 2 ** (3 / 12)), ga, atol=0.5)
     y, _ = singer.sing(held("darbari", 3), singer=plain, sr=SR)
-    measured = pitch.peak_frequency(y[int(0.5 * SR):int(1.8 * SR)], SR, sa * 2 ** (3 / 12))
+    measured = pitch.peak_frequency(y[int(0.5 * SR):int(1.8 * SR)], sa * 2 ** (3 / 12), sr=SR)
     assert abs(pitch.cents(measured, sa * 2 ** (3 / 12)) - ga) < 3
 
 

@@ -30,8 +30,8 @@ def assess(raga_id, seconds=60.0, *, seed=0, sr=SR):
     """
     raga = get_raga(raga_id)
     y, score = improvise(raga.id, seconds, seed=seed, sr=sr, return_score=True)
-    errors = np.abs(note_errors(y, score, sr))
-    share = pitch_class_energy(y, sr, score.tonic_hz)
+    errors = np.abs(note_errors(y, score, sr=sr))
+    share = pitch_class_energy(y, score.tonic_hz, sr=sr)
     swara_share = {s: float(share[SEMITONES[s]]) for s in raga.swaras}
     return {
         "raga": raga.id, "seed": seed, "seconds": seconds,
@@ -72,12 +72,12 @@ def assess_singer(raga_id, seconds=60.0, *, seed=0, singer="male", sr=SR):
     score = improvise_score(raga.id, seconds, tonic=sa, seed=seed, sung=True)
     y, sung = sing(score, singer=singer, sr=sr, seed=seed)
     y = (OUTPUT_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
-    f0, rms = f0_track(y, sr)
+    f0, rms = f0_track(y, sr=sr)
     times = np.arange(len(f0)) * 256 / sr
     truth = np.interp(times, sung.times, sung.hz)   # NaN spreads to the frames around a rest
     both = np.isfinite(truth) & (rms > 0.05 * rms.max())
     error = np.abs(cents(f0[both], truth[both]))
-    share = pitch_class_energy(y, sr, sa)
+    share = pitch_class_energy(y, sa, sr=sr)
     swara_share = {s: float(share[SEMITONES[s]]) for s in raga.swaras}
     return {
         "raga": raga.id, "seed": seed, "singer": singer, "seconds": seconds,

@@ -101,7 +101,7 @@ def _at(y, db, reference):
     return y / rms(y) * reference * 10.0 ** (db / 20.0)
 
 
-def recording_chain(y, sr, recital):
+def recording_chain(y, recital, *, sr):
     """Band limits and compression of the recording (the room and noise come from
     :func:`ragalib.synth.session.record`).
 
@@ -148,7 +148,7 @@ def render_recital(score, recital, *, sr=SR):
     if recital.tabla:
         y += _at(tabla(score.tonic_hz, score.seconds, bpm=recital.bpm, taal=recital.taal, sr=sr,
                        seed=recital.seed), recital.tabla_db, level)
-    y = record(recording_chain(y, sr, recital), sr, seed=recital.seed)
+    y = record(recording_chain(y, recital, sr=sr), sr, seed=recital.seed)
     return (OUTPUT_PEAK * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32), sung
 
 
