@@ -93,10 +93,12 @@ def _cmd_detect(args):
     from . import compare, detect
     from .audio import check_readable
     from .errors import NoMelody
-    from .ragas import tonic_hz
+    from .tonic import Tonic
 
-    if args.tonic.lower() not in ("auto", "catalogue", "none"):
-        tonic_hz(args.tonic)          # a bad tonic is one error, not one per file
+    tonic = Tonic.parse(args.tonic)   # a bad tonic is one error, not one per file
+    if tonic.how == "true":
+        raise RagalibError("--tonic true: a file has no manifest to read its Sa from; "
+                           "give the note, such as D4")
     unreadable = {}
     for path in args.files:           # before the model's 6-9 s: a wrong path costs nothing
         try:
@@ -109,7 +111,7 @@ def _cmd_detect(args):
         return 1
     bundle = compare.detector(args.model)
     pitch_model = None
-    if args.tonic.lower() == "auto" and bundle.pitch_model is None:
+    if tonic.how == "auto" and bundle.pitch_model is None:
         from .pitch_model import ensure_pitch_model
 
         pitch_model = ensure_pitch_model(progress=False)
@@ -123,7 +125,7 @@ def _cmd_detect(args):
         try:
             if path in unreadable:
                 raise unreadable[path]
-            found = detect.detect_file(path, bundle, tonic=args.tonic,
+            found = detect.detect_file(path, bundle, tonic=tonic,
                                        separation=not args.no_separation,
                                        pitch_model=pitch_model, judge=args.judge)
         except NoMelody as exc:       # an answer, not a failure: there is no raga to name

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import RagalibError
 from .evidence import resolve_tonic
+from .tonic import Tonic
 
 
 @dataclass
@@ -205,11 +206,11 @@ def clock(seconds):
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-VARIANTS = {"default (auto tonic, separation)": dict(tonic="auto", separation=True),
-            "no transposition": dict(tonic=None, separation=True),
-            "no separation": dict(tonic="auto", separation=False),
-            "catalogue tonic (nothing learned)": dict(tonic="catalogue", separation=True),
-            "true tonic given": dict(tonic="true", separation=True)}
+VARIANTS = {"default (auto tonic, separation)": dict(tonic=Tonic.auto(), separation=True),
+            "no transposition": dict(tonic=Tonic.none(), separation=True),
+            "no separation": dict(tonic=Tonic.auto(), separation=False),
+            "catalogue tonic (nothing learned)": dict(tonic=Tonic.catalogue(), separation=True),
+            "true tonic given": dict(tonic=Tonic.true(), separation=True)}
 """Pipeline variants that switch one step off (or give it the right answer)."""
 
 
@@ -245,7 +246,8 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progres
     from .evidence import gather_songs
 
     tonic_model = pitch_model or bundle.pitch_model
-    if tonic_model is None and any(v["tonic"] == "auto" for v in variants.values()):
+    if tonic_model is None and any(Tonic.parse(v["tonic"]).how == "auto"
+                                   for v in variants.values()):
         from .pitch_model import ensure_pitch_model
 
         tonic_model = ensure_pitch_model(progress=progress)
@@ -259,7 +261,7 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progres
     table = []
     for name, variant in variants.items():
         scores = song_scores(results[name], rows)
-        if variant["tonic"] not in ("auto", "catalogue"):
+        if Tonic.parse(variant["tonic"]).how not in ("auto", "catalogue"):
             scores["tonic pitch class right"] = None
         table.append({"pipeline": name, **scores})
     return table, results

@@ -132,23 +132,27 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
 
     Parameters
     ----------
-    tonic : "auto", "catalogue", a note name such as "D4", a frequency in Hz, or None
-        "auto" estimates Sa with the pitch model learned from the training takes
+    tonic : ragalib.tonic.Tonic, or what :meth:`Tonic.parse <ragalib.tonic.Tonic.parse>` reads
+        ``Tonic.auto()`` estimates Sa with the pitch model learned from the training takes
         (``pitch_model``, default :func:`ragalib.pitch_model.ensure_pitch_model`);
-        "catalogue" with the catalogue's note emphasis alone; None leaves the pitch alone
-        (and reports no tonic).
+        ``Tonic.catalogue()`` with the catalogue's note emphasis alone; ``Tonic.none()``
+        leaves the pitch alone (and reports no tonic); ``Tonic.given(note_or_hz)`` uses it.
 
     Returns
     -------
     dict
         ``tonic_hz``, ``tonic_note`` and ``shift`` (whole semitones to ``target``).
     """
-    from . import ragas, tonic as tonics
+    from . import tonic as tonics
 
-    if tonic is None or (isinstance(tonic, str) and tonic.lower() == "none"):
+    tonic = tonics.Tonic.parse(tonic)
+    if tonic.how == "none":
         return {"tonic_hz": None, "tonic_note": None, "shift": 0}
-    if isinstance(tonic, str) and tonic.lower() in ("auto", "catalogue"):
-        if tonic.lower() == "catalogue":
+    if tonic.how == "true":
+        raise RagalibError("the song's true tonic is known only to an evaluation: give it "
+                           "with Tonic.given")
+    if tonic.how in ("auto", "catalogue"):
+        if tonic.how == "catalogue":
             pitch_model = None
         elif pitch_model is None:
             from .pitch_model import ensure_pitch_model
@@ -158,8 +162,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
                                          drone=song.drone)
         hz, note = estimate.hz, estimate.note
     else:
-        hz = ragas.tonic_hz(tonic)
-        note = str(tonic) if isinstance(tonic, str) else f"{hz:.1f} Hz"
+        hz, note = tonic.hz, tonic.note
     return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
 
 
@@ -245,6 +248,7 @@ def _gather_row_or_reason(row, **kwargs):
 
 def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):
     from .audio import load, suppress_percussion
+    from .tonic import Tonic
 
     y, prepared, out = load(row["path"], sr=sr), {}, {}
     for name, variant in variants.items():
@@ -253,7 +257,9 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
             prepared[separation] = PreparedSong(suppress_percussion(y) if separation else y,
                                                 sr=sr, name=str(row["path"]))
         song = prepared[separation]
-        tonic = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
+        tonic = Tonic.parse(variant["tonic"])
+        if tonic.how == "true":
+            tonic = Tonic.given(row["tonic_note"])
         info = resolve_tonic(song, tonic, pitch_model=tonic_model)
         out[name] = gather(song, info, configs, pitch_model=pitch_model,
                            pitch_segments=pitch_segments)

@@ -109,7 +109,9 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
              "tonic_hz": tonics.get(str(path.relative_to(root)), tonics.get(path.name))}
             for raga, paths in files.items() for path in paths]
     tonic_model = pitch_model or bundle.pitch_model
-    if tonic == "auto" and tonic_model is None:
+    from .tonic import Tonic
+
+    if Tonic.parse(tonic).how == "auto" and tonic_model is None:
         from .pitch_model import ensure_pitch_model
 
         tonic_model = ensure_pitch_model(progress=progress)

@@ -40,6 +40,57 @@ class TonicEstimate:
     raga: str
 
 
+@dataclass(frozen=True)
+class Tonic:
+    """How detection finds a song's Sa: a small value, parsed once where text comes in.
+
+    Taught in notebook 07_song_detection, whose pipeline variants switch the tonic step to
+    each of these. Build one with :meth:`auto` (estimated with the pitch model learned from
+    the training takes), :meth:`catalogue` (estimated from the catalogue's note emphasis
+    alone), :meth:`given` (a note name or Hz), :meth:`none` (no transposition), or
+    :meth:`parse` for text from the command line or a notebook. ``true`` (the song's own
+    Sa, from its manifest) exists for evaluation only.
+    """
+
+    how: str
+    hz: float | None = None
+    note: str | None = None
+
+    @classmethod
+    def auto(cls):
+        return cls("auto")
+
+    @classmethod
+    def catalogue(cls):
+        return cls("catalogue")
+
+    @classmethod
+    def none(cls):
+        return cls("none")
+
+    @classmethod
+    def true(cls):
+        return cls("true")
+
+    @classmethod
+    def given(cls, value):
+        """Sa given as a note name (``"D4"``, ``"Bb3"``) or a frequency in Hz."""
+        hz = tonic_hz(value)
+        return cls("given", hz, str(value) if isinstance(value, str) else f"{hz:.1f} Hz")
+
+    @classmethod
+    def parse(cls, value):
+        """A :class:`Tonic` from what a caller wrote: a Tonic, None, "auto", "catalogue",
+        "none", "true", a note name or a frequency in Hz (a bad note is a one-line error)."""
+        if isinstance(value, cls):
+            return value
+        if value is None:
+            return cls.none()
+        if isinstance(value, str) and value.lower() in ("auto", "catalogue", "none", "true"):
+            return cls(value.lower())
+        return cls.given(value)
+
+
 HOP_LENGTH = 512
 """Samples between salience frames (23 ms at 22050 Hz)."""
 

@@ -43,6 +43,15 @@ def test_a_usage_error_is_one_line_with_where_to_find_help(tmp_path, args, messa
     assert not list(tmp_path.iterdir())                  # refused before any work
 
 
+@pytest.mark.parametrize("tonic, message", [("true", "no manifest to read its Sa from"),
+                                            ("Q#4", "Q#4")])
+def test_a_tonic_detection_cannot_use_is_one_line_before_any_work(tmp_path, tonic, message):
+    result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "x.wav", "--tonic", tonic],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 2 and message in one_line(result)
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_file_named_like_an_option_gets_the_fix(tmp_path):
     (tmp_path / "-rec.wav").write_bytes(b"")
     result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "-rec.wav"],

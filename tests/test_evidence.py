@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from ragalib.tonic import Tonic
 from ragalib import (RagalibError, audio, detect, evidence, features, model, pitch_model,
                      synth, tonic)
 from ragalib.features import DEFAULT, FeatureConfig
@@ -71,7 +72,8 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
     for row, found in zip(rows, gathered):
         y = soundfile.read(row["path"], dtype="float32")[0]
         for name, variant in variants.items():
-            tonic_arg = row["tonic_note"] if variant["tonic"] == "true" else variant["tonic"]
+            tonic_arg = (Tonic.given(row["tonic_note"]) if variant["tonic"] == Tonic.true()
+                         else variant["tonic"])
             one = detect.detect_signal(y, bundle, tonic=tonic_arg, pitch_model=learned,
                                        separation=variant["separation"])
             batch = detect.decide(found[name], bundle)
@@ -81,3 +83,18 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
             heard = audio.suppress_percussion(y) if variant["separation"] else y
             assert found[name].pitch == learned.classify(
                 heard, SR, tonic_hz=found[name].info["tonic_hz"])
+
+
+def test_a_tonic_is_a_value_parsed_once_from_what_a_caller_wrote():
+    assert Tonic.parse("AUTO") == Tonic.auto() and Tonic.parse(None) == Tonic.none()
+    assert Tonic.parse("catalogue") == Tonic.catalogue() and Tonic.parse("true") == Tonic.true()
+    assert Tonic.parse("D4") == Tonic.given("D4") == Tonic("given", tonic_hz("D4"), "D4")
+    assert Tonic.parse(220.0) == Tonic("given", 220.0, "220.0 Hz")
+    assert Tonic.parse(Tonic.auto()) is not None and Tonic.parse(Tonic.none()).how == "none"
+    with pytest.raises(RagalibError, match="tonic"):
+        Tonic.parse("Q#4")
+    song = evidence.PreparedSong(np.zeros(SR, np.float32), sr=SR)
+    assert evidence.resolve_tonic(song, Tonic.given("C#4"))["shift"] == 0
+    assert evidence.resolve_tonic(song, "D4")["shift"] == -1     # text still works, parsed once
+    with pytest.raises(RagalibError, match="evaluation"):
+        evidence.resolve_tonic(song, Tonic.true())
