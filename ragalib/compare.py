@@ -2,16 +2,14 @@
 the pitch-class baseline, side by side.
 
 Taught in notebook 09_robust_features; ``python -m ragalib report models`` prints the table.
-Every candidate is scored on the held-out takes (harmonium and sung; the published evaluation) and on
-songs (other instruments, other keys, tabla, drone) under each pipeline variant. The default
+Every candidate is scored (by :mod:`ragalib.evaluate`) on the held-out takes (harmonium and
+sung; the published evaluation) and on songs (other instruments, other keys, tabla, drone) under each pipeline variant. The default
 detector is chosen on the *dev* songs and then reported on the *test* songs, so the figure we
 quote was never used to pick the model.
 """
 
 import shutil
 from pathlib import Path
-
-import numpy as np
 
 from .errors import RagalibError
 
@@ -102,134 +100,6 @@ def ensure_candidates(names=None, *, progress=True):
     """
     names = [name for name, _, _ in candidates()] if names is None else list(names)
     return {name: ensure_candidate(name, progress=progress) for name in names}
-
-
-def take_scores(bundles, pitch_model, *, progress=True):
-    """Segment and whole-take accuracy on the held-out takes (harmonium and sung), per candidate.
-
-    Taught in notebook 09_robust_features.
-    """
-    from . import dataset, model
-    from .audio import load
-    from .evidence import PreparedSong
-    from .ragas import DEFAULT_TONIC, tonic_hz
-
-    if not bundles:
-        raise RagalibError("take_scores needs at least one candidate bundle")
-    rows, held_out = [], {}
-    for candidate, bundle in bundles.items():
-        data = dataset.build(bundle.config, progress=progress)
-        x, y = data.part("test")
-        rows.append({"model": candidate, "segments": model.evaluate(bundle.model, x, y,
-                                                               data.labels)["accuracy"],
-                     "takes": model.evaluate_takes(bundle.model, data)})
-        held_out[candidate] = sorted(t for t, role in data.take_roles().items() if role == "test")
-    first, *others = bundles
-    for candidate in others:
-        if held_out[candidate] != held_out[first]:
-            raise RagalibError(f"{candidate}: its held-out takes are not {first}'s, so their "
-                               "scores cannot be compared")
-    sr, root = bundles[first].config.sr, dataset.recordings_dir()
-    whole, parts = [], []
-    for take in held_out[first]:
-        raga, sa = take.split("/")[0], tonic_hz(DEFAULT_TONIC)
-        song = PreparedSong(load(root / take, sr=sr), sr=sr, name=take)
-        answer = song.pitch(pitch_model, sa)
-        whole.append(max(answer, key=answer.get) == raga)
-        parts += [a == raga for a in song.pitch_by_segment(pitch_model, sa, bundles[first].config)]
-    rows.append({"model": PCD, "segments": float(np.mean(parts)), "takes": float(np.mean(whole))})
-    return rows
-
-
-def song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *, progress=True):
-    """Song and segment accuracy on songs, per candidate and pipeline variant.
-
-    Taught in notebook 09_robust_features.
-
-    Each song is analysed once for all variants and all candidates
-    (:func:`ragalib.evidence.gather_songs`, in worker processes), so the candidates hear
-    exactly the same audio and judge the same segments; pitch-class kinds rotate their
-    features to C#, the others hear the song pitch-shifted.
-
-    Returns
-    -------
-    table : list of dict
-        ``model``, ``pipeline``, ``song accuracy``, ``segment accuracy``; every CNN also
-        appears as a hybrid (``<candidate> + pitch classes``), whose segments are the CNN's.
-    found : dict
-        ``(model, pipeline)`` -> list of detected ragas, in ``rows`` order.
-    """
-    from . import detect
-    from .evidence import gather_songs
-
-    config = next(iter(bundles.values())).config
-    for candidate, bundle in bundles.items():
-        if list(pitch_model.labels) != list(bundle.labels):
-            raise RagalibError(f"the pitch model knows {', '.join(pitch_model.labels)}, but the "
-                               f"{candidate} model {', '.join(bundle.labels)}: retrain one of them")
-    names = (*bundles, *(c + WITH_PITCH for c in bundles), PCD)
-    answers = {(c, v): [] for c in names for v in variants}
-    segment_hits = {(c, v): [] for c in names for v in variants}
-    evidence = gather_songs(rows, {v: detect.VARIANTS[v] for v in variants},
-                            [b.config for b in bundles.values()], sr=config.sr,
-                            tonic_model=pitch_model, pitch_model=pitch_model,
-                            pitch_segments=True, progress=progress)
-    for row, found in zip(rows, evidence):
-        for variant, ev in found.items():
-            answers[PCD, variant].append(max(ev.pitch, key=ev.pitch.get))
-            segment_hits[PCD, variant] += [p == row["raga"] for p in ev.pitch_segments]
-            for candidate, bundle in bundles.items():
-                result = detect.decide(ev, bundle, name=str(row["path"]))
-                answers[candidate, variant].append(result.raga)
-                hits = [s["raga"] == row["raga"] for s in result.segments]
-                segment_hits[candidate, variant] += hits
-                segment_hits[candidate + WITH_PITCH, variant] += hits
-                both = detect.combine([result.probabilities[r] for r in bundle.labels],
-                                      ev.pitch, bundle.labels)
-                answers[candidate + WITH_PITCH, variant].append(
-                    bundle.labels[int(np.argmax(both))])
-    table = [{"model": c, "pipeline": v,
-              "song accuracy": float(np.mean([a == r["raga"]
-                                              for a, r in zip(answers[c, v], rows)])),
-              "segment accuracy": float(np.mean(segment_hits[c, v]))}
-             for v in variants for c in names]
-    return table, answers
-
-
-def summary(takes, table, variants=SONG_VARIANTS):
-    """One row per model: take accuracy (None where not measured), then song and segment
-    accuracy per pipeline.
-
-    Taught in notebook 09_robust_features; ``report models`` prints the same table.
-    """
-    on_takes = {t["model"]: t for t in takes}
-    rows = []
-    for model in dict.fromkeys(r["model"] for r in table):
-        take = on_takes.get(model, {})
-        row = {"model": model, "take segments": take.get("segments"),
-               "whole takes": take.get("takes")}
-        for variant in variants:
-            found = next(r for r in table if r["model"] == model and r["pipeline"] == variant)
-            row[f"songs: {variant}"] = found["song accuracy"]
-            row[f"segments: {variant}"] = found["segment accuracy"]
-        rows.append(row)
-    return rows
-
-
-def most_confused(rows, answers, *, top=3):
-    """The most frequent (true, detected) raga pairs among wrong answers, with the swaras the
-    two ragas share: ``[(true, detected, count, shared swaras), ...]``.
-
-    Taught in notebook 09_robust_features.
-    """
-    from collections import Counter
-
-    from .ragas import get_raga
-
-    pairs = Counter((row["raga"], said) for row, said in zip(rows, answers)
-                    if said != row["raga"])
-    return [(a, b, n, [s for s in get_raga(a).swaras if s in get_raga(b).swaras])
-            for (a, b), n in pairs.most_common(top)]
 
 
 def best_candidate(table, pipeline=SONG_VARIANTS[0]):
@@ -369,28 +239,6 @@ def detector(folder=None):
               f"once ({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
               file=sys.stderr)
         return ensure_default_bundle(progress=True)
-
-
-def dev_choice(bundles, pitch_model, *, progress=True):
-    """The candidate the dev songs choose among ``bundles``, each alone and with the pitch
-    model (:func:`best_candidate`, default pipeline), and the table it was chosen from.
-
-    Taught in notebook 09_robust_features: the test songs never take part in the choice.
-
-    Returns
-    -------
-    name : str
-        A table name, such as ``"melody + pitch classes"``.
-    table : list of dict
-        :func:`song_scores` on the dev songs.
-    """
-    from .synth import songs
-
-    dev = songs.ensure_songs(kind="dev", progress=progress)
-    table, _ = song_scores(bundles, pitch_model, dev, variants=SONG_VARIANTS[:1],
-                           progress=progress)
-    candidate, hybrid = best_candidate(table)
-    return candidate + (WITH_PITCH if hybrid else ""), table
 
 
 def _selection_key(bundle, pitch_model):

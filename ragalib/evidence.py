@@ -209,7 +209,7 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
     Parameters
     ----------
     variants : dict
-        Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.detect.VARIANTS`);
+        Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.evaluate.VARIANTS`);
         the tonic ``"true"`` gives each song its own Sa from the manifest. Variants that
         separate share one separated signal.
     tonic_model : ragalib.pitch_model.PitchModel, optional

@@ -8,7 +8,8 @@ resolution of 60 songs (one song is 1.7%; a 95% interval is about +-8%), not thr
 off a run.
 """
 
-from .compare import AUGMENTED, PCD, SONG_VARIANTS, WITH_PITCH, most_confused
+from .compare import AUGMENTED, PCD, SONG_VARIANTS, WITH_PITCH
+from .evaluate import most_confused
 from .stats import count, share, wilson_interval
 
 CHANCE = 0.1
@@ -16,7 +17,7 @@ CHANCE = 0.1
 
 
 def song_claims(table, n, cnns=("melody", "melody" + AUGMENTED), published="mfcc"):
-    """``[(sentence, holds), ...]`` about the song columns of :func:`compare.song_scores`.
+    """``[(sentence, holds), ...]`` about the song columns of :func:`ragalib.evaluate.candidate_song_scores`.
 
     Taught in notebook 09_robust_features.
 
@@ -71,7 +72,7 @@ def confusion_lines(rows, answers, models):
     rows : list of dict
         The songs (``raga`` is the truth).
     answers : dict
-        ``(model, pipeline)`` -> detected ragas, as :func:`compare.song_scores` returns.
+        ``(model, pipeline)`` -> detected ragas, as :func:`ragalib.evaluate.candidate_song_scores` returns.
     models : iterable of str
     """
     from .ragas import differing_degrees

@@ -161,13 +161,14 @@ def song_counts(bundles, pitch_model, rows, *, progress=True):
     """Songs right, per bundle, with the default pipeline only (auto tonic, separation):
     ``{name: (right, songs)}``.
 
-    Taught in notebook 05_train_cnn; :func:`ragalib.compare.song_scores` does the work, so
-    every bundle hears the same audio.
+    Taught in notebook 05_train_cnn; :func:`ragalib.evaluate.candidate_song_scores` does the
+    work, so every bundle hears the same audio.
     """
-    from .compare import SONG_VARIANTS, song_scores
+    from .compare import SONG_VARIANTS
+    from .evaluate import candidate_song_scores
 
-    table, _ = song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS[:1],
-                           progress=progress)
+    table, _ = candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS[:1],
+                                     progress=progress)
     found = {row["model"]: row["song accuracy"] for row in table}
     return {name: (round(found[name] * len(rows)), len(rows)) for name in bundles}
 

@@ -64,21 +64,21 @@ def singer(seconds, seeds):
 
 def detect(model=None, songs_set="test"):
     """Every pipeline step switched off in turn, on the test songs (notebook 07_song_detection)."""
-    from . import compare, detect as detection
+    from . import compare, evaluate
     from .stats import share
     from .synth import songs
 
     bundle = compare.detector(model)
     rows = songs.ensure_songs(progress=False, kind=songs_set)
-    table, found = detection.evaluate_songs(rows, bundle, progress=False)
+    table, found = evaluate.evaluate_songs(rows, bundle, progress=False)
     print(f"detection report: {len(rows)} {songs_set} songs, model {bundle.path}")
     print(text_table([{"pipeline": r["pipeline"], "songs": r["song accuracy"],
                        "segments": r["segment accuracy"],
                        "tonic pc": r["tonic pitch class right"]} for r in table]))
-    default = found[next(iter(detection.VARIANTS))]
+    default = found[next(iter(evaluate.VARIANTS))]
     print("the default pipeline, by kind of song:")
-    for label, group in detection.song_groups(rows).items():
-        raga, sa = detection.group_scores(default, rows, group)
+    for label, group in evaluate.song_groups(rows).items():
+        raga, sa = evaluate.group_scores(default, rows, group)
         print(f"  {label:24s} raga {share(*raga, 'songs')}; Sa {share(*sa)}")
 
 
@@ -132,17 +132,17 @@ def folder(path, model=None):
 def models():
     """Every candidate on the dev songs (the choice), the held-out takes and the test songs
     (notebook 09_robust_features)."""
-    from . import compare
+    from . import compare, evaluate
     from .synth import songs
 
     chosen = compare.ensure_default_bundle(progress=False)
     bundles = compare.ensure_candidates(progress=False)
     learned = chosen.pitch_model
-    choice, dev_table = compare.dev_choice(bundles, learned, progress=False)
+    choice, dev_table = evaluate.dev_choice(bundles, learned, progress=False)
     on_dev = {r["model"]: r["song accuracy"] for r in dev_table}
-    takes = compare.take_scores(bundles, learned, progress=False)
+    takes = evaluate.take_scores(bundles, learned, progress=False)
     rows = songs.ensure_songs(progress=False)
-    table, _ = compare.song_scores(bundles, learned, rows, progress=False)
+    table, _ = evaluate.candidate_song_scores(bundles, learned, rows, progress=False)
     print(f"model report: song accuracy on the dev songs (the choice), then held-out harmonium "
           f"takes and {len(rows)} test songs")
     for i, variant in enumerate(compare.SONG_VARIANTS, 1):
@@ -155,7 +155,7 @@ def models():
                        "test takes": pair(r["take segments"], r["whole takes"]),
                        **{f"({i})": pair(r["songs: " + v], r["segments: " + v])
                           for i, v in enumerate(compare.SONG_VARIANTS, 1)}}
-                      for r in compare.summary(takes, table)]))
+                      for r in evaluate.candidate_summary(takes, table)]))
     default = compare.candidate_name(chosen)
     print(f"default detector ({chosen.path}): {chosen.info.get('chosen_as_default')}")
     print(f"the dev songs choose {choice}" + ("; so does the default" if choice == default else

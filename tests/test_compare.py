@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from ragalib import RagalibError, compare, model, pitch_model
+from ragalib import RagalibError, compare, evaluate, model, pitch_model
 from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
 
@@ -96,9 +96,9 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     monkeypatch.setattr(compare, "ensure_default_bundle", lambda **kw: chosen)
     monkeypatch.setattr(compare, "candidate_name", lambda bundle: "melody" + compare.WITH_PITCH)
     monkeypatch.setattr(compare, "ensure_candidates", lambda **kw: {})
-    monkeypatch.setattr(compare, "take_scores", lambda *a, **kw: takes)
-    monkeypatch.setattr(compare, "song_scores", lambda *a, **kw: (rows, {}))
-    monkeypatch.setattr(compare, "dev_choice", lambda *a, **kw: ("chroma", dev))
+    monkeypatch.setattr(evaluate, "take_scores", lambda *a, **kw: takes)
+    monkeypatch.setattr(evaluate, "candidate_song_scores", lambda *a, **kw: (rows, {}))
+    monkeypatch.setattr(evaluate, "dev_choice", lambda *a, **kw: ("chroma", dev))
     monkeypatch.setattr(songs, "ensure_songs", lambda **kw: [{}] * 60)
     assert cli.main(["report", "models"]) == 0
     out = capsys.readouterr().out
@@ -128,6 +128,6 @@ def test_take_scores_compares_candidates_only_on_the_same_held_out_takes(monkeyp
     monkeypatch.setattr(model, "evaluate_takes", lambda *a: 1.0)
     bundles = {kind: SimpleNamespace(config=kind, model=None) for kind in held_out}
     with pytest.raises(RagalibError, match="chroma: its held-out takes are not mfcc's"):
-        compare.take_scores(bundles, pitch_model=None, progress=False)
+        evaluate.take_scores(bundles, pitch_model=None, progress=False)
     with pytest.raises(RagalibError, match="at least one candidate"):
-        compare.take_scores({}, pitch_model=None, progress=False)
+        evaluate.take_scores({}, pitch_model=None, progress=False)

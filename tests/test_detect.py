@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, audio, detect, model, pitch, tonic
+from ragalib import RagalibError, audio, detect, evaluate, model, pitch, tonic
 from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
 
@@ -194,10 +194,10 @@ def test_songs_are_grouped_by_voice_and_drone_and_scored_per_group():
     found = [detect.Detection("a", "yaman", 1.0, {}, 221.0, "A3", 0),
              detect.Detection("b", "kafi", 1.0, {}, 330.0, "E4", 0),
              detect.Detection("c", "marwa", 1.0, {}, 110.0, "A2", 0)]
-    groups = detect.song_groups(rows)
+    groups = evaluate.song_groups(rows)
     assert groups == {"played, no drone": [1], "sung, with drone": [0, 2]}
-    assert detect.group_scores(found, rows, groups["sung, with drone"]) == ((1, 2), (2, 2))
-    assert detect.group_scores(found, rows, groups["played, no drone"]) == ((1, 1), (0, 1))
+    assert evaluate.group_scores(found, rows, groups["sung, with drone"]) == ((1, 2), (2, 2))
+    assert evaluate.group_scores(found, rows, groups["played, no drone"]) == ((1, 1), (0, 1))
 
 
 def test_combine_is_the_normalised_product():

@@ -3,7 +3,7 @@ import pytest
 import soundfile
 
 from ragalib.tonic import Tonic
-from ragalib import (RagalibError, audio, detect, evidence, features, model, pitch_model,
+from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, model, pitch_model,
                      synth, tonic)
 from ragalib.features import DEFAULT, FeatureConfig
 from ragalib.ragas import tonic_hz
@@ -64,7 +64,7 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
         path = tmp_path / f"song{i}.wav"
         soundfile.write(path, np.tile(melody(hz), 2), SR)
         rows.append({"path": path, "raga": "a", "tonic_note": "A3"})
-    variants = {name: detect.VARIANTS[name] for name in ("default (auto tonic, separation)",
+    variants = {name: evaluate.VARIANTS[name] for name in ("default (auto tonic, separation)",
                                                           "no separation", "true tonic given")}
     gathered = list(evidence.gather_songs(rows, variants, [bundle.config], sr=SR,
                                           tonic_model=learned, pitch_model=learned,
