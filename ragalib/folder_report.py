@@ -150,7 +150,7 @@ def summary(score, labels):
 
     Behind notebook 07_song_detection (not called there by name).
     """
-    from .detect import song_confusion
+    from .evaluate import song_confusion
     from .tonic import semitones_to
 
     per_raga = {}
