@@ -1,7 +1,7 @@
 """Test settings shared by every unit test, and the split of ``make test`` over two processes.
 
-``make test`` runs under pytest-xdist (``-n 2``): the chapters (nbval's cells) form one work
-unit and run in order in one worker, with their quick data in ``data/quick`` as a
+``make test`` runs under pytest-xdist (``-n 2``): the chapters (nbval's cells) run in order,
+00-03 in one work unit and 04-09 in another, with their quick data in ``data/quick`` as a
 learner's would be (the browser test starts from a copy of it); the unit tests are spread over
 both workers, and each worker keeps what they generate in a folder of its own,
 ``build/test-data/<worker>``, so two processes never build the same dataset or bundle at once.
@@ -24,9 +24,11 @@ CHAPTERS_DATA = os.environ.get("RAGALIB_DATA")
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Under ``make test`` (``-n 2``): every chapter's cells in one work unit, run in order
-    in one worker (each cell needs the ones before it, and chapter 07 uses what 05 trained),
-    and each unit-test module in one unit (its module fixtures are made once). Under ``make
+    """Under ``make test`` (``-n 2``): the chapters in two work units, each run in order in
+    one worker (each cell needs the ones before it, and chapter 07 uses what 05 trained):
+    00-03, which only synthesise and plot, and 04-09, which build the datasets and models in
+    ``data/quick`` (so no two processes ever build the same one); each unit-test module is
+    one unit too (its module fixtures are made once). Under ``make
     test-browser`` each chapter is a unit of its own, and each worker has its own JupyterLab.
     (xdist's ``--dist loadgroup`` would say this with markers, but with pytest 9.2 it no longer
     groups: it renames ``item._nodeid``, which pytest 9.2 does not read.)"""
@@ -35,8 +37,8 @@ def pytest_xdist_make_scheduler(config, log):
     class ChaptersTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
-            if path.endswith(".ipynb"):
-                return "chapters"
+            if path.endswith(".ipynb"):       # 00-03 build no dataset and train no model
+                return "chapters 00-03" if Path(path).name < "04" else "chapters 04-09"
             return nodeid if path.startswith("tests/browser/") else path
 
     return ChaptersTogether(config, log)
