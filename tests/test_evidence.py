@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib.tonic import Tonic
 from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, model, pitch_model,
                      synth, tonic)
 from ragalib.features import DEFAULT, FeatureConfig
 from ragalib.ragas import tonic_hz
+from ragalib.tonic import Tonic
 from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 
 SR = synth.SR
