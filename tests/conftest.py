@@ -22,6 +22,12 @@ still make their own under ``tmp_path``)."""
 CHAPTERS_DATA = os.environ.get("RAGALIB_DATA")
 """Where the chapters keep theirs: the caller's choice, ``data/`` by default."""
 
+os.environ.setdefault("RAGALIB_WORKERS", "1")
+"""Each test process works in one process (the chapters' kernels too): ``make test`` already
+runs two on the two cores, so worker pools would only crowd them and pay about 3 s a pool to
+start. The pools themselves are tested where a test asks for them (``workers=2``:
+test_parallel, test_evidence, test_similarity, test_cli_failures)."""
+
 
 def pytest_xdist_make_scheduler(config, log):
     """Under ``make test`` (``-n 2``): the chapters in two work units, each run in order in
