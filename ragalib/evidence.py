@@ -10,12 +10,14 @@ over the audio, not one per judge. :func:`gather_songs` does that work for a lis
 worker processes and hands back :class:`Evidence`: small arrays, no audio.
 """
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
-from .errors import RagalibError
+from .errors import RagalibError, RagalibWarning
 from .ragas import DEFAULT_TONIC
 
 QUIET_DB = -30.0
@@ -228,7 +230,13 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
         ``keep_going``).
     """
     from .parallel import map_in_workers
+    from .tonic import Tonic
 
+    if tonic_model is None and any(Tonic.parse(v["tonic"]).how == "auto"
+                                   for v in variants.values()):
+        from .pitch_model import ensure_pitch_model
+
+        tonic_model = ensure_pitch_model(progress=False)    # once here, not once a song
     work = _gather_row_or_reason if keep_going else _gather_row
     yield from map_in_workers(
         partial(work, variants=variants, configs=list(configs), sr=sr,
@@ -246,20 +254,83 @@ def _gather_row_or_reason(row, **kwargs):
         return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
+EVIDENCE_VERSION = 1
+"""Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
+:func:`gather` computes changes. An entry is also renewed whenever the song's bytes, the
+variants, the feature configs, the sample rate or either model's key change."""
+
+
 def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):
+    """:func:`_gather_file` for one manifest row, kept in :func:`ragalib.paths.evidence_dir`
+    (``<key>.pkl``, written by :func:`joblib.dump`, keyed by :func:`joblib.hash` of
+    :data:`EVIDENCE_VERSION`, the song's bytes and everything else it was analysed with), so
+    a song analysed the same way before is read back, not analysed again. Models without a
+    key (built by hand, not by :func:`ragalib.pitch_model.fit`) are never cached against; a
+    damaged entry is analysed again, and a cache that cannot be written is left alone."""
+    import hashlib
+
+    import joblib
+
+    from .files import atomic_write
+    from .paths import evidence_dir
+
+    work = dict(path=row["path"], tonic_note=row.get("tonic_note"), variants=variants,
+                configs=configs, sr=sr, tonic_model=tonic_model, pitch_model=pitch_model,
+                pitch_segments=pitch_segments)
+    model_keys = [None if m is None else m.key for m in (tonic_model, pitch_model)]
+    try:
+        digest = hashlib.sha1(Path(row["path"]).read_bytes()).hexdigest()
+    except OSError:
+        digest = None                   # _gather_file says why, as it loads the file
+    if digest is None or "" in model_keys:
+        out, heard = _gather_file(**work)
+    else:
+        key = joblib.hash((EVIDENCE_VERSION, digest, row.get("tonic_note"), variants,
+                           configs, sr, model_keys, pitch_segments))
+        entry = evidence_dir() / f"{key}.pkl"
+        try:
+            out, heard = joblib.load(entry)
+        except Exception as exc:        # absent, or damaged: any unpickling error
+            if entry.exists():
+                warnings.warn(f"{entry}: damaged cache ({type(exc).__name__}); analysing "
+                              f"{row['path']} again", RagalibWarning, stacklevel=2)
+            out, heard = _gather_file(**work)
+            try:
+                atomic_write(entry, lambda tmp: joblib.dump((out, heard), tmp))
+            except RagalibError:
+                pass                    # a read-only data folder: still answers, uncached
+    for category, message in heard:     # said again when the song comes from the cache
+        warnings.warn(message, category, stacklevel=2)
+    return out
+
+
+def _gather_file(path, *, tonic_note, variants, configs, sr, tonic_model, pitch_model,
+                 pitch_segments):
+    """Every variant's :class:`Evidence` of the song at ``path``, and the warnings reading it
+    gave, as ``(category, message)`` pairs."""
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always", RagalibWarning)    # ragalib's own, every time
+        out = _gather_signal(path, tonic_note=tonic_note, variants=variants, configs=configs,
+                             sr=sr, tonic_model=tonic_model, pitch_model=pitch_model,
+                             pitch_segments=pitch_segments)
+    return out, [(w.category, str(w.message)) for w in heard]
+
+
+def _gather_signal(path, *, tonic_note, variants, configs, sr, tonic_model, pitch_model,
+                   pitch_segments):
     from .audio import load, suppress_percussion
     from .tonic import Tonic
 
-    y, prepared, out = load(row["path"], sr=sr), {}, {}
+    y, prepared, out = load(path, sr=sr), {}, {}
     for name, variant in variants.items():
         separation = variant["separation"]
         if separation not in prepared:
             prepared[separation] = PreparedSong(suppress_percussion(y) if separation else y,
-                                                sr=sr, name=str(row["path"]))
+                                                sr=sr, name=str(path))
         song = prepared[separation]
         tonic = Tonic.parse(variant["tonic"])
         if tonic.how == "true":
-            tonic = Tonic.given(row["tonic_note"])
+            tonic = Tonic.given(tonic_note)
         info = resolve_tonic(song, tonic, pitch_model=tonic_model)
         out[name] = gather(song, info, configs, pitch_model=pitch_model,
                            pitch_segments=pitch_segments)

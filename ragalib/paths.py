@@ -130,6 +130,15 @@ def index_path(folder, method):
     return work_dir() / "indexes" / f"{tag}-{method}.npz"
 
 
+def evidence_dir():
+    """``data/evidence/``: what each song gave each pipeline (:mod:`ragalib.evidence`), kept by
+    joblib's disk cache so that a chapter run again does not analyse its songs again.
+
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+    """
+    return work_dir() / "evidence"
+
+
 def examples_dir():
     """``data/examples/``: the example clips of the early chapters (quick mode shares them:
     they are the same clips).

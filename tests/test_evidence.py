@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import soundfile
@@ -56,7 +58,9 @@ def test_a_silent_song_is_refused_by_name():
                               name="quiet.wav").segments(DEFAULT)
 
 
-def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned, tmp_path):
+def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))      # analysed, not read back
     bundle = model.load_bundle(bundle_dir)
     bundle.pitch_model = None
     rows = []
@@ -98,3 +102,66 @@ def test_a_tonic_is_a_value_parsed_once_from_what_a_caller_wrote():
     assert evidence.resolve_tonic(song, "D4")["shift"] == -1     # text still works, parsed once
     with pytest.raises(RagalibError, match="evaluation"):
         evidence.resolve_tonic(song, Tonic.true())
+
+
+def _gather_counted(rows, learned, monkeypatch, *, key="fitted in test_evidence"):
+    """:func:`evidence.gather_songs` in this process, and how many songs it analysed."""
+    learned = dataclasses.replace(learned, key=key)        # a key, as a fitted model has
+    calls = []
+    real = evidence._gather_signal
+    monkeypatch.setattr(evidence, "_gather_signal",
+                        lambda path, **kw: calls.append(path) or real(path, **kw))
+    variants = {"default": evaluate.VARIANTS["default (auto tonic, separation)"],
+                "true tonic": evaluate.VARIANTS["true tonic given"]}
+    found = list(evidence.gather_songs(rows, variants, [DEFAULT], sr=SR, tonic_model=learned,
+                                       pitch_model=learned, progress=False, workers=1))
+    return found, len(calls)
+
+
+def test_a_song_analysed_again_is_read_back_until_its_bytes_change(learned, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))
+    path = tmp_path / "song.wav"
+    soundfile.write(path, melody(220.0)[:12 * SR], SR, subtype="PCM_16")
+    whole = path.read_bytes()
+    (tmp_path / "cut.wav").write_bytes(whole[:len(whole) * 2 // 3])     # header says 12 s
+    rows = [{"path": path, "tonic_note": "A3"}, {"path": tmp_path / "cut.wav", "tonic_note": "A3"}]
+    with pytest.warns(evidence.RagalibWarning, match="cut.wav: truncated"):
+        first, analysed = _gather_counted(rows, learned, monkeypatch)
+    assert analysed == 2
+    with pytest.warns(evidence.RagalibWarning, match="cut.wav: truncated"):  # said again
+        again, analysed = _gather_counted(rows, learned, monkeypatch)
+    assert analysed == 0
+    for one, two in zip(first, again):
+        for name in one:
+            assert one[name].info == two[name].info and one[name].pitch == two[name].pitch
+            np.testing.assert_array_equal(one[name].features[DEFAULT], two[name].features[DEFAULT])
+    rows[0]["tonic_note"] = "B3"                   # another true Sa: analysed again
+    assert _gather_counted(rows[:1], learned, monkeypatch)[1] == 1
+    soundfile.write(path, melody(247.0)[:12 * SR], SR, subtype="PCM_16")
+    changed, analysed = _gather_counted(rows[:1], learned, monkeypatch)
+    assert analysed == 1 and changed[0]["default"].info != first[0]["default"].info
+
+
+def test_a_damaged_cache_entry_is_said_and_the_song_analysed_again(learned, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))
+    path = tmp_path / "song.wav"
+    soundfile.write(path, melody(220.0)[:12 * SR], SR)
+    rows = [{"path": path, "tonic_note": "A3"}]
+    first, _ = _gather_counted(rows, learned, monkeypatch)
+    [entry] = (tmp_path / "data").rglob("*.pkl")
+    entry.write_bytes(entry.read_bytes()[:100])
+    with pytest.warns(evidence.RagalibWarning, match="damaged cache"):
+        again, analysed = _gather_counted(rows, learned, monkeypatch)
+    assert analysed == 1 and again[0]["default"].info == first[0]["default"].info
+    assert _gather_counted(rows, learned, monkeypatch)[1] == 0           # mended
+    assert not [p for p in entry.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_model_without_a_key_is_never_cached_against(learned, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))
+    soundfile.write(tmp_path / "song.wav", melody(220.0)[:6 * SR], SR)
+    rows = [{"path": tmp_path / "song.wav", "tonic_note": "A3"}]
+    assert [_gather_counted(rows, learned, monkeypatch, key="")[1] for _ in "ab"] == [1, 1]
+    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("*.pkl"))
