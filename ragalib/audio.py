@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import SR
+from .constants import AUDIO_SUFFIXES, SR
 from .errors import RagalibError
 from .features import DEFAULT
 from .files import atomic_write
@@ -69,6 +69,17 @@ def load(path, *, sr=SR):
 
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def audio_files(folder):
+    """The audio files in ``folder`` (:data:`ragalib.constants.AUDIO_SUFFIXES`; hidden files
+    left out), sorted by name.
+
+    Behind notebook 08_similarity (its catalogue); taught by use: ``python -m ragalib detect
+    FOLDER`` detects every song in it.
+    """
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."))
 
 
 def check_readable(path):

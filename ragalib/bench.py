@@ -87,7 +87,8 @@ def train(seconds, repeat):
 
 
 def detect(seconds, repeat):
-    """Detecting the raga of a 60-s song, model load excluded (notebook 07_song_detection)."""
+    """Detecting the raga of a 60-s song, model load excluded; then the test songs in a batch,
+    on this machine's pool and on a local Dask cluster (notebook 07_song_detection)."""
     from . import compare, detect as detection
     from .constants import SR
     from .pitch_model import ensure_pitch_model
@@ -103,6 +104,42 @@ def detect(seconds, repeat):
     print(f"detect: a 60-s song ({spec.instrument}, tabla {spec.percussion}), {repeat} runs "
           f"after warm-up: {_runs(times)} s; median {median:.2f} s = "
           f"{60.0 / median:.0f}x real time (model load excluded)")
+    _batch(bundle, repeat)
+
+
+def _side_by_side(what, work, repeat, seconds_of_audio):
+    """Time ``work(scheduler=None)`` here and ``work(scheduler=ADDRESS)`` on a local Dask
+    cluster of as many workers as this machine's pool; print both and their ratio."""
+    from .parallel import default_workers, local_cluster
+
+    work(scheduler=None)                             # warm-up: the pool's workers start
+    here = timed(lambda run: work(scheduler=None), repeat)
+    start = time.perf_counter()
+    with local_cluster() as cluster:
+        started = time.perf_counter() - start
+        work(scheduler=cluster.scheduler_address)    # warm-up: imports in every worker
+        there = timed(lambda run: work(scheduler=cluster.scheduler_address), repeat)
+    a, b = statistics.median(here), statistics.median(there)
+    print(f"{what}, {repeat} runs after warm-up, {default_workers()} workers:")
+    print(f"  this machine's pool:  {_runs(here)} s; median {a:.2f} s = "
+          f"{seconds_of_audio / a:.0f}x real time")
+    print(f"  local Dask cluster:   {_runs(there)} s; median {b:.2f} s = "
+          f"{seconds_of_audio / b:.0f}x real time ({b / a:.2f}x the pool's time; the cluster "
+          f"took {started:.1f} s to start)")
+
+
+def _batch(bundle, repeat):
+    """Batch detection of the test songs, on this machine's pool and on a local Dask cluster
+    (``detect DIR --scheduler``)."""
+    from . import detect as detection
+    from .synth import songs
+
+    rows = songs.ensure_songs(progress=False)
+    paths = [r["path"] for r in rows]
+    _side_by_side(f"batch detection of {len(paths)} songs",
+                  lambda scheduler: list(detection.detect_files(paths, bundle,
+                                                                scheduler=scheduler)),
+                  repeat, sum(r["seconds"] for r in rows))
 
 
 def similarity(seconds, repeat):
@@ -134,6 +171,10 @@ def similarity(seconds, repeat):
     added = _adding_a_song(folder, index.files, index_of, repeat)
     print(f"adding one song to an indexed catalogue of {len(rows) - 1}, {repeat} runs: "
           f"{_runs(added)} s; median {statistics.median(added):.2f} s")
+    _side_by_side(f"indexing {len(rows)} songs afresh",
+                  lambda scheduler: search.build_index(folder, cache=False, scheduler=scheduler,
+                                                       **index_of),
+                  repeat, minutes * 60)
 
 
 def _adding_a_song(folder, files, index_of, repeat):

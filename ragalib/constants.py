@@ -15,6 +15,10 @@ C2_HZ = 65.40639132514966
 OUTPUT_PEAK = 0.89
 """The peak every synthesised take and song is normalised to (about -1 dBFS)."""
 
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au",
+                  ".caf", ".w64"}
+"""Extensions libsndfile reads (m4a/AAC is not among them: convert such files first)."""
+
 
 def octaves_below_nyquist(sr, most):
     """Whole octaves above C2 that stay below 0.45 ``sr`` (just under Nyquist), at most ``most``.

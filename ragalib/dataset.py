@@ -25,13 +25,11 @@ from .errors import RagalibError
 from .features import DEFAULT, FeatureConfig, extract
 from .files import atomic_write
 from .paths import datasets_dir, quick_mode, recordings_dir
+from .constants import AUDIO_SUFFIXES
 from .ragas import raga_ids
 
 BUILDER_VERSION = 1
 """Part of the cache key: bump it when the way features are built changes."""
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au",
-                  ".caf", ".w64"}
-"""Extensions libsndfile reads (m4a/AAC is not among them: convert such files first)."""
 SPLITS = ("train", "val", "test")
 TAKES = {"full": (5, 120.0), "quick": (4, 15.0)}
 """Synthesised harmonium takes per raga and seconds per take: 5 x 2 min = 10 min, as in the

@@ -73,21 +73,88 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
     NoMelody
         If it has no melody to read (:data:`ragalib.tonic.MIN_PITCHEDNESS`): noise, hum.
     """
+    found = song_evidence(y, bundle.config, name=name, tonic=tonic, separation=separation,
+                          tonic_model=pitch_model or bundle.pitch_model,
+                          pitch_model=bundle.pitch_model)
+    return decide(found, bundle, name=name, judge=judge)
+
+
+def song_evidence(y, config, *, name="<signal>", tonic="auto", separation=True,
+                  tonic_model=None, pitch_model=None):
+    """Steps 1 to 4 of :func:`detect_signal`: the :class:`ragalib.evidence.Evidence` a model
+    with ``config`` judges, with ``pitch_model``'s verdict if given. numpy and scipy only (no
+    TensorFlow), so it runs in worker processes or on a cluster (:func:`detect_files`).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
     from . import audio
     from .errors import NoMelody
     from .evidence import PreparedSong, gather
     from .tonic import MIN_PITCHEDNESS
 
-    audio.segments(y, config=bundle.config, source=name)   # refuse a short song before any work
-    song = PreparedSong(audio.suppress_percussion(y) if separation else y, sr=bundle.config.sr,
+    audio.segments(y, config=config, source=name)    # refuse a short song before any work
+    song = PreparedSong(audio.suppress_percussion(y) if separation else y, sr=config.sr,
                         name=name)
     if song.pitchedness < MIN_PITCHEDNESS:
         raise NoMelody(f"{name}: no melody here: nothing in it has a clear pitch (pitchedness "
                        f"{song.pitchedness:.1f}; music measures above {MIN_PITCHEDNESS:g}), "
                        "so no raga is given")
-    info = resolve_tonic(song, tonic, pitch_model=pitch_model or bundle.pitch_model)
-    return decide(gather(song, info, [bundle.config], pitch_model=bundle.pitch_model), bundle,
-                  name=name, judge=judge)
+    info = resolve_tonic(song, tonic, pitch_model=tonic_model)
+    return gather(song, info, [config], pitch_model=pitch_model)
+
+
+def _file_evidence(path, **kwargs):
+    """:func:`song_evidence` of the file at ``path``, or the exception that stops it (a bad
+    file is an answer for that file, not the end of a batch)."""
+    from .audio import load
+
+    try:
+        return song_evidence(load(path, sr=kwargs["config"].sr), name=str(path), **kwargs)
+    except (RagalibError, OSError) as exc:
+        return exc
+
+
+def detect_files(paths, bundle, *, tonic="auto", separation=True, pitch_model=None,
+                 judge="both", scheduler=None, workers=None, progress=False):
+    """:func:`detect_signal` for many files: each song prepared in worker processes, or on
+    the Dask cluster at ``scheduler`` (:func:`ragalib.parallel.map_in_workers`), then judged
+    here by the bundle's model (TensorFlow stays in this process).
+
+    Taught by use: ``python -m ragalib detect DIR_OR_FILES... [--scheduler tcp://HOST:8786]``
+    (notebook 07_song_detection runs the pipeline song by song).
+
+    Yields
+    ------
+    (path, Detection or Exception)
+        In ``paths`` order; a file that cannot be judged comes with its exception
+        (:class:`ragalib.errors.NoMelody` for sound with no melody, else a
+        :class:`RagalibError` or ``OSError`` naming it), and the others go on. The answers are
+        the same bytes wherever the songs were prepared.
+    """
+    from functools import partial
+
+    from .parallel import map_in_workers
+    from .tonic import Tonic
+
+    tonic = Tonic.parse(tonic)
+    tonic_model = pitch_model or bundle.pitch_model
+    if tonic.how == "auto" and tonic_model is None:
+        from .pitch_model import ensure_pitch_model
+
+        tonic_model = ensure_pitch_model(progress=False)   # once here, not once a song
+    paths = list(paths)
+    work = partial(_file_evidence, config=bundle.config, tonic=tonic, separation=separation,
+                   tonic_model=tonic_model, pitch_model=bundle.pitch_model)
+    for path, found in zip(paths, map_in_workers(work, paths, scheduler=scheduler,
+                                                 workers=workers, progress=progress,
+                                                 desc=f"preparing {len(paths)} songs")):
+        if isinstance(found, Exception):
+            yield path, found
+            continue
+        try:
+            yield path, decide(found, bundle, name=str(path), judge=judge)
+        except RagalibError as exc:
+            yield path, exc
 
 
 def describe_pipeline(bundle):

@@ -51,3 +51,31 @@ def one_line_warnings():
 
     show.ragalib = True
     warnings.showwarning = show
+
+
+def with_warnings(function, *args, **kwargs):
+    """``(function(*args, **kwargs), heard)``: its result and the warnings it gave (every
+    :class:`RagalibWarning`, and others as Python's filters let them through), as
+    ``(category, message)`` pairs, so that they can be said again
+    where the result is used: by the caller of a worker process or a cluster, or when the
+    result comes back from a cache (:func:`say_again`).
+
+    Behind notebooks 07_song_detection and 08_similarity (not called there by name).
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always", RagalibWarning)
+        result = function(*args, **kwargs)
+    return result, [(w.category, str(w.message)) for w in heard]
+
+
+def say_again(heard):
+    """Give again the warnings :func:`with_warnings` recorded.
+
+    Behind notebooks 07_song_detection and 08_similarity (not called there by name).
+    """
+    import warnings
+
+    for category, message in heard:
+        warnings.warn(message, category, stacklevel=3)

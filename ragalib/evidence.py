@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RagalibError, RagalibWarning
+from .errors import RagalibError, RagalibWarning, say_again, with_warnings
 from .ragas import DEFAULT_TONIC
 
 QUIET_DB = -30.0
@@ -299,21 +299,14 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
                 atomic_write(entry, lambda tmp: joblib.dump((out, heard), tmp))
             except RagalibError:
                 pass                    # a read-only data folder: still answers, uncached
-    for category, message in heard:     # said again when the song comes from the cache
-        warnings.warn(message, category, stacklevel=2)
+    say_again(heard)                    # also when the song comes from the cache
     return out
 
 
-def _gather_file(path, *, tonic_note, variants, configs, sr, tonic_model, pitch_model,
-                 pitch_segments):
+def _gather_file(path, **kwargs):
     """Every variant's :class:`Evidence` of the song at ``path``, and the warnings reading it
-    gave, as ``(category, message)`` pairs."""
-    with warnings.catch_warnings(record=True) as heard:
-        warnings.simplefilter("always", RagalibWarning)    # ragalib's own, every time
-        out = _gather_signal(path, tonic_note=tonic_note, variants=variants, configs=configs,
-                             sr=sr, tonic_model=tonic_model, pitch_model=pitch_model,
-                             pitch_segments=pitch_segments)
-    return out, [(w.category, str(w.message)) for w in heard]
+    gave (:func:`ragalib.errors.with_warnings`)."""
+    return with_warnings(_gather_signal, path, **kwargs)
 
 
 def _gather_signal(path, *, tonic_note, variants, configs, sr, tonic_model, pitch_model,

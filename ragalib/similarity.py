@@ -150,13 +150,12 @@ class Index:
 
 
 def _catalogue(folder):
-    from .dataset import AUDIO_SUFFIXES
+    from .audio import audio_files
 
     folder = Path(folder)
     if not folder.is_dir():
         raise RagalibError(f"{folder}: no such catalogue folder")
-    files = sorted(p for p in folder.iterdir()
-                   if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."))
+    files = audio_files(folder)
     if not files:
         raise RagalibError(f"{folder}: the catalogue holds no audio files")
     return files
@@ -214,14 +213,15 @@ def _read_saved(path):
 
 
 def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True, cache=True,
-                workers=None, report=_to_stderr):
+                workers=None, scheduler=None, report=_to_stderr):
     """Embed every song in ``folder``; reuse what is cached while nothing has changed.
 
     Taught in notebook 08_similarity. The cache is keyed by the bundle, the pitch model and
     every song's bytes. A changed or added song is embedded again, alone: the embeddings of
     unchanged songs are kept, and another model embeds everything anew. The songs are
     prepared in ``workers`` processes (default: one per core, see
-    :func:`ragalib.parallel.map_in_workers`). A song that cannot be indexed (unreadable, not
+    :func:`ragalib.parallel.map_in_workers`), or on the Dask cluster at ``scheduler``
+    (``tcp://HOST:8786``: the same index, byte for byte). A song that cannot be indexed (unreadable, not
     audio, silent, shorter than a segment) is left out and told to ``report`` on one line
     naming it (default: stderr), and the rest are indexed. If the cache cannot be written (a
     read-only or full data folder) the index is returned all the same, with one ``report``.
@@ -249,7 +249,8 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True
     todo = {d: p for p, d in digests.items() if d not in known}   # copies: one is enough
     inputs = map_in_workers(partial(_song_input_or_reason, config=bundle.config, method=method,
                                     pitch_model=pitch_model), todo.values(),
-                            workers=workers, desc="indexing songs", progress=progress)
+                            workers=workers, scheduler=scheduler, desc="indexing songs",
+                            progress=progress)
     embedder = embedding_model(bundle) if method == "cnn" and todo else None
     for digest, (values, reason) in zip(todo, inputs):
         if reason is not None:

@@ -103,8 +103,9 @@ def test_the_cli_reports_bad_files_and_goes_on(bundle_dir, tmp_path):
     (tmp_path / "text.wav").write_text("not audio")
     soundfile.write(tmp_path / "silent.wav", np.zeros(6 * SR), SR)
     soundfile.write(tmp_path / "short.wav", melody(220.0)[:2 * SR], SR)
+    (tmp_path / "empty").mkdir()
     files = [good, tmp_path / "missing.wav", tmp_path / "text.wav", tmp_path / "silent.wav",
-             tmp_path / "short.wav", tmp_path]
+             tmp_path / "short.wav", tmp_path / "empty"]
     result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "--json", "--model",
                              str(bundle_dir), *map(str, files)], capture_output=True, text=True,
                             timeout=300)
@@ -115,8 +116,20 @@ def test_the_cli_reports_bad_files_and_goes_on(bundle_dir, tmp_path):
     assert len(errors) == 5 and all(e.startswith("ragalib: ") for e in errors)
     for fragment in ("missing.wav: no such file", "text.wav: not an audio file",
                      "silent.wav: is silent", "short.wav: 2.0 s of audio, but one segment needs 5.0 s",
-                     "is a directory"):
+                     "empty: a folder with no audio files in it"):
         assert any(fragment in e for e in errors), fragment
+
+
+def test_a_folder_is_detected_song_by_song_in_name_order(bundle_dir, tmp_path):
+    for name, hz in (("b.wav", 220.0), ("a.flac", 261.63)):
+        soundfile.write(tmp_path / name, np.tile(melody(hz), 1)[:6 * SR], SR)
+    (tmp_path / "notes.txt").write_text("not a song")
+    result = subprocess.run([sys.executable, "-m", "ragalib", "detect", "--json", "--model",
+                             str(bundle_dir), str(tmp_path)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == \
+        [str(tmp_path / "a.flac"), str(tmp_path / "b.wav")]
 
 
 def test_sound_that_is_not_music_gets_no_raga_and_a_truncated_file_a_warning(bundle_dir,

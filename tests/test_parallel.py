@@ -83,23 +83,25 @@ def test_a_bad_worker_count_is_a_clear_error(monkeypatch):
             parallel.default_workers()
 
 
-def test_a_pool_works_ahead_of_its_caller_only_a_little():
-    submitted = []
+def _mark_done(item, folder):
+    (folder / f"{item}.done").touch()
+    return item
 
-    class Recorder:                       # a pool that runs at once and counts submissions
-        def submit(self, function, item):
-            from concurrent.futures import Future
 
-            submitted.append(item)
-            future = Future()
-            future.set_result(function(item))
-            return future
+def test_a_pool_works_ahead_of_a_slow_caller_only_a_little(tmp_path):
+    """Left to itself joblib keeps every worker busy however slowly the caller takes the
+    results; the windows keep what is finished and not yet taken to a few items."""
+    import time
 
+    ahead = parallel.AHEAD_PER_WORKER * 2
     taken = []
-    for result in parallel._ahead(Recorder(), lambda x: x * 10, range(20), 4):
-        assert len(submitted) - len(taken) <= 4 + 1
+    for result in parallel.map_in_workers(partial(_mark_done, folder=tmp_path), range(16),
+                                          workers=2, progress=False):
         taken.append(result)
-    assert taken == [x * 10 for x in range(20)] and submitted == list(range(20))
+        time.sleep(0.3)                            # a slow caller: the workers wait for it
+        finished = len(list(tmp_path.glob("*.done")))
+        assert finished <= len(taken) + ahead, f"{finished} finished, {len(taken)} taken"
+    assert taken == list(range(16))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
