@@ -56,6 +56,22 @@ def seconds(text):
     return value
 
 
+def scheduler(text):
+    """A Dask scheduler's address, ``tcp://HOST:PORT`` (or ``HOST:PORT``)."""
+    address = text if "://" in text else f"tcp://{text}"
+    host, _, port = address.split("://", 1)[1].rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"must be tcp://HOST:PORT, not {text!r}")
+    return address
+
+
+def add_scheduler(parser):
+    """``--scheduler``: run the per-song work on a Dask cluster instead of this machine."""
+    parser.add_argument("--scheduler", type=scheduler, metavar="tcp://HOST:PORT",
+                        help="prepare the songs on this Dask cluster (its workers must see the "
+                             "same files at the same paths); default: this machine's cores")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a usage error told on one ``ragalib:`` line and how to get help."""
 

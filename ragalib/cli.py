@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from . import arguments
-from .arguments import Parser, dropout, integer, non_negative_int, positive_int, seconds
+from .arguments import (Parser, add_scheduler, dropout, integer, non_negative_int,
+                        positive_int, seconds)
 from .constants import SR
 from .errors import RagalibError
 from .ragas import DEFAULT_TONIC
@@ -87,11 +88,25 @@ def _cmd_train(args):
     return 0
 
 
+def _cmd_tune(args):
+    from . import tuning_cluster
+
+    run = tuning_cluster.run_command(args)
+    if args.oracle is not None:
+        print(f"worker {args.worker_id}: ran {run} trial(s) for the chief at {args.oracle}")
+        return 0
+    print(text_table(run.table(), floatfmt=".4g"))
+    print(run.best_line())
+    for line in run.problems:
+        print(f"ragalib: {line}", file=sys.stderr)
+    return 0 if run.ok else 1
+
+
 def _cmd_detect(args):
     import json
 
     from . import compare, detect
-    from .audio import check_readable
+    from .audio import audio_files, check_readable
     from .errors import NoMelody
     from .tonic import Tonic
 
@@ -99,53 +114,47 @@ def _cmd_detect(args):
     if tonic.how == "true":
         raise RagalibError("--tonic true: a file has no manifest to read its Sa from; "
                            "give the note, such as D4")
-    unreadable = {}
+    files, failed = [], 0
     for path in args.files:           # before the model's 6-9 s: a wrong path costs nothing
         try:
+            if path.is_dir():
+                found = audio_files(path)
+                files += found or [RagalibError(f"{path}: a folder with no audio files in it")]
+                continue
             check_readable(path)
+            files.append(path)
         except RagalibError as exc:
-            unreadable[path] = exc
-    if len(unreadable) == len(args.files):
-        for exc in unreadable.values():
+            files.append(exc)
+    if all(isinstance(f, Exception) for f in files):
+        for exc in files:
             print(f"ragalib: {exc}", file=sys.stderr)
         return 1
     bundle = compare.detector(args.model)
-    pitch_model = None
-    if tonic.how == "auto" and bundle.pitch_model is None:
-        from .pitch_model import ensure_pitch_model
-
-        pitch_model = ensure_pitch_model(progress=False)
-    failed = 0
     if not args.json:
         choice = bundle.info.get("chosen_as_default")
         print(f"model {bundle.path} ({len(bundle.labels)} ragas"
               f"{'; ' + choice if choice else ''})")
         print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
-    for path in args.files:
-        try:
-            if path in unreadable:
-                raise unreadable[path]
-            found = detect.detect_file(path, bundle, tonic=tonic,
-                                       separation=not args.no_separation,
-                                       pitch_model=pitch_model, judge=args.judge)
-        except NoMelody as exc:       # an answer, not a failure: there is no raga to name
-            reason = str(exc).removeprefix(f"{path}: ")
+    answers = detect.detect_files(         # in order, each as soon as it is ready
+        [f for f in files if not isinstance(f, Exception)], bundle, tonic=tonic,
+        separation=not args.no_separation, judge=args.judge, scheduler=args.scheduler)
+    for path in files:
+        found = path if isinstance(path, Exception) else next(answers)[1]
+        if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
+            reason = str(found).removeprefix(f"{path}: ")
             print(json.dumps({"file": str(path), "raga": None, "reason": reason}) if args.json
                   else f"{path.name[:40]:40s} {'-':10s}  {reason}", flush=True)
-            continue
-        except (RagalibError, OSError) as exc:
-            where = "" if str(path) in str(exc) else f"{path}: "
-            print(f"ragalib: {where}{exc}", file=sys.stderr)
+        elif isinstance(found, Exception):
+            where = "" if str(path) in str(found) or path is found else f"{path}: "
+            print(f"ragalib: {where}{found}", file=sys.stderr)
             failed += 1
-            continue
-        if args.json:
+        elif args.json:
             print(json.dumps(found.to_json()), flush=True)
         else:
             runs = ", ".join(f"{r} {detect.clock(a)}-{detect.clock(b)}"
                              for r, a, b in detect.traces(found)) or "-"
-            tonic = found.tonic_note or "-"
             print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
-                  f"{tonic:>7s} {found.shift:+5d}  {runs}")
+                  f"{found.tonic_note or '-':>7s} {found.shift:+5d}  {runs}")
             if found.skipped:
                 print(f"{'':40s} ({len(found.skipped)} quiet segment(s) left out)")
     return 1 if failed else 0
@@ -159,7 +168,7 @@ def _cmd_similar(args):
     audio.check_readable(args.file)    # a bad query fails before the model and the index
     bundle = compare.detector(args.model)
     index = similarity.build_index(args.catalog, bundle, method=args.method,
-                                   progress=not args.json)
+                                   progress=not args.json, scheduler=args.scheduler)
     try:
         found = similarity.recommend(args.file, index, bundle, k=args.k)
     except RagalibError as exc:
@@ -256,6 +265,24 @@ def build_parser():
                    help="features: mfcc (the published 13) or " + ", ".join(KINDS[1:]))
     p.set_defaults(func=_cmd_train)
 
+    p = sub.add_parser("tune", help="search the CNN's hyper-parameters: a chief and workers "
+                                    "(KerasTuner's distributed mode)")
+    p.add_argument("--quick", action="store_true", help="small dataset, 3 trials of 2 epochs")
+    p.add_argument("--workers", type=non_negative_int, help="worker processes here (default "
+                   "2; 0: the chief alone, for workers that join from other machines)")
+    p.add_argument("--tuner", choices=("bayesian", "random", "hyperband"), default="bayesian")
+    p.add_argument("--trials", type=positive_int, help="default 8 (3 with --quick)")
+    p.add_argument("--epochs", type=positive_int, help="at most, a trial (default 15; 2 with "
+                                                       "--quick)")
+    p.add_argument("--port", type=positive_int, help="the chief's port (default: a free one)")
+    p.add_argument("--host", help="the address the chief listens on (default 127.0.0.1; the "
+                                  "machine's address on a trusted network for other machines)")
+    p.add_argument("--oracle", metavar="HOST:PORT", help="join the chief at HOST:PORT as one "
+                                                         "worker, instead of starting a search")
+    p.add_argument("--worker-id", metavar="ID", help="with --oracle: this worker's id, unique "
+                                                     "in the search")
+    p.set_defaults(func=_cmd_tune)
+
     p = sub.add_parser("detect", help="which raga does each file carry?")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -269,6 +296,7 @@ def build_parser():
     p.add_argument("--judge", choices=JUDGES, default="both",
                    help="who decides: both (the CNN times the pitch model, default), pitch or "
                         "cnn alone; `report folder` shows which is best on your recordings")
+    add_scheduler(p)
     p.set_defaults(func=_cmd_detect)
 
     p = sub.add_parser("similar", help="songs in a catalogue that sound like FILE")
@@ -279,6 +307,7 @@ def build_parser():
                    help="cnn: the default model's embeddings; mfcc-mean: the baseline")
     p.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    add_scheduler(p)
     p.set_defaults(func=_cmd_similar)
 
     _add_reports(sub.add_parser("report", help="measure quality figures and print them"),

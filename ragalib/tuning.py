@@ -14,6 +14,7 @@ continued for more epochs). The oracle records, at the moment it creates a trial
 trial was proposed, so :func:`trials_table` reports what happened rather than guessing it.
 """
 
+import os
 import time
 import warnings
 
@@ -201,8 +202,47 @@ def project_name(dataset, *, tuner="bayesian", initial_points=3, epochs=15, seed
     return f"cnn-{dataset.key[:12]}-{kind}-{epochs}ep-stop{TRIAL_PATIENCE}acc-seed{seed}"
 
 
+def check_search(tuner="bayesian", *, max_trials=8, initial_points=3):
+    """Refuse a search :func:`search` cannot run (a ``ValueError`` naming the choice).
+
+    Behind notebook 06_tuning (not called there by name); :mod:`ragalib.tuning_cluster` checks
+    a search with it before it starts any process.
+    """
+    if tuner not in TUNERS:
+        raise ValueError(f"tuner must be one of {TUNERS}, got {tuner!r}")
+    if tuner == "bayesian" and not 1 <= initial_points <= max_trials:
+        raise ValueError(f"initial_points must be 1 to max_trials ({max_trials}), "
+                         f"got {initial_points}")
+
+
+def cluster_role():
+    """``None`` outside KerasTuner's distributed mode, else ``"chief"`` or ``"worker"``.
+
+    Behind notebook 06_tuning (not called there by name). KerasTuner reads the mode from the
+    environment: ``KERASTUNER_ORACLE_IP`` set means distributed, and a ``KERASTUNER_TUNER_ID``
+    containing ``"chief"`` is the chief.
+    """
+    if "KERASTUNER_ORACLE_IP" not in os.environ:
+        return None
+    return "chief" if "chief" in os.environ.get("KERASTUNER_TUNER_ID", "") else "worker"
+
+
+def search_identity(dataset, *, tuner="bayesian", initial_points=3, epochs=15, seed=0):
+    """What a search is, for a chief and a worker to agree on: its project name, the
+    dataset's key and the choices of :func:`search` that change its trials.
+
+    Behind notebook 06_tuning (not called there by name): a chief refuses a worker whose
+    identity differs from its own (:mod:`ragalib.tuning_cluster`).
+    """
+    return {"project": project_name(dataset, tuner=tuner, initial_points=initial_points,
+                                    epochs=epochs, seed=seed),
+            "dataset": dataset.key,
+            "search": {"tuner": tuner, "epochs": epochs, "seed": seed,
+                       "initial_points": initial_points if tuner == "bayesian" else None}}
+
+
 def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=15, seed=0,
-           directory=None, progress=True):
+           directory=None, progress=True, cluster=None):
     """Search the CNN's hyper-parameters on ``dataset``'s by-take split.
 
     Taught in notebook 06_tuning. Each trial trains for at most ``epochs`` epochs, with early
@@ -211,6 +251,10 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
     search again resumes (or reuses) it, and a changed dataset or search starts afresh. Each
     trial starts from the seed ``seed + trial number``, so a resumed search equals an unbroken
     one.
+
+    In KerasTuner's distributed mode (:func:`cluster_role`) every process runs this same
+    function: the chief serves the oracle until the search is done, and each worker runs
+    trials it asks the chief for. :mod:`ragalib.tuning_cluster` starts such processes.
 
     Parameters
     ----------
@@ -223,16 +267,36 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
     initial_points : int
         Random trials before the Gaussian process proposes any (KerasTuner's default, three
         per hyper-parameter, would be 24 here: a search of fewer trials would be random).
+    progress : bool
+        A progress bar of the trials; a worker's counts the trials it ran itself.
+    cluster : ragalib.tuning_cluster.Cluster, optional
+        Distributed mode only: what admits a worker (``cluster.join(identity)``, before
+        TensorFlow is loaded, so a refused worker costs little) and serves the chief's oracle
+        (``cluster.serve(oracle, identity, on_trial_end)``). Without it, KerasTuner's own
+        server runs the chief.
 
     Returns
     -------
     keras_tuner.Tuner
+        A worker's has the attribute ``trials_run``: how many trials it ran.
     """
-    if tuner not in TUNERS:
-        raise ValueError(f"tuner must be one of {TUNERS}, got {tuner!r}")
-    if tuner == "bayesian" and not 1 <= initial_points <= max_trials:
-        raise ValueError(f"initial_points must be 1 to max_trials ({max_trials}), "
-                         f"got {initial_points}")
+    check_search(tuner, max_trials=max_trials, initial_points=initial_points)
+    role = cluster_role()
+    identity = search_identity(dataset, tuner=tuner, initial_points=initial_points,
+                               epochs=epochs, seed=seed)
+    joined = cluster.join(identity) if role == "worker" and cluster is not None else None
+    try:
+        return _search(dataset, tuner=tuner, max_trials=max_trials,
+                       initial_points=initial_points, epochs=epochs, seed=seed,
+                       directory=directory, progress=progress, role=role,
+                       identity=identity, cluster=cluster)
+    finally:
+        if joined is not None:
+            joined.close()
+
+
+def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directory, progress,
+            role, identity, cluster):
     from sklearn.exceptions import ConvergenceWarning
 
     kt = _keras_tuner()
@@ -253,11 +317,17 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=trials, desc=f"{tuner} search: {trials} trials of at most {epochs} "
-                                      f"epochs on the {dataset.config.kind} dataset")
+        if role == "worker":    # a worker sees only the trials it runs; the chief has them all
+            bar = tqdm(desc=f"worker {os.environ.get('KERASTUNER_TUNER_ID')}: trials of the "
+                            f"{tuner} search run here")
+        else:
+            bar = tqdm(total=trials, desc=f"{tuner} search: {trials} trials of at most {epochs} "
+                                          f"epochs on the {dataset.config.kind} dataset")
 
     objective = kt.Objective("val_accuracy", "max")
     common = dict(objective=objective, seed=seed + 1)  # KerasTuner takes a seed of 0 as "any"
+    if role is not None:        # a trial whose worker stopped half way is run once more
+        common["max_retries_per_trial"] = 1
     if tuner == "bayesian":
         oracle = _recording(kt.oracles.BayesianOptimizationOracle, "gaussian process")(
             max_trials=max_trials, num_initial_points=initial_points, **common)
@@ -272,7 +342,25 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
 
     class Tuner(base):
         def __init__(self, **kwargs):
+            self.trials_run = 0
             kt.Tuner.__init__(self, **kwargs)    # Hyperband's own __init__ makes its oracle
+
+        def _get_tuner_fname(self):
+            if role is None:
+                return super()._get_tuner_fname()
+            # the chief keeps the file a search on one machine keeps (each resumes the
+            # other's records); a worker keeps its own, named after it
+            who = f"worker-{self.tuner_id}" if role == "worker" else "tuner0"
+            return os.path.join(str(self.project_dir), f"{who}.json")
+
+        def search(self, *args, **kwargs):
+            if role != "chief" or cluster is None:
+                return super().search(*args, **kwargs)
+            self.oracle.verbose = 0
+            self.save()
+            cluster.serve(self.oracle, identity,
+                          on_trial_end=None if bar is None else lambda: bar.update(1))
+            return None
 
         def run_trial(self, trial, *args, **kwargs):
             seed_everything(seed + int(trial.trial_id))
@@ -282,17 +370,18 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
 
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
+            self.trials_run += 1
             if bar is not None:
                 bar.update(1)
 
     seed_everything(seed)
     found = Tuner(oracle=oracle, hypermodel=RagaHyperModel(),
-                  directory=str(directory or tuning_dir()),
-                  project_name=project_name(dataset, tuner=tuner, initial_points=initial_points,
-                                            epochs=epochs, seed=seed),
+                  directory=str(directory or tuning_dir()), project_name=identity["project"],
                   overwrite=False)
-    done = len([t for t in found.oracle.trials.values() if t.status == "COMPLETED"])
-    if bar is not None:
+    if role == "worker":
+        _pause_when_idle(found.oracle)
+    elif bar is not None:
+        done = len([t for t in found.oracle.trials.values() if t.status == "COMPLETED"])
         bar.update(min(done, trials))
     with _quiet_stderr(), warnings.catch_warnings():
         # the Gaussian process fitted to a few trials often leaves a length scale at its
@@ -305,6 +394,20 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
     if bar is not None:
         bar.close()
     return found
+
+
+def _pause_when_idle(client, seconds=1.0):
+    """A worker whose chief has no trial for it yet (Hyperband waits for a round to end) asks
+    again after ``seconds``: KerasTuner's workers would ask again at once, in a busy loop."""
+    ask = client.create_trial
+
+    def create_trial(tuner_id):
+        trial = ask(tuner_id)
+        if trial.status == "IDLE":
+            time.sleep(seconds)
+        return trial
+
+    client.create_trial = create_trial
 
 
 def _metric(trial, name):
