@@ -159,7 +159,7 @@ def test_ctrl_c_stops_worker_processes_at_once(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
     assert err.strip() == "interrupted", err                # no worker's traceback
     assert took < 5.0, f"{took:.1f} s to stop"            # not the 30 s a song still takes
-    deadline = time.monotonic() + 5.0        # the forkserver and resource tracker follow
+    deadline = time.monotonic() + 5.0        # loky's workers and resource tracker follow
     while (left := _group(process.pid)) and time.monotonic() < deadline:
         time.sleep(0.25)
     assert not left, f"processes left behind 5 s after the main one: {left}"
