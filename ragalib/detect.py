@@ -133,15 +133,12 @@ def detect_files(paths, bundle, *, tonic="auto", separation=True, pitch_model=No
     """
     from functools import partial
 
+    from .evidence import tonic_model_for
     from .parallel import map_in_workers
     from .tonic import Tonic
 
     tonic = Tonic.parse(tonic)
-    tonic_model = pitch_model or bundle.pitch_model
-    if tonic.how == "auto" and tonic_model is None:
-        from .pitch_model import ensure_pitch_model
-
-        tonic_model = ensure_pitch_model(progress=False)   # once here, not once a song
+    tonic_model = tonic_model_for(pitch_model or bundle.pitch_model, [tonic])
     paths = list(paths)
     work = partial(_file_evidence, config=bundle.config, tonic=tonic, separation=separation,
                    tonic_model=tonic_model, pitch_model=bundle.pitch_model)

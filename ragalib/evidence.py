@@ -13,7 +13,6 @@ worker processes and hands back :class:`Evidence`: small arrays, no audio.
 import warnings
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 
@@ -168,6 +167,22 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
     return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
 
 
+def tonic_model_for(tonic_model, tonics):
+    """``tonic_model``, or the learned pitch model when it is None and any of ``tonics``
+    estimates Sa with it (``Tonic.auto()``): resolved once at the top of a call over many
+    songs, not once a song in every worker.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+    from .tonic import Tonic
+
+    if tonic_model is None and any(Tonic.parse(t).how == "auto" for t in tonics):
+        from .pitch_model import ensure_pitch_model
+
+        return ensure_pitch_model(progress=False)
+    return tonic_model
+
+
 @dataclass
 class Evidence:
     """What every detector needs of one song under one pipeline: no audio, small arrays.
@@ -230,13 +245,8 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
         ``keep_going``).
     """
     from .parallel import map_in_workers
-    from .tonic import Tonic
 
-    if tonic_model is None and any(Tonic.parse(v["tonic"]).how == "auto"
-                                   for v in variants.values()):
-        from .pitch_model import ensure_pitch_model
-
-        tonic_model = ensure_pitch_model(progress=False)    # once here, not once a song
+    tonic_model = tonic_model_for(tonic_model, [v["tonic"] for v in variants.values()])
     work = _gather_row_or_reason if keep_going else _gather_row
     yield from map_in_workers(
         partial(work, variants=variants, configs=list(configs), sr=sr,
@@ -267,11 +277,9 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
     a song analysed the same way before is read back, not analysed again. Models without a
     key (built by hand, not by :func:`ragalib.pitch_model.fit`) are never cached against; a
     damaged entry is analysed again, and a cache that cannot be written is left alone."""
-    import hashlib
-
     import joblib
 
-    from .files import atomic_write
+    from .files import atomic_write, file_digest
     from .paths import evidence_dir
 
     work = dict(path=row["path"], tonic_note=row.get("tonic_note"), variants=variants,
@@ -279,7 +287,7 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
                 pitch_segments=pitch_segments)
     model_keys = [None if m is None else m.key for m in (tonic_model, pitch_model)]
     try:
-        digest = hashlib.sha1(Path(row["path"]).read_bytes()).hexdigest()
+        digest = file_digest(row["path"])
     except OSError:
         digest = None                   # _gather_file says why, as it loads the file
     if digest is None or "" in model_keys:

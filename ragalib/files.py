@@ -45,6 +45,17 @@ def atomic_write(path, write):
     return path
 
 
+def file_digest(path):
+    """The SHA-1 of a file's bytes, in hex: what names a song in the similarity index and in
+    the evidence cache.
+
+    Behind notebook 08_similarity (not called there by name).
+    """
+    import hashlib
+
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+
+
 def raise_write_failure(path, exc):
     """Raise a one-line :class:`RagalibError` naming ``path`` if ``exc`` is a failure to
     write (an ``OSError``, or an error of libsndfile, which is not one); else return.

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagalibError
-from .files import atomic_write
+from .files import atomic_write, file_digest
 from .paths import index_path
 
 INDEX_VERSION = 1
@@ -195,10 +195,6 @@ def _index_key(model_key, files, digests):
     return digest.hexdigest()
 
 
-def _file_digest(path):
-    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
-
-
 def _read_saved(path):
     """The saved index's metadata and embeddings, or None if there is none or it is damaged."""
     try:
@@ -238,7 +234,7 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True
     digests = {}
     for song in files:
         try:
-            digests[song] = _file_digest(song)
+            digests[song] = file_digest(song)
         except OSError as exc:
             report(f"{song}: cannot be read ({exc.strerror}); left out of the index")
     path = index_path(folder, method)
