@@ -202,6 +202,34 @@ def _adding_a_song(folder, files, index_of, repeat):
     return times
 
 
+def serve(seconds, repeat):
+    """The detector's service under load: 200 requests from 8 clients at once, each a 10-s
+    excerpt of a test song (notebook 10_serving)."""
+    import tempfile
+
+    from . import audio, compare, service
+    from .synth import songs
+
+    bundle = compare.detector()                 # built here, not in the service, if missing
+    rows = songs.ensure_songs(progress=False)
+    with tempfile.TemporaryDirectory() as tmp, service.start() as running:
+        excerpts = []
+        for row in rows[:8]:
+            excerpts.append(Path(tmp) / f"{Path(row['file']).stem}.wav")
+            y = audio.load(row["path"], sr=bundle.config.sr)
+            audio.save(excerpts[-1], y[:10 * bundle.config.sr], bundle.config.sr)
+        service.load_test(running.url, excerpts, requests=16, clients=8)      # warm-up
+        results = [service.load_test(running.url, excerpts, requests=200, clients=8)
+                   for _ in range(repeat)]
+    for result in results:
+        print(f"serve: {result.summary()}")
+    rates = [r.requests / r.seconds for r in results]
+    print(f"serve: {repeat} runs after warm-up, 8 clients; "
+          f"median {statistics.median(rates):.1f} requests/s "
+          f"({statistics.median(rates) * 10:.0f}x real time); lost: "
+          f"{sum(r.lost for r in results)}")
+
+
 BENCHES = {"synth": synth, "features": features, "dataset": dataset, "train": train,
-           "detect": detect, "similarity": similarity}
+           "detect": detect, "similarity": similarity, "serve": serve}
 """``bench NAME`` runs ``BENCHES[NAME](seconds, repeat)``; each docstring is its help line."""

@@ -310,6 +310,10 @@ def build_parser():
     add_scheduler(p)
     p.set_defaults(func=_cmd_similar)
 
+    from .serve import add_arguments as serve_arguments
+
+    serve_arguments(sub.add_parser("serve", help="answer detect and similar over HTTP, with a "
+                                                 "page to try it in the browser"))
     _add_reports(sub.add_parser("report", help="measure quality figures and print them"),
                  SETS)
     p = sub.add_parser("bench", help="time a stage and print the ratio to real time")

@@ -290,13 +290,24 @@ def recommend(song, index, bundle, *, k=5, pitch_model=None):
     song = Path(song)
     if index.folder is not None and song.resolve().parent == index.folder.resolve() \
             and song.name in index.files:
-        vector = index.embeddings[index.files.index(song.name)]
-        itself = {song.name}
-    else:
-        vector = embed(load(song, sr=bundle.config.sr), bundle, method=index.method,
-                       name=str(song), pitch_model=pitch_model)
-        # A copy of a catalogue song kept elsewhere is still the song itself.
-        itself = {f for f, v in zip(index.files, index.embeddings) if float(v @ vector) > 1 - 1e-6}
+        return index.neighbours(index.embeddings[index.files.index(song.name)], k,
+                                exclude={song.name})
+    vector = embed(load(song, sr=bundle.config.sr), bundle, method=index.method,
+                   name=str(song), pitch_model=pitch_model)
+    return nearest(vector, index, k)
+
+
+def nearest(vector, index, k=5):
+    """The ``k`` catalogue songs nearest to a song's embedding ``vector``, leaving out a copy
+    of the song itself (a catalogue song sent from elsewhere is still that song).
+
+    Behind notebooks 08_similarity and 10_serving (not called there by name).
+
+    Returns
+    -------
+    list of (file, raga, similarity)
+    """
+    itself = {f for f, v in zip(index.files, index.embeddings) if float(v @ vector) > 1 - 1e-6}
     return index.neighbours(vector, k, exclude=itself)
 
 

@@ -1,7 +1,7 @@
 """Test settings shared by every unit test, and the split of ``make test`` over two processes.
 
 ``make test`` runs under pytest-xdist (``-n 2``): the chapters (nbval's cells) run in order,
-00-03 in one work unit and 04-09 in another, with their quick data in ``data/quick`` as a
+00-03 in one work unit and 04-10 in another, with their quick data in ``data/quick`` as a
 learner's would be (the browser test starts from a copy of it); the unit tests are spread over
 both workers, and each worker keeps what they generate in a folder of its own,
 ``build/test-data/<worker>``, so two processes never build the same dataset or bundle at once.
@@ -32,7 +32,7 @@ test_parallel, test_evidence, test_similarity, test_cli_failures)."""
 def pytest_xdist_make_scheduler(config, log):
     """Under ``make test`` (``-n 2``): the chapters in two work units, each run in order in
     one worker (each cell needs the ones before it, and chapter 07 uses what 05 trained):
-    00-03, which only synthesise and plot, and 04-09, which build the datasets and models in
+    00-03, which only synthesise and plot, and 04-10, which build the datasets and models in
     ``data/quick`` (so no two processes ever build the same one); each unit-test module is
     one unit too (its module fixtures are made once). Under ``make
     test-browser`` each chapter is a unit of its own, and each worker has its own JupyterLab.
@@ -44,7 +44,7 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
             if path.endswith(".ipynb"):       # 00-03 build no dataset and train no model
-                return "chapters 00-03" if Path(path).name < "04" else "chapters 04-09"
+                return "chapters 00-03" if Path(path).name < "04" else "chapters 04-10"
             return nodeid if path.startswith("tests/browser/") else path
 
     return ChaptersTogether(config, log)

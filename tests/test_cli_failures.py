@@ -123,7 +123,9 @@ def interrupt(args, after, cwd):
 
 
 def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing(tmp_path):
-    result, _ = interrupt(["synth", "yaman", "--seconds", "600", "-o", "long.wav"], 3.0,
+    # An hour of audio: rendering it takes far longer than the 3 s before Ctrl-C, however
+    # fast the machine (600 s once finished first).
+    result, _ = interrupt(["synth", "yaman", "--seconds", "3600", "-o", "long.wav"], 3.0,
                           tmp_path)
     assert one_line(result, 130) == "ragalib: interrupted"
     assert not list(tmp_path.iterdir())

@@ -27,6 +27,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 START_SECONDS = 120
 
 
+def require_chromium():
+    """Skip the calling test module when Debian's Chromium is missing, or fail it when
+    ``RAGALIB_BROWSER_REQUIRED`` is set (``.ci/run``)."""
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("RAGALIB_BROWSER_REQUIRED"):
+            raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+                    allow_module_level=True)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, Lab
+from tests.browser.lab import Lab, require_chromium
 
 NOTEBOOKS = ("09_robust_features", "07_song_detection", "08_similarity", "00_meet_the_ragas",
              "01_amplitude", "02_spectrogram", "03_mfcc")
@@ -32,10 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_SECONDS = int(os.environ.get("RAGALIB_BROWSER_RUN_SECONDS", 600))
 SETTLE_SECONDS = 90
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("RAGALIB_BROWSER_REQUIRED"):
-        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium")
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 # Every new plot, as soon as its <img> gets it, is kept for the test to check.
 RECORD_IMAGES = """() => {
@@ -84,16 +81,6 @@ def lab(tmp_path_factory):
                  tmp_path_factory.mktemp("lab"), warm=ROOT / "data" / "quick")
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
