@@ -10,180 +10,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import arguments
+from . import arguments, commands
 from .arguments import (Parser, add_scheduler, dropout, integer, non_negative_int,
                         positive_int, seconds)
 from .constants import SR
 from .errors import RagalibError
 from .ragas import DEFAULT_TONIC
-from .tables import text_table
-
-
-def _cmd_synth(args):
-    from . import audio, ragas, synth
-
-    if args.list:
-        for raga in ragas.load_catalogue().values():
-            print(f"{raga.id:10s} {raga.name:16s} {raga.thaat:9s} "
-                  f"{' '.join(raga.swaras):22s} vadi {raga.vadi}, samvadi {raga.samvadi}")
-        return 0
-    if not args.raga or not args.output:
-        raise RagalibError("synth needs a RAGA and -o FILE (or --list)")
-    # Validate everything before rendering, so bad input costs nothing and writes nothing.
-    raga = ragas.get_raga(args.raga)
-    sa_hz = ragas.tonic_hz(args.tonic)
-    audio.check_writable(args.output)
-    y = synth.improvise(raga.id, args.seconds, tonic=args.tonic, seed=args.seed,
-                        drone=args.drone, sr=args.sr)
-    audio.save(args.output, y, args.sr)
-    print(f"wrote {args.output}: {raga.name}, {args.seconds:g} s, seed {args.seed}, "
-          f"tonic {args.tonic} ({sa_hz:.2f} Hz){', with drone' if args.drone else ''}")
-    return 0
-
-
-def _cmd_dataset(args):
-    from . import dataset
-
-    ds = dataset.build(force=args.force)
-    npz, json_path = dataset.cache_paths(ds.config)
-    print(f"dataset {npz.stem}: {len(ds.y)} segments of {ds.X.shape[1]} x {ds.X.shape[2]} "
-          f"from {len(ds.takes)} takes ({dataset.recordings_dir()})")
-    counts = [{"raga": raga, **row} for raga, row in ds.counts().items()]
-    counts.append({"raga": "total", **{k: sum(row[k] for row in counts)
-                                       for k in ("takes", *dataset.SPLITS)}})
-    print(text_table(counts, columns=["raga", "takes", *dataset.SPLITS]))
-    print(f"cached in {npz} (published JSON structure beside it: {json_path.name})")
-    return 0
-
-
-def _cmd_songs(args):
-    from .synth import songs
-
-    rows = songs.ensure_songs(kind=args.set)
-    print(f"{len(rows)} {args.set} songs in {songs.songs_dir(args.set)} "
-          f"(manifest: {songs.MANIFEST})")
-    for row in rows:
-        print(f"{row['file']:32s} {row['raga']:9s} {row['tonic_note']:4s} "
-              f"{row['instrument']:8s} {row['seconds']:4.0f} s"
-              f"{'  tabla' if row['percussion'] else ''}{'  drone' if row['drone'] else ''}")
-    return 0
-
-
-def _cmd_train(args):
-    from . import model
-    from .paths import quick_mode
-
-    settings = model.TrainSettings(
-        epochs=args.epochs or (3 if quick_mode() else 75), batch_norm=args.batch_norm,
-        dropout=args.dropout, normalize=args.normalize, augment=args.augment, seed=args.seed)
-    from .features import FeatureConfig
-
-    bundle = model.train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
-    m = bundle.metrics
-    print(f"trained {m['epochs_trained']} epochs (seed {settings.seed}); validation accuracy "
-          f"{m['val_accuracy']:.3f}")
-    print(f"test accuracy on the held-out takes: {m['test_accuracy']:.3f} of "
-          f"{m['test_segments']} segments; whole takes: {m['test_take_accuracy']:.3f}")
-    print(f"bundle written to {bundle.path}")
-    return 0
-
-
-def _cmd_tune(args):
-    from . import tuning_cluster
-
-    run = tuning_cluster.run_command(args)
-    if args.oracle is not None:
-        print(f"worker {args.worker_id}: ran {run} trial(s) for the chief at {args.oracle}")
-        return 0
-    print(text_table(run.table(), floatfmt=".4g"))
-    print(run.best_line())
-    for line in run.problems:
-        print(f"ragalib: {line}", file=sys.stderr)
-    return 0 if run.ok else 1
-
-
-def _cmd_detect(args):
-    import json
-
-    from . import compare, detect
-    from .audio import audio_files, check_readable
-    from .errors import NoMelody
-    from .tonic import Tonic
-
-    tonic = Tonic.parse(args.tonic)   # a bad tonic is one error, not one per file
-    if tonic.how == "true":
-        raise RagalibError("--tonic true: a file has no manifest to read its Sa from; "
-                           "give the note, such as D4")
-    files, failed = [], 0
-    for path in args.files:           # before the model's 6-9 s: a wrong path costs nothing
-        try:
-            if path.is_dir():
-                found = audio_files(path)
-                files += found or [RagalibError(f"{path}: a folder with no audio files in it")]
-                continue
-            check_readable(path)
-            files.append(path)
-        except RagalibError as exc:
-            files.append(exc)
-    if all(isinstance(f, Exception) for f in files):
-        for exc in files:
-            print(f"ragalib: {exc}", file=sys.stderr)
-        return 1
-    bundle = compare.detector(args.model)
-    if not args.json:
-        choice = bundle.info.get("chosen_as_default")
-        print(f"model {bundle.path} ({len(bundle.labels)} ragas"
-              f"{'; ' + choice if choice else ''})")
-        print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
-    answers = detect.detect_files(         # in order, each as soon as it is ready
-        [f for f in files if not isinstance(f, Exception)], bundle, tonic=tonic,
-        separation=not args.no_separation, judge=args.judge, scheduler=args.scheduler)
-    for path in files:
-        found = path if isinstance(path, Exception) else next(answers)[1]
-        if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
-            reason = str(found).removeprefix(f"{path}: ")
-            print(json.dumps({"file": str(path), "raga": None, "reason": reason}) if args.json
-                  else f"{path.name[:40]:40s} {'-':10s}  {reason}", flush=True)
-        elif isinstance(found, Exception):
-            where = "" if str(path) in str(found) or path is found else f"{path}: "
-            print(f"ragalib: {where}{found}", file=sys.stderr)
-            failed += 1
-        elif args.json:
-            print(json.dumps(found.to_json()), flush=True)
-        else:
-            runs = ", ".join(f"{r} {detect.clock(a)}-{detect.clock(b)}"
-                             for r, a, b in detect.traces(found)) or "-"
-            print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
-                  f"{found.tonic_note or '-':>7s} {found.shift:+5d}  {runs}")
-            if found.skipped:
-                print(f"{'':40s} ({len(found.skipped)} quiet segment(s) left out)")
-    return 1 if failed else 0
-
-
-def _cmd_similar(args):
-    import json
-
-    from . import audio, compare, similarity
-
-    audio.check_readable(args.file)    # a bad query fails before the model and the index
-    bundle = compare.detector(args.model)
-    index = similarity.build_index(args.catalog, bundle, method=args.method,
-                                   progress=not args.json, scheduler=args.scheduler)
-    try:
-        found = similarity.recommend(args.file, index, bundle, k=args.k)
-    except RagalibError as exc:
-        where = "" if str(args.file) in str(exc) else f"{args.file}: "
-        raise RagalibError(f"{where}{exc}") from None
-    if args.json:
-        print(json.dumps({"file": str(args.file), "catalog": str(args.catalog),
-                          "method": args.method,
-                          "recommendations": [{"file": f, "raga": r, "similarity": round(s, 4)}
-                                              for f, r, s in found]}))
-        return 0
-    print(f"songs like {args.file.name} in {args.catalog} ({args.method} embeddings):")
-    for rank, (name, raga, score) in enumerate(found, 1):
-        print(f"{rank:2d}. {name:40s} {raga or '-':10s} similarity {score:.3f}")
-    return 0
 
 
 def _add_reports(parser, sets):
@@ -235,19 +67,19 @@ def build_parser():
     p.add_argument("--drone", action="store_true", help="add a tanpura drone")
     p.add_argument("--sr", type=integer, default=SR, help="sample rate in Hz")
     p.add_argument("-o", "--output", help="output .wav, .flac or .ogg")
-    p.set_defaults(func=_cmd_synth)
+    p.set_defaults(func=commands.synth)
 
     p = sub.add_parser("dataset", help="build (or load) the labelled segment dataset")
     p.add_argument("action", choices=["build"])
     p.add_argument("--quick", action="store_true", help="much less audio, for tests")
     p.add_argument("--force", action="store_true", help="rebuild even if the cache is valid")
-    p.set_defaults(func=_cmd_dataset)
+    p.set_defaults(func=commands.dataset)
 
     p = sub.add_parser("songs", help="render the test songs (if missing) and list them")
     p.add_argument("--quick", action="store_true", help="two short songs per raga")
     p.add_argument("--set", choices=SETS, default="test",
                    help="test: the songs we report on; dev: other seeds, for choosing methods")
-    p.set_defaults(func=_cmd_songs)
+    p.set_defaults(func=commands.songs)
 
     p = sub.add_parser("train", help="train the CNN on the dataset and write a model bundle")
     p.add_argument("--epochs", type=positive_int, help="default 75 (3 with --quick)")
@@ -263,7 +95,7 @@ def build_parser():
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--kind", choices=KINDS, default="mfcc",
                    help="features: mfcc (the published 13) or " + ", ".join(KINDS[1:]))
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=commands.train)
 
     p = sub.add_parser("tune", help="search the CNN's hyper-parameters: a chief and workers "
                                     "(KerasTuner's distributed mode)")
@@ -281,7 +113,7 @@ def build_parser():
                                                          "worker, instead of starting a search")
     p.add_argument("--worker-id", metavar="ID", help="with --oracle: this worker's id, unique "
                                                      "in the search")
-    p.set_defaults(func=_cmd_tune)
+    p.set_defaults(func=commands.tune)
 
     p = sub.add_parser("detect", help="which raga does each file carry?")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -297,7 +129,7 @@ def build_parser():
                    help="who decides: both (the CNN times the pitch model, default), pitch or "
                         "cnn alone; `report folder` shows which is best on your recordings")
     add_scheduler(p)
-    p.set_defaults(func=_cmd_detect)
+    p.set_defaults(func=commands.detect)
 
     p = sub.add_parser("similar", help="songs in a catalogue that sound like FILE")
     p.add_argument("file", type=Path, metavar="FILE")
@@ -308,7 +140,7 @@ def build_parser():
     p.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     add_scheduler(p)
-    p.set_defaults(func=_cmd_similar)
+    p.set_defaults(func=commands.similar)
 
     from .serve import add_arguments as serve_arguments
 
