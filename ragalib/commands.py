@@ -81,15 +81,15 @@ def train(args):
 
     Taught by use in notebook 05_train_cnn.
     """
-    from . import model
+    from .bundle import train_bundle
+    from .features import FeatureConfig
+    from .model import TrainSettings
     from .paths import quick_mode
 
-    settings = model.TrainSettings(
+    settings = TrainSettings(
         epochs=args.epochs or (3 if quick_mode() else 75), batch_norm=args.batch_norm,
         dropout=args.dropout, normalize=args.normalize, augment=args.augment, seed=args.seed)
-    from .features import FeatureConfig
-
-    bundle = model.train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
+    bundle = train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
     m = bundle.metrics
     print(f"trained {m['epochs_trained']} epochs (seed {settings.seed}); validation accuracy "
           f"{m['val_accuracy']:.3f}")

@@ -76,15 +76,15 @@ def ensure_candidate(name, *, progress=True):
 
     Taught in notebook 09_robust_features.
     """
-    from . import model
+    from .bundle import ensure_bundle
     from .features import FeatureConfig
 
     found = {n: (kind, copies) for n, kind, copies in candidates()}
     if name not in found:
         raise RagalibError(f"unknown candidate {name!r}: choose one of {', '.join(found)}")
     kind, copies = found[name]
-    return model.ensure_bundle(candidate_settings(kind, copies),
-                               config=FeatureConfig(kind=kind), progress=progress)
+    return ensure_bundle(candidate_settings(kind, copies), config=FeatureConfig(kind=kind),
+                         progress=progress)
 
 
 def ensure_candidates(names=None, *, progress=True):
@@ -96,7 +96,7 @@ def ensure_candidates(names=None, *, progress=True):
     Returns
     -------
     dict
-        Candidate name (see :func:`candidates`) -> :class:`ragalib.model.Bundle`.
+        Candidate name (see :func:`candidates`) -> :class:`ragalib.bundle.Bundle`.
     """
     names = [name for name, _, _ in candidates()] if names is None else list(names)
     return {name: ensure_candidate(name, progress=progress) for name in names}
@@ -155,7 +155,7 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
     """
     import json
 
-    from .model import BUNDLE_JSON, PITCH_FILE
+    from .bundle import BUNDLE_JSON, PITCH_FILE
     from .paths import default_bundle_dir
 
     out = Path(out or default_bundle_dir())
@@ -197,7 +197,8 @@ def ensure_default_bundle(*, progress=True):
     fresh machine this takes about a minute and a half (takes, features, pitch model, about
     25 epochs). :func:`dev_choice` checks the recipe on the dev songs.
     """
-    from . import dataset, model
+    from . import dataset
+    from .bundle import load_bundle
     from .pitch_model import ensure_pitch_model
 
     name, hybrid = split_name(DEFAULT_CANDIDATE)
@@ -206,7 +207,7 @@ def ensure_default_bundle(*, progress=True):
                                   progress=progress) if hybrid else None)
     key = _selection_key(bundle, learned)
     try:
-        current = model.load_bundle()
+        current = load_bundle()
     except RagalibError:
         current = None
     if current is not None and current.info.get("selection_key") == key:
@@ -214,7 +215,7 @@ def ensure_default_bundle(*, progress=True):
     promote(bundle, f"{DEFAULT_CANDIDATE}, the candidate with the best song accuracy on the "
                     f"dev songs (notebook 09; `python -m ragalib report models` measures it "
                     f"again)", pitch_model=learned, selection_key=key)
-    return model.load_bundle()
+    return load_bundle()
 
 
 def detector(folder=None):
@@ -227,13 +228,13 @@ def detector(folder=None):
     """
     import sys
 
-    from . import model
+    from .bundle import load_bundle
     from .paths import default_bundle_dir
 
     if folder is not None:
-        return model.load_bundle(folder)
+        return load_bundle(folder)
     try:
-        return model.load_bundle()
+        return load_bundle()
     except RagalibError:
         print(f"ragalib: no default detector in {default_bundle_dir()} yet; building it "
               f"once ({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
@@ -245,7 +246,7 @@ def _selection_key(bundle, pitch_model):
     """What the default bundle is made of: the rule, its CNN's bundle, the pitch model."""
     import hashlib
 
-    from .model import BUNDLE_JSON
+    from .bundle import BUNDLE_JSON
 
     digest = hashlib.sha1(f"{SELECTION_RULE} {DEFAULT_CANDIDATE} "
                           f"{pitch_model.key if pitch_model is not None else None}".encode())

@@ -82,7 +82,7 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
     ----------
     root : Path
         ``<raga_id>/<file>`` folders (see the module docstring).
-    bundle : ragalib.model.Bundle
+    bundle : ragalib.bundle.Bundle
     tonic : str
         ``"auto"`` (the learned estimate) or ``"catalogue"``.
     report : callable

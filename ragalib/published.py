@@ -125,12 +125,13 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
 
     Returns
     -------
-    ragalib.model.Bundle
+    ragalib.bundle.Bundle
         ``metrics``: ``test_accuracy`` and ``test_segments`` (the random split's test
         part), ``val_accuracy``, ``precision``, ``recall``, ``confusion``; ``info`` records the
         dataset key, the split seed and the minutes per take.
     """
     from . import model
+    from .bundle import Bundle, load_bundle, save_bundle
 
     data = build(root=root, cache_dir=cache_dir, seconds=seconds, progress=progress)
     folder = Path(out or published_dir() / "model")
@@ -139,7 +140,7 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
             "minutes_per_take": float(np.sum(data.take == 0) * data.config.segment_seconds
                                       / 60.0)}
     try:
-        found = model.load_bundle(folder, config=data.config)
+        found = load_bundle(folder, config=data.config)
         if found.settings == settings and found.info == info:
             return found
     except Exception:   # missing or unreadable: train
@@ -151,10 +152,10 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
     metrics = {"test_accuracy": report.pop("accuracy"), "test_segments": int(len(y_test)),
                "val_accuracy": model.evaluate(net, *data.part("val", split=parts),
                                               data.labels)["accuracy"], **report}
-    model.save_bundle(folder, net, labels=data.labels, config=data.config, settings=settings,
-                      metrics=metrics, history=history, info=info)
-    return model.Bundle(model=net, labels=data.labels, config=data.config, settings=settings,
-                        metrics=metrics, history=history, info=info, path=folder)
+    save_bundle(folder, net, labels=data.labels, config=data.config, settings=settings,
+                metrics=metrics, history=history, info=info)
+    return Bundle(model=net, labels=data.labels, config=data.config, settings=settings,
+                  metrics=metrics, history=history, info=info, path=folder)
 
 
 def song_counts(bundles, pitch_model, rows, *, progress=True):

@@ -5,6 +5,7 @@ import pytest
 import soundfile
 
 from ragalib import RagalibError, augment, dataset, model, synth
+from ragalib.bundle import _augmented_key
 from ragalib.features import FeatureConfig
 
 SHORT = FeatureConfig(segment_seconds=2.0, kind="melody")
@@ -139,13 +140,13 @@ def test_a_bundle_is_retrained_when_the_augmented_copies_would_change(recordings
                                                                       monkeypatch):
     plain = build(recordings, tmp_path)
     settings = model.TrainSettings(augment=2)
-    key = model._augmented_key(plain, settings)
-    assert model._augmented_key(plain, model.TrainSettings()) is None
-    assert model._augmented_key(plain, model.TrainSettings(augment=3)) != key
+    key = _augmented_key(plain, settings)
+    assert _augmented_key(plain, model.TrainSettings()) is None
+    assert _augmented_key(plain, model.TrainSettings(augment=3)) != key
     assert augment.augmented_key(plain, 2, root=tmp_path) != key        # another folder
     assert augment.augmented_key(plain, 2, ranges=augment.Ranges(cents=50.0)) != key
     monkeypatch.setattr(augment, "VERSION", augment.VERSION + 1)
-    assert model._augmented_key(plain, settings) != key
+    assert _augmented_key(plain, settings) != key
 
 
 def test_an_example_pairs_the_start_of_a_take_with_its_copy(recordings):

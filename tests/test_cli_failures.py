@@ -203,13 +203,14 @@ def test_a_folder_that_cannot_hold_files_is_named_as_the_target(tmp_path):
 
 def test_a_bundle_that_cannot_be_written_is_one_error_naming_it(tmp_path):
     from ragalib import RagalibError, model
+    from ragalib.bundle import save_bundle
     from ragalib.features import DEFAULT
     from tests.test_model import FAST, separable
 
     net, _ = model.train(separable(), FAST, progress=False)
     (tmp_path / "models").write_text("a file where the models folder should be")
     with pytest.raises(RagalibError, match=r"models/b: cannot write"):
-        model.save_bundle(tmp_path / "models" / "b", net, labels=["a", "b"], config=DEFAULT,
+        save_bundle(tmp_path / "models" / "b", net, labels=["a", "b"], config=DEFAULT,
                           settings=FAST)
     assert [p.name for p in tmp_path.iterdir()] == ["models"]
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, detect, model, parallel, similarity
+from ragalib import RagalibError, detect, parallel, similarity
+from ragalib.bundle import load_bundle
 from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 from tests.test_parallel import signals
 from tests.test_similarity import bundle, catalogue, learned  # noqa: F401  (fixtures)
@@ -53,7 +54,7 @@ def test_a_cluster_task_gets_the_callers_settings_and_its_error_comes_back_in_or
 
 def test_batch_detection_on_the_cluster_equals_the_local_one(scheduler, bundle_dir, learned,
                                                              tmp_path):
-    the_bundle = model.load_bundle(bundle_dir)
+    the_bundle = load_bundle(bundle_dir)
     paths = []
     for i, hz in enumerate((220.0, 261.63, 196.0)):
         paths.append(tmp_path / f"song{i}.wav")
@@ -83,7 +84,7 @@ def test_the_command_line_prints_the_same_bytes_with_a_scheduler(scheduler, bund
                             "--model", str(bundle_dir), "--scheduler", scheduler, str(tmp_path)],
                            capture_output=True, text=True, timeout=300)
     assert there.returncode == 0, there.stderr
-    here = detect.detect_files(sorted(tmp_path.glob("*.wav")), model.load_bundle(bundle_dir),
+    here = detect.detect_files(sorted(tmp_path.glob("*.wav")), load_bundle(bundle_dir),
                                tonic="A3", workers=1)
     assert there.stdout.splitlines() == [json.dumps(found.to_json()) for _, found in here]
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ragalib import RagalibError, compare, evaluate, model, pitch_model
+from ragalib.bundle import BUNDLE_JSON, load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
 
@@ -58,25 +59,25 @@ def test_candidates_are_the_published_model_then_pitch_aware_ones_with_early_sto
 def test_promote_copies_the_bundle_and_records_why(tmp_path):
     ds = separable()
     net, history = model.train(ds, FAST, progress=False)
-    source = model.save_bundle(tmp_path / "chroma", net, labels=ds.labels, config=DEFAULT,
+    source = save_bundle(tmp_path / "chroma", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, info={"dataset_key": "k"})
-    bundle = model.load_bundle(source)
+    bundle = load_bundle(source)
     out = compare.promote(bundle, "best on the dev songs", out=tmp_path / "default")
-    promoted = model.load_bundle(out)
+    promoted = load_bundle(out)
     assert promoted.info == {"dataset_key": "k", "chosen_as_default": "best on the dev songs",
                              "pitch_model_key": None}
-    assert "chosen_as_default" not in json.loads((source / model.BUNDLE_JSON).read_text())["info"]
+    assert "chosen_as_default" not in json.loads((source / BUNDLE_JSON).read_text())["info"]
     assert promoted.pitch_model is None and compare.candidate_name(promoted) == "mfcc"
     learned = pitch_model.PitchModel(labels=("a", "b"), profiles=np.full((2, 60), 1 / 60),
                                      transitions=np.full((2, 12, 12), np.log(1 / 12)), key="pm")
     again = compare.promote(bundle, "second time", out=out, pitch_model=learned)
-    hybrid = model.load_bundle(again)                                 # replaced, no debris
+    hybrid = load_bundle(again)                                 # replaced, no debris
     assert hybrid.info["chosen_as_default"] == "second time"
     assert hybrid.info["pitch_model_key"] == "pm" and hybrid.pitch_model.labels == ("a", "b")
     assert compare.candidate_name(hybrid) == "mfcc" + compare.WITH_PITCH
     assert compare.candidate_name(hybrid, alone=True) == "mfcc"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chroma", "default"]
-    assert model.load_bundle(compare.promote(bundle, "alone", out=out)).pitch_model is None
+    assert load_bundle(compare.promote(bundle, "alone", out=out)).pitch_model is None
 
 
 def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys):

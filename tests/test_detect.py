@@ -7,6 +7,7 @@ import pytest
 import soundfile
 
 from ragalib import RagalibError, audio, detect, evaluate, model, pitch, tonic
+from ragalib.bundle import load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
 
@@ -68,13 +69,13 @@ def bundle_dir(tmp_path_factory):
     ds = separable()
     net, history = model.train(ds, FAST, progress=False)
     folder = tmp_path_factory.mktemp("bundle") / "b"
-    model.save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
+    save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
                       history=history)
     return folder
 
 
 def test_detection_follows_the_json_contract(bundle_dir):
-    bundle = model.load_bundle(bundle_dir)
+    bundle = load_bundle(bundle_dir)
     found = detect.detect_signal(np.tile(melody(220.0), 2), bundle, name="x.wav")
     out = found.to_json()
     assert list(out) == ["file", "raga", "confidence", "probabilities", "tonic_hz", "segments"]
@@ -90,7 +91,7 @@ def test_detection_follows_the_json_contract(bundle_dir):
 
 
 def test_quiet_segments_are_left_out_and_said_so(bundle_dir):
-    bundle = model.load_bundle(bundle_dir)
+    bundle = load_bundle(bundle_dir)
     y = np.concatenate([melody(220.0)[:5 * SR], np.zeros(5 * SR, np.float32),
                         melody(220.0)[:5 * SR]])
     found = detect.detect_signal(y, bundle, tonic=None, separation=False)
@@ -174,7 +175,7 @@ def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
 def test_a_bundle_with_a_pitch_model_lets_both_judge_the_song(bundle_dir):
     from ragalib import pitch_model
 
-    bundle = model.load_bundle(bundle_dir)
+    bundle = load_bundle(bundle_dir)
     y = np.tile(melody(220.0), 2)
     alone = detect.detect_signal(y, bundle, tonic="A3")
     winner = next(label for label in bundle.labels if label != alone.raga)
@@ -223,7 +224,7 @@ def test_combine_is_the_normalised_product():
 def test_the_pipeline_described_is_the_one_the_bundle_runs(bundle_dir):
     from dataclasses import replace
 
-    bundle = model.load_bundle(bundle_dir)
+    bundle = load_bundle(bundle_dir)
     steps = detect.describe_pipeline(bundle)
     assert len(steps) == 4 and "shift the audio" in steps[2]
     bundle.config = replace(bundle.config, kind="melody")

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, model, pitch_model,
+from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, pitch_model,
                      synth, tonic)
+from ragalib.bundle import load_bundle
 from ragalib.features import DEFAULT, FeatureConfig
 from ragalib.ragas import tonic_hz
 from ragalib.tonic import Tonic
@@ -61,7 +62,7 @@ def test_a_silent_song_is_refused_by_name():
 def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned, tmp_path,
                                                              monkeypatch):
     monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))      # analysed, not read back
-    bundle = model.load_bundle(bundle_dir)
+    bundle = load_bundle(bundle_dir)
     bundle.pitch_model = None
     rows = []
     for i, hz in enumerate((220.0, 261.63, 196.0, 246.94)):

@@ -6,6 +6,7 @@ import pytest
 import soundfile
 
 from ragalib import folder_report, model
+from ragalib.bundle import load_bundle, save_bundle
 from ragalib.errors import RagalibError
 from ragalib.features import DEFAULT
 from tests.test_detect import SR, melody
@@ -18,9 +19,9 @@ def bundle(tmp_path_factory):
     ds.labels = ["bhupali", "yaman"]
     net, history = model.train(ds, FAST, progress=False)
     folder = tmp_path_factory.mktemp("bundle") / "b"
-    model.save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
+    save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
                       history=history)
-    return model.load_bundle(folder)
+    return load_bundle(folder)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ragalib import RagalibError, dataset, model
+from ragalib.bundle import load_bundle, save_bundle
 from ragalib.features import DEFAULT, FeatureConfig
 
 FAST = model.TrainSettings(epochs=2, learning_rate=1e-3, normalize=True, seed=3)
@@ -52,26 +53,26 @@ def test_two_epochs_on_a_separable_set_beat_chance_and_repeat_exactly():
 def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
     ds = separable()
     net, history = model.train(ds, FAST, progress=False)
-    folder = model.save_bundle(tmp_path / "bundle", net, labels=ds.labels, config=DEFAULT,
+    folder = save_bundle(tmp_path / "bundle", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, metrics={"test_accuracy": 1.0}, history=history)
-    bundle = model.load_bundle(folder, config=DEFAULT)
+    bundle = load_bundle(folder, config=DEFAULT)
     x, _ = ds.part("test")
     np.testing.assert_allclose(model.predict(bundle.model, x), model.predict(net, x), atol=1e-6)
     assert bundle.labels == ["a", "b"] and bundle.settings == FAST and bundle.config == DEFAULT
     assert bundle.metrics["test_accuracy"] == 1.0 and bundle.history == history
     with pytest.raises(RagalibError, match="n_mfcc 13 in the bundle but 20 offered"):
-        model.load_bundle(folder, config=FeatureConfig(n_mfcc=20))
+        load_bundle(folder, config=FeatureConfig(n_mfcc=20))
     assert [p.name for p in tmp_path.iterdir()] == ["bundle"]     # no temporary left
 
 
 def test_saving_over_a_bundle_replaces_it_whole(tmp_path):
     ds = separable()
     net, _ = model.train(ds, FAST, progress=False)
-    folder = model.save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
+    folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, metrics={"run": 1})
-    model.save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
+    save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
                       metrics={"run": 2})
-    assert model.load_bundle(folder).metrics == {"run": 2}
+    assert load_bundle(folder).metrics == {"run": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["b"]
 
 
@@ -80,16 +81,16 @@ def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
 
     ds = separable()
     net, _ = model.train(ds, FAST, progress=False)
-    folder = model.save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
+    folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     meta = json.loads((folder / "bundle.json").read_text())
     (folder / "bundle.json").write_text(json.dumps({**meta, "labels": ["a", "b", "c"]}))
     with pytest.raises(RagalibError, match="2 outputs but the bundle names 3 labels"):
-        model.load_bundle(folder)
+        load_bundle(folder)
     del meta["labels"]
     (folder / "bundle.json").write_text(json.dumps(meta))
     with pytest.raises(RagalibError, match="not a readable bundle description"):
-        model.load_bundle(folder)
+        load_bundle(folder)
 
 
 @pytest.mark.parametrize("make, message", [
@@ -103,7 +104,7 @@ def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
 def test_broken_bundles_are_clear_errors(tmp_path, make, message):
     make(tmp_path / "b")
     with pytest.raises(RagalibError, match=message):
-        model.load_bundle(tmp_path / "b")
+        load_bundle(tmp_path / "b")
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -114,12 +115,12 @@ def test_broken_bundles_are_clear_errors(tmp_path, make, message):
 def test_a_damaged_model_file_is_named_as_such_not_as_missing(tmp_path, damage, message):
     ds = separable()
     net, _ = model.train(ds, FAST, progress=False)
-    folder = model.save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
+    folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     path = folder / "model.keras"
     path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(RagalibError, match=message) as caught:
-        model.load_bundle(folder)
+        load_bundle(folder)
     assert "not found" not in str(caught.value)
 
 
@@ -153,8 +154,8 @@ def test_an_interrupted_training_run_leaves_nothing_a_later_run_trusts(tmp_path)
             run.wait(timeout=30)
     assert not out.exists()
     with pytest.raises(RagalibError, match="not a model bundle"):
-        model.load_bundle(out)
+        load_bundle(out)
     again = subprocess.run(command + ["--epochs", "1"], env=env, capture_output=True, text=True,
                            timeout=300)
     assert again.returncode == 0, again.stderr
-    assert model.load_bundle(out).settings.epochs == 1
+    assert load_bundle(out).settings.epochs == 1

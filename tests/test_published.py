@@ -6,6 +6,7 @@ import pytest
 import soundfile
 
 from ragalib import dataset, model, published, ragas, synth
+from ragalib.bundle import BUNDLE_JSON
 from ragalib.features import FeatureConfig
 from ragalib.ragas import raga_ids
 
@@ -82,12 +83,12 @@ def test_bundle_is_trained_once_then_reused(tmp_path):
     published.build = short_build
     try:
         first = published.ensure_bundle(settings, **kw)
-        stamp = (tmp_path / "model" / model.BUNDLE_JSON).stat().st_mtime_ns
+        stamp = (tmp_path / "model" / BUNDLE_JSON).stat().st_mtime_ns
         second = published.ensure_bundle(settings, **kw)
     finally:
         published.build = published_build
     assert features.DEFAULT is original
-    assert (tmp_path / "model" / model.BUNDLE_JSON).stat().st_mtime_ns == stamp
+    assert (tmp_path / "model" / BUNDLE_JSON).stat().st_mtime_ns == stamp
     assert second.metrics == first.metrics and first.metrics["test_segments"] == 6
     assert first.info["trained_on"].startswith("random split")
     data = short_build(root=tmp_path / "rec", cache_dir=tmp_path / "ds", seconds=6.0,

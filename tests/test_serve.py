@@ -11,6 +11,7 @@ import pytest
 import soundfile
 
 from ragalib import detect, model, pitch_model, service
+from ragalib.bundle import PITCH_FILE, load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from tests.test_detect import melody
 
@@ -24,10 +25,10 @@ def tiny_bundle(folder):
     model.seed_everything(0)
     net = model.build_model(DEFAULT.input_shape, len(LABELS))
     net.fit(np.zeros((2, *DEFAULT.input_shape)), np.arange(2), epochs=1, verbose=0)  # an optimiser to save
-    model.save_bundle(folder, net, labels=LABELS, config=DEFAULT, settings=model.TrainSettings())
+    save_bundle(folder, net, labels=LABELS, config=DEFAULT, settings=model.TrainSettings())
     flat = np.full((len(LABELS), pitch_model.BINS), 1 / pitch_model.BINS)
     pitch_model.PitchModel(tuple(LABELS), flat, np.full((len(LABELS), 12, 12), np.log(1 / 12))).save(
-        folder / model.PITCH_FILE)
+        folder / PITCH_FILE)
     return folder
 
 
@@ -67,7 +68,7 @@ def server(songs):
 def test_detect_answers_what_detect_json_answers(server, songs):
     answer = server.post("detect", songs["song"])
     assert answer.status_code == 200
-    here = detect.detect_file(songs["song"], model.load_bundle(songs["bundle"])).to_json()
+    here = detect.detect_file(songs["song"], load_bundle(songs["bundle"])).to_json()
     assert answer.json() == {**here, "file": "song.flac"}
     assert [s["start"] for s in answer.json()["segments"]] == [0.0, 5.0]
     assert server.post("detect", songs["song"], tonic="none").json()["tonic_hz"] is None

@@ -3,6 +3,7 @@ import pytest
 import soundfile
 
 from ragalib import RagalibError, model, pitch_model, similarity, synth
+from ragalib.bundle import load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from ragalib.ragas import tonic_hz
 from tests.test_model import FAST, separable
@@ -14,9 +15,9 @@ SR = synth.SR
 def bundle(tmp_path_factory):
     ds = separable()
     net, _ = model.train(ds, FAST, progress=False)
-    folder = model.save_bundle(tmp_path_factory.mktemp("b") / "bundle", net, labels=ds.labels,
+    folder = save_bundle(tmp_path_factory.mktemp("b") / "bundle", net, labels=ds.labels,
                                config=DEFAULT, settings=FAST)
-    return model.load_bundle(folder)
+    return load_bundle(folder)
 
 
 @pytest.fixture(scope="module")
