@@ -90,7 +90,7 @@ def draw_change(take, copy, *, seed=0, timbre=True, ranges=RANGES):
 
     Behind notebook 09_robust_features (not called there by name).
     """
-    from .dataset import synthesised_take
+    from .synth.takes import synthesised_take
 
     rng = np.random.default_rng(zlib.crc32(f"augment/{take}/{copy}/{seed}".encode()))
     cents = rng.uniform(-ranges.cents, ranges.cents)
@@ -153,12 +153,12 @@ def augmented_audio(take, change, *, root, sr):
     import soundfile
 
     from .audio import load
-    from .dataset import synthesised_take
+    from .synth.takes import synthesised_take
 
     path = Path(root) / take
     source = synthesised_take(take)
     if change.voice is not None and source is not None:
-        from .dataset import render_take
+        from .synth.takes import render_take
 
         raga, take_seed = source
         try:

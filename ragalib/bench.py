@@ -57,9 +57,10 @@ def dataset(seconds, repeat):
     import numpy as np
 
     from . import dataset as datasets, features as feats
+    from .synth.takes import ensure_recordings
 
     start = time.perf_counter()
-    datasets.ensure_recordings(progress=False)
+    ensure_recordings(progress=False)
     render = time.perf_counter() - start
     feats.mfcc(np.zeros(feats.DEFAULT.segment_samples))  # warm-up (numba)
     builds = timed(lambda run: datasets.build(force=True, progress=False), 1)

@@ -40,14 +40,14 @@ def take_name():
 
     Behind notebook 05_train_cnn (not called there by name).
     """
-    from .dataset import synth_take_name
+    from .synth.takes import synth_take_name
 
     return synth_take_name(1, "published")
 
 
 def take_seed(raga, k=1):
     """The seed that improvises (and records) ``raga``'s one take: not one of chapter 04's
-    seeds (:func:`ragalib.dataset.synth_take_seed`), so these are other performances in
+    seeds (:func:`ragalib.synth.takes.synth_take_seed`), so these are other performances in
     other sessions. ``k`` is always 1: there is one take per raga.
 
     Behind notebook 05_train_cnn (not called there by name).
@@ -61,7 +61,7 @@ def ensure_recordings(root=None, *, seconds=None, progress=True):
     ``<root>/<raga>/published_v<V>_take1.wav``; older ``published_*`` files are removed.
 
     Taught in notebook 05_train_cnn. The rendering is chapter 04's
-    (:func:`ragalib.dataset.ensure_recordings`), with one take per raga, its own names and
+    (:func:`ragalib.synth.takes.ensure_recordings`), with one take per raga, its own names and
     its own seeds.
 
     Returns
@@ -69,12 +69,12 @@ def ensure_recordings(root=None, *, seconds=None, progress=True):
     pathlib.Path
         ``root``.
     """
-    from . import dataset
+    from .synth import takes
 
     seconds = seconds or SECONDS["quick" if quick_mode() else "full"]
-    return dataset.ensure_recordings(Path(root or published_dir() / "recordings"), takes=1,
-                                     seconds=seconds, progress=progress, prefix="published",
-                                     seed_of=take_seed)
+    return takes.ensure_recordings(Path(root or published_dir() / "recordings"), takes=1,
+                                   seconds=seconds, progress=progress, prefix="published",
+                                   seed_of=take_seed)
 
 
 def build(config=None, *, root=None, cache_dir=None, seconds=None, progress=True):

@@ -7,6 +7,7 @@ import soundfile
 from ragalib import RagalibError, augment, dataset, model, synth
 from ragalib.bundle import _augmented_key
 from ragalib.features import FeatureConfig
+from ragalib.synth.takes import synth_take_name, synth_take_seed, synthesised_take
 
 SHORT = FeatureConfig(segment_seconds=2.0, kind="melody")
 SR = synth.SR
@@ -20,8 +21,8 @@ def recordings(tmp_path):
     for raga in ("yaman", "kafi"):
         (root / raga).mkdir(parents=True)
         for k in (1, 2):
-            y = synth.improvise(raga, 5.0, seed=dataset.synth_take_seed(raga, k))
-            soundfile.write(root / raga / dataset.synth_take_name(k), y, SR)
+            y = synth.improvise(raga, 5.0, seed=synth_take_seed(raga, k))
+            soundfile.write(root / raga / synth_take_name(k), y, SR)
         soundfile.write(root / raga / "mine.wav", synth.improvise(raga, 5.0, seed=7), SR)
     return root
 
@@ -32,16 +33,16 @@ def build(root, tmp_path):
 
 
 def test_only_ragalibs_own_synthesised_takes_can_be_replayed():
-    name = dataset.synth_take_name(3)
-    assert dataset.synthesised_take(f"yaman/{name}") == ("yaman",
-                                                         dataset.synth_take_seed("yaman", 3))
+    name = synth_take_name(3)
+    assert synthesised_take(f"yaman/{name}") == ("yaman",
+                                                         synth_take_seed("yaman", 3))
     for other in ("yaman/mine.wav", "yaman/synth_v0_take3.wav", "yaman/synth_v1_takeX.wav",
                   f"yaman/{name}.bak"):
-        assert dataset.synthesised_take(other) is None
+        assert synthesised_take(other) is None
 
 
 def test_changes_are_deterministic_within_their_ranges_and_voices_need_a_score():
-    take = f"yaman/{dataset.synth_take_name(1)}"
+    take = f"yaman/{synth_take_name(1)}"
     changes = [augment.draw_change(take, copy) for copy in range(1, 30)]
     assert augment.draw_change(take, 5) == changes[4]
     assert len({c.cents for c in changes}) == len(changes)       # copies differ
@@ -150,7 +151,7 @@ def test_a_bundle_is_retrained_when_the_augmented_copies_would_change(recordings
 
 
 def test_an_example_pairs_the_start_of_a_take_with_its_copy(recordings):
-    take = f"kafi/{dataset.synth_take_name(1)}"
+    take = f"kafi/{synth_take_name(1)}"
     change, original, copy = augment.example(take, 2, seconds=1.5, root=recordings, sr=SR)
     assert change == augment.draw_change(take, 2)
     assert len(original) == len(copy) == int(1.5 * SR)

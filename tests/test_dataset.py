@@ -6,6 +6,7 @@ import soundfile
 
 from ragalib import RagalibError, dataset, ragas, synth
 from ragalib.features import FeatureConfig
+from ragalib.synth.takes import ensure_recordings
 
 SHORT = FeatureConfig(segment_seconds=2.0)   # small segments keep these tests fast
 
@@ -181,7 +182,7 @@ def test_ensure_recordings_renews_old_synth_takes_and_never_touches_yours(tmp_pa
     (root / "yaman" / "sung_v0_take1.wav").write_bytes(b"sung by an older synthesiser")
     mine = root / "yaman" / "my_take.wav"
     soundfile.write(mine, synth.improvise("yaman", 1.0, seed=3), synth.SR)
-    dataset.ensure_recordings(root, takes=1, seconds=1.0, progress=False, sung=1)
+    ensure_recordings(root, takes=1, seconds=1.0, progress=False, sung=1)
     names = sorted(p.name for p in (root / "yaman").iterdir())
     version = synth.GENERATOR_VERSION
     assert names == ["my_take.wav", f"sung_v{version}_take1.wav", f"synth_v{version}_take1.wav"]
