@@ -191,7 +191,7 @@ def check_writable(path):
     return path
 
 
-def save(path, y, sr):
+def save(path, y, *, sr):
     """Write mono audio atomically: to a temporary file beside ``path``, then rename.
 
     Behind notebooks 01_amplitude and 04_dataset (not called there by name).

@@ -218,7 +218,7 @@ def serve(seconds, repeat):
         for row in rows[:8]:
             excerpts.append(Path(tmp) / f"{Path(row['file']).stem}.wav")
             y = audio.load(row["path"], sr=bundle.config.sr)
-            audio.save(excerpts[-1], y[:10 * bundle.config.sr], bundle.config.sr)
+            audio.save(excerpts[-1], y[:10 * bundle.config.sr], sr=bundle.config.sr)
         service.load_test(running.url, excerpts, requests=16, clients=8)      # warm-up
         results = [service.load_test(running.url, excerpts, requests=200, clients=8)
                    for _ in range(repeat)]

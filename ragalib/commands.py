@@ -34,7 +34,7 @@ def synth(args):
     audio.check_writable(args.output)
     y = synth.improvise(raga.id, args.seconds, tonic=args.tonic, seed=args.seed,
                         drone=args.drone, sr=args.sr)
-    audio.save(args.output, y, args.sr)
+    audio.save(args.output, y, sr=args.sr)
     print(f"wrote {args.output}: {raga.name}, {args.seconds:g} s, seed {args.seed}, "
           f"tonic {args.tonic} ({sa_hz:.2f} Hz){', with drone' if args.drone else ''}")
     return 0

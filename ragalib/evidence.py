@@ -109,7 +109,7 @@ class PreparedSong:
         """The pitch model's raga probabilities for the whole signal, at ``tonic_hz`` (each
         raga at its best Sa when None)."""
         return self._once(("pitch", id(pitch_model), tonic_hz), lambda: pitch_model.classify(
-            None, self.sr, tonic_hz=tonic_hz, sal=self.salience))
+            None, sr=self.sr, tonic_hz=tonic_hz, sal=self.salience))
 
     def pitch_by_segment(self, pitch_model, tonic_hz, config):
         """The pitch model's raga for each loud segment, read from the frames of the whole
@@ -121,7 +121,7 @@ class PreparedSong:
         answers = []
         for i in np.flatnonzero(loud):
             first, stop = -(-i * n // hop), -(-(i + 1) * n // hop)
-            p = pitch_model.classify(None, self.sr, tonic_hz=tonic_hz, sal=sal[:, first:stop])
+            p = pitch_model.classify(None, sr=self.sr, tonic_hz=tonic_hz, sal=sal[:, first:stop])
             answers.append(max(p, key=p.get))
         return answers
 

@@ -142,7 +142,7 @@ class PitchModel:
         row, col = np.unravel_index(np.argmax(scores), scores.shape)
         return int(sa_bins[row]), self.labels[col], float(scores[row, col])
 
-    def classify(self, y, sr, *, tonic_hz=None, sal=None):
+    def classify(self, y, *, sr, tonic_hz=None, sal=None):
         """Raga probabilities of a signal: the PCD baseline.
 
         With ``tonic_hz`` the ragas are scored at that Sa only; without, each raga at its

@@ -204,7 +204,7 @@ def confident_mistakes(net, data, split=None, part="test", *, top=3):
             for i in order]
 
 
-def segment_audio(root, take, start, seconds, sr):
+def segment_audio(root, take, start, seconds, *, sr):
     """``seconds`` of the recording ``root / take`` from ``start``, at ``sr``.
 
     Taught in notebook 05_train_cnn.

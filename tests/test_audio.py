@@ -70,7 +70,7 @@ def test_too_short_for_one_segment_says_how_long_it_must_be():
 
 def test_save_is_atomic_and_round_trips(tmp_path):
     path = tmp_path / "out.wav"
-    audio.save(path, tone(1.0), SR)
+    audio.save(path, tone(1.0), sr=SR)
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
     np.testing.assert_allclose(audio.load(path), tone(1.0), atol=1e-4)
 

@@ -50,7 +50,7 @@ def test_twins_in_another_key_get_their_raga_and_their_tonic(twins, raga, note):
     estimate = tonic.estimate_tonic(y, sr=SR, model=twins)
     assert estimate.raga == raga
     assert tonic.semitones_to(estimate.hz, note) == 0
-    probabilities = twins.classify(y, SR, tonic_hz=tonic_hz(note))
+    probabilities = twins.classify(y, sr=SR, tonic_hz=tonic_hz(note))
     assert max(probabilities, key=probabilities.get) == raga
     assert sum(probabilities.values()) == pytest.approx(1.0)
 

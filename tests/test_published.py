@@ -98,7 +98,7 @@ def test_bundle_is_trained_once_then_reused(tmp_path):
     assert published.siblings_in_training(data, parts) > 0
     mistakes = published.confident_mistakes(second.model, data, parts, top=2)
     assert len(mistakes) <= 2 and all(t != p for _, _, t, p, _ in mistakes)
-    clip = published.segment_audio(tmp_path / "rec", data.takes[0], 2.0, 2.0, SHORT.sr)
+    clip = published.segment_audio(tmp_path / "rec", data.takes[0], 2.0, 2.0, sr=SHORT.sr)
     assert len(clip) == 2 * SHORT.sr
 
 

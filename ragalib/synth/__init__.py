@@ -120,7 +120,7 @@ def example_file(raga_id="yaman", seconds=10.0, *, seed=1, voice="harmonium", dr
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         y = improvise(raga_id, seconds, seed=seed, voice=voice, drone=drone, sr=sr)
-        save(path, np.stack([y, 0.7 * y][:channels], axis=1) if channels > 1 else y, sr)
+        save(path, np.stack([y, 0.7 * y][:channels], axis=1) if channels > 1 else y, sr=sr)
     return path
 
 

@@ -336,7 +336,7 @@ def render_and_save(spec, *, folder):
     """
     from ..audio import save
 
-    save(folder / spec.file, render_song(spec)[0], SR)
+    save(folder / spec.file, render_song(spec)[0], sr=SR)
 
 
 def summary(rows):

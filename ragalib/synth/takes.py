@@ -95,7 +95,7 @@ def _render_and_save(job, *, root, seconds, seed_of):
     raga, family, k = job
     y = (render_sung_take(raga, seconds, k) if family == SUNG_PREFIX else
          render_take(raga, seconds, seed=seed_of(raga, k)))
-    save(root / raga / synth_take_name(k, family), y, synth.SR)
+    save(root / raga / synth_take_name(k, family), y, sr=synth.SR)
 
 
 def render_sung_take(raga, seconds, k):

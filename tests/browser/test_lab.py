@@ -89,7 +89,7 @@ def recording(tmp_path_factory):
     from ragalib import audio, synth
 
     path = tmp_path_factory.mktemp("upload") / "yaman plucked.wav"
-    audio.save(path, synth.improvise("yaman", 12.0, seed=3, voice="plucked"), synth.SR)
+    audio.save(path, synth.improvise("yaman", 12.0, seed=3, voice="plucked"), sr=synth.SR)
     return path
 
 
