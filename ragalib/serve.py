@@ -253,10 +253,22 @@ async def read_upload(request, limits):
         upload = form.get("file")
         if not hasattr(upload, "read"):
             raise Refused(422, "no file: send the audio in the form field 'file'")
-        name = Path(upload.filename or "").name or "upload"
-        return name, await upload.read()
+        return upload_name(upload.filename), await upload.read()
     finally:
         await form.close()
+
+
+def upload_name(filename):
+    """The name an upload is kept and named by: the last part of the client's ``filename``,
+    at most 100 characters with its suffix kept, never ``.`` or ``..`` (``upload`` then).
+
+    Behind notebook 10_serving (not called there by name).
+    """
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    suffix = Path(name).suffix[:10]
+    return name[:100 - len(suffix)] + suffix if len(name) > 100 else name
 
 
 def make_app(service):
@@ -413,9 +425,11 @@ def command(args):
     from .evidence import tonic_model_for
     from .tonic import Tonic
 
-    if not (args.max_mb > 0 and args.timeout > 0 and args.queue >= 0):
-        raise RagalibError("serve: --max-mb and --timeout must be more than 0, --queue at "
-                           "least 0")
+    import math
+
+    if not (0 < args.max_mb < math.inf and 0 < args.timeout < math.inf and args.queue >= 0):
+        raise RagalibError("serve: --max-mb and --timeout must be finite numbers above 0, "
+                           "--queue at least 0")
     limits = Limits(max_mb=args.max_mb, concurrent=args.concurrent, queue=args.queue,
                     timeout=args.timeout)
     sock = listen(args.host, args.port)

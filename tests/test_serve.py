@@ -113,6 +113,14 @@ def test_requests_that_are_not_uploads_are_json_errors_too(server):
     assert httpx.get(f"{server.url}/nowhere", timeout=10).json() == {"error": "not found"}
 
 
+def test_an_upload_is_kept_under_a_plain_name_of_its_own():
+    from ragalib.serve import upload_name
+
+    assert [upload_name(n) for n in ("../../etc/x.wav", "..", "", None, "C:\\My\\song.mp3",
+                                     "a" * 300 + ".flac")] == \
+        ["x.wav", "upload", "upload", "upload", "song.mp3", "a" * 95 + ".flac"]
+
+
 def test_a_bounded_load_loses_no_request(server, songs):
     result = service.load_test(server.url, [songs["clip"], songs["song"]], requests=48,
                                clients=8)
@@ -167,6 +175,16 @@ def test_a_full_queue_is_503_a_slow_song_504_and_health_answers_meanwhile(strict
     assert slow["answer"].status_code == 504 and "longer than 1 s" in slow["answer"].json()["error"]
     _wait_for(lambda: strict.health()["in_hand"] == 0)   # the thread ends on its own
     assert strict.post("detect", songs["clip"]).status_code == 200
+
+
+@pytest.mark.parametrize("option", [["--max-mb", "inf"], ["--timeout", "0"], ["--queue", "-1"]])
+def test_limits_that_cannot_hold_are_one_line_before_any_work(option):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ragalib", "serve", "--port", "0", *option],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("ragalib: serve: --max-mb")
 
 
 def test_a_port_in_use_is_one_line(server):
