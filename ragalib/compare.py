@@ -9,6 +9,7 @@ quote was never used to pick the model.
 """
 
 import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import RagalibError
@@ -24,18 +25,66 @@ one, which doubles the training segments. Two copies took half as long again to 
 gave the same song accuracy on the dev songs with the pitch model."""
 AUGMENTED = ", augmented"
 """Suffix of a candidate trained with :data:`AUGMENT_COPIES` augmented copies of each take."""
-CANDIDATES = (("mfcc", 0), ("chroma", 0), ("melody", 0), ("melody", AUGMENT_COPIES))
-"""The CNN candidates, ``(feature kind, augmented copies)``, cheapest to build first:
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A detector candidate as data: its CNN's feature kind, the augmented copies of each take
+    it was trained with, and whether the pitch model judges songs with it. Its :attr:`name`
+    in the tables (``"melody, augmented + pitch classes"``) is formatted here, and read back
+    by :meth:`named`, and nowhere else.
+
+    Behind notebook 09_robust_features (not called there by name).
+    """
+
+    kind: str
+    copies: int = 0
+    with_pitch: bool = False
+
+    @property
+    def name(self):
+        return (self.kind + (AUGMENTED if self.copies else "")
+                + (WITH_PITCH if self.with_pitch else ""))
+
+    @property
+    def cnn(self):
+        """The same candidate's CNN alone."""
+        return replace(self, with_pitch=False)
+
+    @property
+    def hybrid(self):
+        """The same CNN with the pitch model."""
+        return replace(self, with_pitch=True)
+
+    @classmethod
+    def named(cls, name):
+        """The candidate a table calls ``name``."""
+        with_pitch = name.endswith(WITH_PITCH)
+        plain = name.removesuffix(WITH_PITCH)
+        augmented = plain.endswith(AUGMENTED)
+        return cls(plain.removesuffix(AUGMENTED), AUGMENT_COPIES if augmented else 0,
+                   with_pitch)
+
+    @classmethod
+    def of(cls, bundle, *, alone=False):
+        """The candidate ``bundle`` is (its CNN alone if ``alone``)."""
+        return cls(bundle.config.kind, bundle.settings.augment,
+                   bundle.pitch_model is not None and not alone)
+
+
+CANDIDATES = (Candidate("mfcc"), Candidate("chroma"), Candidate("melody"),
+              Candidate("melody", AUGMENT_COPIES))
+"""The CNN candidates, cheapest to build first:
 the published MFCC model, the same network on chroma and on the melody's pitch-class roll,
 and the melody network trained with augmentation. (Chroma+MFCC and the augmented MFCC and
 chroma networks were dropped: in the full comparison they never beat the plain chroma or
 melody networks on songs, and they cost most of its time.) ``report models`` compares them
 all; notebook 09 leaves chroma out (:data:`IN_NOTEBOOK`)."""
-IN_NOTEBOOK = ("mfcc", "melody", "melody" + AUGMENTED)
+IN_NOTEBOOK = tuple(c.name for c in CANDIDATES if c.kind != "chroma")
 """The candidates notebook 09 trains and compares, to stay within its five minutes on a fresh
 machine: the published model, the default detector's network, and the same with
 augmentation. Chroma is one line away there (its "Try this")."""
-DEFAULT_CANDIDATE = "melody" + WITH_PITCH
+DEFAULT_CANDIDATE = Candidate("melody", with_pitch=True).name
 """The default detector's recipe: the melody CNN with the pitch model. It is the choice of
 :func:`best_candidate` on the dev songs (notebook 09 and ``report models`` check that it
 still is), fixed here so that a fresh machine builds only this one candidate (in about 2.3
@@ -43,14 +92,6 @@ minutes, with the harmonium and sung takes it needs) instead of every candidate.
 SONG_VARIANTS = ("default (auto tonic, separation)", "no transposition", "true tonic given")
 SELECTION_RULE = 3
 """Part of the default bundle's selection key: bump it when the default's recipe changes."""
-
-
-def candidates():
-    """The CNN candidates in table order: ``[(name, kind, augmented copies), ...]``.
-
-    Behind notebook 09_robust_features (not called there by name).
-    """
-    return [(kind + (AUGMENTED if copies else ""), kind, copies) for kind, copies in CANDIDATES]
 
 
 def candidate_settings(kind, copies=0):
@@ -71,7 +112,7 @@ def candidate_settings(kind, copies=0):
 
 
 def ensure_candidate(name, *, progress=True):
-    """One candidate's trained bundle (see :func:`candidates`), trained if missing:
+    """One candidate's trained bundle (see :data:`CANDIDATES`), trained if missing:
     ``data/models/<kind>/`` or ``data/models/<kind>-augmented/``.
 
     Taught in notebook 09_robust_features.
@@ -79,12 +120,12 @@ def ensure_candidate(name, *, progress=True):
     from .bundle import ensure_bundle
     from .features import FeatureConfig
 
-    found = {n: (kind, copies) for n, kind, copies in candidates()}
+    found = {c.name: c for c in CANDIDATES}
     if name not in found:
         raise RagalibError(f"unknown candidate {name!r}: choose one of {', '.join(found)}")
-    kind, copies = found[name]
-    return ensure_bundle(candidate_settings(kind, copies), config=FeatureConfig(kind=kind),
-                         progress=progress)
+    candidate = found[name]
+    return ensure_bundle(candidate_settings(candidate.kind, candidate.copies),
+                         config=FeatureConfig(kind=candidate.kind), progress=progress)
 
 
 def ensure_candidates(names=None, *, progress=True):
@@ -96,9 +137,9 @@ def ensure_candidates(names=None, *, progress=True):
     Returns
     -------
     dict
-        Candidate name (see :func:`candidates`) -> :class:`ragalib.bundle.Bundle`.
+        Candidate name (see :data:`CANDIDATES`) -> :class:`ragalib.bundle.Bundle`.
     """
-    names = [name for name, _, _ in candidates()] if names is None else list(names)
+    names = [c.name for c in CANDIDATES] if names is None else list(names)
     return {name: ensure_candidate(name, progress=progress) for name in names}
 
 
@@ -112,26 +153,23 @@ def best_candidate(table, pipeline=SONG_VARIANTS[0]):
     augmentation, which renders no copies and trains on a third of the segments (the default
     detector is built on a newcomer's first ``detect``); then to the candidate whose CNN alone
     is better, as its timeline is what a user sees: by song accuracy, then by segment
-    accuracy; then to a CNN alone before a hybrid, then to the order of :func:`candidates`.
+    accuracy; then to a CNN alone before a hybrid, then to the order of :data:`CANDIDATES`.
 
     Returns
     -------
-    (candidate, with_pitch) : (str, bool)
+    Candidate
     """
     rows = {row["model"]: row for row in table if row["pipeline"] == pipeline}
-    options = [(name, copies, hybrid) for hybrid in (False, True)
-               for name, _, copies in candidates()
-               if name + (WITH_PITCH if hybrid else "") in rows]
+    options = [c for c in (*CANDIDATES, *(c.hybrid for c in CANDIDATES)) if c.name in rows]
     if not options:
         raise RagalibError("no CNN candidate in the table")
 
-    def alone(name, measure):
-        return rows.get(name, {}).get(measure, -1.0)
+    def alone(candidate, measure):
+        return rows.get(candidate.cnn.name, {}).get(measure, -1.0)
 
-    name, _, hybrid = max(options, key=lambda o: (
-        rows[o[0] + (WITH_PITCH if o[2] else "")]["song accuracy"], -o[1],
-        alone(o[0], "song accuracy"), alone(o[0], "segment accuracy"), -options.index(o)))
-    return name, hybrid
+    return max(options, key=lambda c: (
+        rows[c.name]["song accuracy"], -c.copies, alone(c, "song accuracy"),
+        alone(c, "segment accuracy"), -options.index(c)))
 
 
 def candidate_name(bundle, *, alone=False):
@@ -141,8 +179,7 @@ def candidate_name(bundle, *, alone=False):
 
     Taught in notebook 09_robust_features.
     """
-    return (bundle.config.kind + (AUGMENTED if bundle.settings.augment else "")
-            + (WITH_PITCH if bundle.pitch_model is not None and not alone else ""))
+    return Candidate.of(bundle, alone=alone).name
 
 
 def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
@@ -180,14 +217,6 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
     return out
 
 
-def split_name(name):
-    """A table name's CNN candidate and whether it is the hybrid: ``(candidate, hybrid)``.
-
-    Behind notebook 09_robust_features (not called there by name).
-    """
-    return name.removesuffix(WITH_PITCH), name.endswith(WITH_PITCH)
-
-
 def ensure_default_bundle(*, progress=True):
     """The default detector, :data:`DEFAULT_CANDIDATE`, built if missing.
 
@@ -201,10 +230,10 @@ def ensure_default_bundle(*, progress=True):
     from .bundle import load_bundle
     from .pitch_model import ensure_pitch_model
 
-    name, hybrid = split_name(DEFAULT_CANDIDATE)
-    bundle = ensure_candidate(name, progress=progress)
+    default = Candidate.named(DEFAULT_CANDIDATE)
+    bundle = ensure_candidate(default.cnn.name, progress=progress)
     learned = (ensure_pitch_model(data=dataset.build(bundle.config, progress=progress),
-                                  progress=progress) if hybrid else None)
+                                  progress=progress) if default.with_pitch else None)
     key = _selection_key(bundle, learned)
     try:
         current = load_bundle()

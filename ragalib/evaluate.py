@@ -8,7 +8,7 @@ Taught in notebooks 07_song_detection (the pipeline with each step switched off,
 
 import numpy as np
 
-from .compare import PCD, SONG_VARIANTS, WITH_PITCH, best_candidate
+from .compare import PCD, SONG_VARIANTS, Candidate, best_candidate
 from .detect import combine, decide
 from .errors import RagalibError
 from .tonic import Tonic
@@ -174,7 +174,8 @@ def candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *,
         if list(pitch_model.labels) != list(bundle.labels):
             raise RagalibError(f"the pitch model knows {', '.join(pitch_model.labels)}, but the "
                                f"{candidate} model {', '.join(bundle.labels)}: retrain one of them")
-    names = (*bundles, *(c + WITH_PITCH for c in bundles), PCD)
+    hybrid = {c: Candidate.named(c).hybrid.name for c in bundles}
+    names = (*bundles, *hybrid.values(), PCD)
     answers = {(c, v): [] for c in names for v in variants}
     segment_hits = {(c, v): [] for c in names for v in variants}
     evidence = gather_songs(rows, {v: VARIANTS[v] for v in variants},
@@ -190,10 +191,10 @@ def candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *,
                 answers[candidate, variant].append(result.raga)
                 hits = [s["raga"] == row["raga"] for s in result.segments]
                 segment_hits[candidate, variant] += hits
-                segment_hits[candidate + WITH_PITCH, variant] += hits
+                segment_hits[hybrid[candidate], variant] += hits
                 both = combine([result.probabilities[r] for r in bundle.labels],
                                       ev.pitch, bundle.labels)
-                answers[candidate + WITH_PITCH, variant].append(
+                answers[hybrid[candidate], variant].append(
                     bundle.labels[int(np.argmax(both))])
     table = [{"model": c, "pipeline": v,
               "song accuracy": float(np.mean([a == r["raga"]
@@ -257,5 +258,4 @@ def dev_choice(bundles, pitch_model, *, progress=True):
     dev = songs.ensure_songs(kind="dev", progress=progress)
     table, _ = candidate_song_scores(bundles, pitch_model, dev, variants=SONG_VARIANTS[:1],
                                      progress=progress)
-    candidate, hybrid = best_candidate(table)
-    return candidate + (WITH_PITCH if hybrid else ""), table
+    return best_candidate(table).name, table

@@ -8,7 +8,7 @@ resolution of 60 songs (one song is 1.7%; a 95% interval is about +-8%), not thr
 off a run.
 """
 
-from .compare import AUGMENTED, PCD, SONG_VARIANTS, WITH_PITCH
+from .compare import AUGMENT_COPIES, PCD, SONG_VARIANTS, Candidate
 from .evaluate import most_confused
 from .stats import count, share, wilson_interval
 
@@ -16,7 +16,8 @@ CHANCE = 0.1
 """Ten ragas: a guess is right one time in ten."""
 
 
-def song_claims(table, n, cnns=("melody", "melody" + AUGMENTED), published="mfcc"):
+def song_claims(table, n, cnns=(Candidate("melody").name,
+                                Candidate("melody", AUGMENT_COPIES).name), published="mfcc"):
     """``[(sentence, holds), ...]`` about the song columns of :func:`ragalib.evaluate.candidate_song_scores`.
 
     Taught in notebook 09_robust_features.
@@ -38,6 +39,9 @@ def song_claims(table, n, cnns=("melody", "melody" + AUGMENTED), published="mfcc
     def said(model, pipeline=auto):
         return share(right[model, pipeline], n, "songs")
 
+    def hybrid(cnn):
+        return Candidate.named(cnn).hybrid.name
+
     low, high = wilson_interval(right[published, auto], n)
     claims = [(f"The published {published.upper()} model is at chance on the songs: "
                f"{said(published)}, an interval that contains the 10% of a guess.",
@@ -48,16 +52,16 @@ def song_claims(table, n, cnns=("melody", "melody" + AUGMENTED), published="mfcc
              f"less than half.", right[cnn, flat] < 0.5 * right[cnn, auto]),
             (f"{cnn}: given the true Sa {said(cnn, given)}, against {said(cnn)} with the "
              f"estimate: at most three songs more.", right[cnn, given] - right[cnn, auto] <= 3),
-            (f"{cnn}{WITH_PITCH}: {said(cnn + WITH_PITCH)}, as good as the baseline alone "
-             f"({said(PCD)}) within one song.", right[cnn + WITH_PITCH, auto] >= right[PCD, auto] - 1)]
+            (f"{hybrid(cnn)}: {said(hybrid(cnn))}, as good as the baseline alone "
+             f"({said(PCD)}) within one song.", right[hybrid(cnn), auto] >= right[PCD, auto] - 1)]
     best_cnn = max((published, *cnns), key=lambda c: right[c, auto])
     claims += [
         (f"The baseline ({PCD}) scores {said(PCD)}; no CNN alone scores more (the best, "
          f"{best_cnn}, {said(best_cnn)}).", right[PCD, auto] >= right[best_cnn, auto]),
         (f"The baseline needs no transposition: {said(PCD, flat)} without it, within one song "
          f"of {said(PCD)}.", right[PCD, flat] >= right[PCD, auto] - 1),
-        (f"A weak CNN drags the product down: {published}{WITH_PITCH} {said(published + WITH_PITCH)}, "
-         f"below the baseline alone.", right[published + WITH_PITCH, auto] < right[PCD, auto])]
+        (f"A weak CNN drags the product down: {hybrid(published)} {said(hybrid(published))}, "
+         f"below the baseline alone.", right[hybrid(published), auto] < right[PCD, auto])]
     return claims
 
 

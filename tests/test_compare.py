@@ -15,43 +15,48 @@ def table(scores, pipeline=compare.SONG_VARIANTS[0], segments=None):
             for k, v in scores.items()]
 
 
+def best(scores):
+    return compare.best_candidate(scores).name
+
+
 def test_the_best_candidate_wins_ties_go_to_the_simpler_and_the_baseline_is_never_it():
     w = compare.WITH_PITCH
-    assert compare.best_candidate(table({"mfcc": 0.1, "chroma": 0.9, "chroma+mfcc": 0.8,
-                                         compare.PCD: 1.0})) == ("chroma", False)
-    assert compare.best_candidate(table({"melody": 0.7, "chroma": 0.7})) == ("chroma", False)
-    assert compare.best_candidate(table({"melody": 0.9, "melody" + w: 0.9})) == ("melody", False)
-    assert compare.best_candidate(table({"melody": 0.9, "chroma" + w: 0.95})) == ("chroma", True)
-    assert compare.best_candidate(table({"chroma": 0.5, "melody": 0.9, "chroma" + w: 0.95,
-                                         "melody" + w: 0.95})) == ("melody", True)
-    assert compare.best_candidate(table({"mfcc": 0.9, "chroma": 0.1}, "no transposition")
-                                  + table({"mfcc": 0.1, "chroma": 0.2})) == ("chroma", False)
+    assert best(table({"mfcc": 0.1, "chroma": 0.9, "chroma+mfcc": 0.8,
+                       compare.PCD: 1.0})) == "chroma"
+    assert best(table({"melody": 0.7, "chroma": 0.7})) == "chroma"
+    assert best(table({"melody": 0.9, "melody" + w: 0.9})) == "melody"
+    assert best(table({"melody": 0.9, "chroma" + w: 0.95})) == "chroma" + w
+    assert best(table({"chroma": 0.5, "melody": 0.9, "chroma" + w: 0.95,
+                       "melody" + w: 0.95})) == "melody" + w
+    assert best(table({"mfcc": 0.9, "chroma": 0.1}, "no transposition")
+                + table({"mfcc": 0.1, "chroma": 0.2})) == "chroma"
     a = compare.AUGMENTED
-    assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.9})) == ("melody", False)
-    assert compare.best_candidate(table({"melody": 0.9, "melody" + a: 0.95,
-                                         "melody" + a + w: 0.95})) == ("melody" + a, False)
+    assert best(table({"melody": 0.9, "melody" + a: 0.9})) == "melody"
+    assert best(table({"melody": 0.9, "melody" + a: 0.95,
+                       "melody" + a + w: 0.95})) == "melody" + a
     tied = {"melody": 0.87, "melody" + a: 0.92, "melody" + w: 0.97, "melody" + a + w: 0.97}
-    assert compare.best_candidate(table(tied, segments={"melody": 0.6, "melody" + a: 0.65})) \
-        == ("melody", True)                            # the cheaper to build wins a tie
+    assert best(table(tied, segments={"melody": 0.6, "melody" + a: 0.65})) \
+        == "melody" + w                                # the cheaper to build wins a tie
     plain = {"chroma": 0.45, "melody": 0.87, "chroma" + w: 0.97, "melody" + w: 0.97}
-    assert compare.best_candidate(table(plain)) == ("melody", True)   # then the better CNN
-    assert compare.best_candidate(table({**plain, "chroma": 0.87},
-                                        segments={"chroma": 0.7, "melody": 0.6})) \
-        == ("chroma", True)                            # then the better timeline
+    assert best(table(plain)) == "melody" + w          # then the better CNN
+    assert best(table({**plain, "chroma": 0.87}, segments={"chroma": 0.7, "melody": 0.6})) \
+        == "chroma" + w                                # then the better timeline
     with pytest.raises(RagalibError, match="no CNN candidate"):
         compare.best_candidate(table({compare.PCD: 1.0}))
 
 
 def test_candidates_are_the_published_model_then_pitch_aware_ones_with_early_stopping():
-    names = [name for name, _, _ in compare.candidates()]
+    names = [c.name for c in compare.CANDIDATES]
     assert names == ["mfcc", "chroma", "melody", "melody" + compare.AUGMENTED]
     published = compare.candidate_settings("mfcc")
     assert published == model.TrainSettings(epochs=published.epochs)   # chapter 05's bundle
-    for _, kind, copies in compare.candidates()[1:]:
-        settings = compare.candidate_settings(kind, copies)
-        assert settings.early_stopping == model.PATIENCE and settings.augment == copies
-    name, hybrid = compare.split_name(compare.DEFAULT_CANDIDATE)
-    assert name in names and hybrid
+    for candidate in compare.CANDIDATES[1:]:
+        settings = compare.candidate_settings(candidate.kind, candidate.copies)
+        assert settings.early_stopping == model.PATIENCE and settings.augment == candidate.copies
+    default = compare.Candidate.named(compare.DEFAULT_CANDIDATE)
+    assert default.cnn.name in names and default.with_pitch
+    for candidate in (*compare.CANDIDATES, *(c.hybrid for c in compare.CANDIDATES)):
+        assert compare.Candidate.named(candidate.name) == candidate      # read back as written
     with pytest.raises(RagalibError, match="unknown candidate"):
         compare.ensure_candidate("chroma+mfcc")
 
@@ -86,7 +91,7 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     from ragalib import cli
     from ragalib.synth import songs
 
-    cnns = [name for name, _, _ in compare.candidates()]
+    cnns = [c.name for c in compare.CANDIDATES]
     names = [*cnns, *(c + compare.WITH_PITCH for c in cnns), compare.PCD]
     rows = [{"model": n, "pipeline": v, "song accuracy": 0.5, "segment accuracy": 0.25}
             for v in compare.SONG_VARIANTS for n in names]
