@@ -229,8 +229,7 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
                      probabilities=dict(zip(bundle.labels, map(float, mean))),
                      segments=segments, segment_probabilities=probs,
                      skipped=[(float(s), float(s + seconds)) for s in starts[~evidence.loud]],
-                     tonic_hz=info["tonic_hz"], tonic_note=info["tonic_note"],
-                     shift=info["shift"])
+                     tonic_hz=info.tonic_hz, tonic_note=info.tonic_note, shift=info.shift)
 
 
 def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None,

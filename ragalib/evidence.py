@@ -126,6 +126,19 @@ class PreparedSong:
         return answers
 
 
+@dataclass(frozen=True)
+class Transposition:
+    """A song's Sa and the whole semitones that move it to the model's C#: what
+    :func:`resolve_tonic` decides, and what a :class:`ragalib.detect.Detection` reports.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+
+    tonic_hz: float | None      # None: the pitch is left alone (``Tonic.none()``)
+    tonic_note: str | None
+    shift: int
+
+
 def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC):
     """Sa of a :class:`PreparedSong`, and the shift that brings it to C#.
 
@@ -141,14 +154,14 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
 
     Returns
     -------
-    dict
-        ``tonic_hz``, ``tonic_note`` and ``shift`` (whole semitones to ``target``).
+    Transposition
+        Sa and the shift to ``target``.
     """
     from . import tonic as tonics
 
     tonic = tonics.Tonic.parse(tonic)
     if tonic.how == "none":
-        return {"tonic_hz": None, "tonic_note": None, "shift": 0}
+        return Transposition(None, None, 0)
     if tonic.how == "true":
         raise RagalibError("the song's true tonic is known only to an evaluation: give it "
                            "with Tonic.given")
@@ -164,7 +177,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
         hz, note = estimate.hz, estimate.note
     else:
         hz, note = tonic.hz, tonic.note
-    return {"tonic_hz": hz, "tonic_note": note, "shift": tonics.semitones_to(hz, target)}
+    return Transposition(hz, note, tonics.semitones_to(hz, target))
 
 
 def tonic_model_for(tonic_model, tonics):
@@ -190,7 +203,7 @@ class Evidence:
     Behind notebook 07_song_detection (not called there by name).
     """
 
-    info: dict            # tonic_hz, tonic_note, shift (semitones to C#, already applied)
+    info: Transposition   # Sa, and the shift to C# (already applied to the features)
     loud: np.ndarray      # one bool per segment: loud enough to judge
     features: dict        # FeatureConfig -> features of the loud segments, at C#
     pitch: dict = None    # the pitch model's raga probabilities at the song's Sa
@@ -199,18 +212,18 @@ class Evidence:
 
 def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
     """The :class:`Evidence` of a :class:`PreparedSong` for the feature ``configs`` (which
-    share their sample rate and segment length), given its tonic ``info`` (see
-    :func:`resolve_tonic`); with ``pitch_model``, its verdict too, and with
+    share their sample rate and segment length), given its :class:`Transposition` ``info``
+    (:func:`resolve_tonic`); with ``pitch_model``, its verdict too, and with
     ``pitch_segments`` its answer per segment.
 
     Behind notebook 07_song_detection (not called there by name).
     """
     configs = list(dict.fromkeys(configs))
     _, loud = song.segments(configs[0])
-    tonic_hz = info["tonic_hz"]
+    tonic_hz = info.tonic_hz
     return Evidence(
-        info=dict(info), loud=loud,
-        features={c: song.features(c, info["shift"]) for c in configs},
+        info=info, loud=loud,
+        features={c: song.features(c, info.shift) for c in configs},
         pitch=None if pitch_model is None else song.pitch(pitch_model, tonic_hz),
         pitch_segments=song.pitch_by_segment(pitch_model, tonic_hz, configs[0])
         if pitch_segments and pitch_model is not None else None)
@@ -264,7 +277,7 @@ def _gather_row_or_reason(row, **kwargs):
         return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
-EVIDENCE_VERSION = 1
+EVIDENCE_VERSION = 2
 """Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
 :func:`gather` computes changes. An entry is also renewed whenever the song's bytes, the
 variants, the feature configs, the sample rate or either model's key change."""

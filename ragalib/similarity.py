@@ -84,7 +84,7 @@ def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=Non
     if method == "mfcc-mean":
         return features.mfcc_profile(suppress_percussion(y))
     song = PreparedSong(suppress_percussion(y), sr=config.sr, name=name)
-    return song.features(config, resolve_tonic(song, pitch_model=pitch_model)["shift"])
+    return song.features(config, resolve_tonic(song, pitch_model=pitch_model).shift)
 
 
 def finish_embedding(inputs, bundle, *, method="cnn", embedder=None):

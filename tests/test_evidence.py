@@ -35,7 +35,7 @@ def test_the_spectrum_is_computed_once_for_the_tonic_and_the_pitch_model(monkeyp
     found = evidence.gather(song, info, [DEFAULT, FeatureConfig(kind="chroma")],
                             pitch_model=learned, pitch_segments=True)
     assert len(calls) == 1            # drone, tonic, whole-song verdict, every segment
-    assert found.pitch == learned.classify(song.y, sr=SR, tonic_hz=info["tonic_hz"])
+    assert found.pitch == learned.classify(song.y, sr=SR, tonic_hz=info.tonic_hz)
     assert len(found.pitch_segments) == found.loud.sum() == 2
     assert set(found.features) == {DEFAULT, FeatureConfig(kind="chroma")}
 
@@ -87,7 +87,7 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
             assert batch.segments == one.segments
             heard = audio.suppress_percussion(y) if variant["separation"] else y
             assert found[name].pitch == learned.classify(
-                heard, sr=SR, tonic_hz=found[name].info["tonic_hz"])
+                heard, sr=SR, tonic_hz=found[name].info.tonic_hz)
 
 
 def test_a_tonic_is_a_value_parsed_once_from_what_a_caller_wrote():
@@ -99,8 +99,8 @@ def test_a_tonic_is_a_value_parsed_once_from_what_a_caller_wrote():
     with pytest.raises(RagalibError, match="tonic"):
         Tonic.parse("Q#4")
     song = evidence.PreparedSong(np.zeros(SR, np.float32), sr=SR)
-    assert evidence.resolve_tonic(song, Tonic.given("C#4"))["shift"] == 0
-    assert evidence.resolve_tonic(song, "D4")["shift"] == -1     # text still works, parsed once
+    assert evidence.resolve_tonic(song, Tonic.given("C#4")).shift == 0
+    assert evidence.resolve_tonic(song, "D4").shift == -1     # text still works, parsed once
     with pytest.raises(RagalibError, match="evaluation"):
         evidence.resolve_tonic(song, Tonic.true())
 
