@@ -19,7 +19,6 @@ Only takes of the training split are augmented; validation and test takes stay u
 the figures measure recognition of real (unaugmented) takes.
 """
 
-import hashlib
 import zlib
 from dataclasses import dataclass, replace
 from functools import partial
@@ -217,9 +216,11 @@ def augmented_key(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=N
     from .dataset import recordings_dir
     from .synth import GENERATOR_VERSION
 
+    from .paths import content_key
+
     where = Path(root or recordings_dir()).resolve()
-    return hashlib.sha1(f"augment {VERSION} {GENERATOR_VERSION} {dataset.key} {where} {copies} "
-                        f"{seed} {timbre} {ranges}".encode()).hexdigest()
+    return content_key("augment", VERSION, GENERATOR_VERSION, dataset.key, str(where), copies,
+                       seed, timbre, ranges)
 
 
 def augmented(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=None,

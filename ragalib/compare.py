@@ -273,11 +273,9 @@ def detector(folder=None):
 
 def _selection_key(bundle, pitch_model):
     """What the default bundle is made of: the rule, its CNN's bundle, the pitch model."""
-    import hashlib
-
     from .bundle import BUNDLE_JSON
+    from .paths import content_key
 
-    digest = hashlib.sha1(f"{SELECTION_RULE} {DEFAULT_CANDIDATE} "
-                          f"{pitch_model.key if pitch_model is not None else None}".encode())
-    digest.update((Path(bundle.path) / BUNDLE_JSON).read_bytes())
-    return digest.hexdigest()
+    return content_key("default detector", SELECTION_RULE, DEFAULT_CANDIDATE,
+                       pitch_model.key if pitch_model is not None else None,
+                       Path(bundle.path) / BUNDLE_JSON)

@@ -23,7 +23,7 @@ import numpy as np
 from .errors import RagalibError
 from .features import DEFAULT, FeatureConfig, extract
 from .files import atomic_write
-from .paths import datasets_dir, recordings_dir
+from .paths import content_key, datasets_dir, recordings_dir
 from .constants import AUDIO_SUFFIXES
 from .ragas import raga_ids
 from .synth.takes import SUNG_PREFIX, ensure_recordings
@@ -206,14 +206,9 @@ class Dataset:
 
 
 def _content_key(files, config):
-    digest = hashlib.sha1(f"{BUILDER_VERSION}|{config.to_json()}".encode())
-    for raga, paths in sorted(files.items()):
-        for path in paths:
-            digest.update(f"|{raga}/{path.name}|".encode())
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 22), b""):
-                    digest.update(block)
-    return digest.hexdigest()
+    return content_key("dataset", BUILDER_VERSION, config.to_json(),
+                       *((f"{raga}/{path.name}", path)
+                         for raga, paths in sorted(files.items()) for path in paths))
 
 
 def _array_digest(*arrays):

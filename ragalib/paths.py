@@ -146,3 +146,37 @@ def examples_dir():
     Behind notebook 04_dataset (not called there by name).
     """
     return data_dir() / "examples"
+
+
+def content_key(tag, version, *inputs):
+    """The key of a cached artefact: the SHA-1, in hex, of what it was made from.
+
+    Behind notebook 04_dataset (its dataset's key) and every later cache: datasets, augmented
+    copies, the default bundle's selection, the pitch model, embeddings and their index.
+
+    ``tag`` says what is keyed and ``version`` is the maker's version (raise it when what the
+    maker computes changes); each input is text, a number or None (its ``str``), bytes, a
+    ``Path`` (the file's bytes, read in blocks) or a ``(name, input)`` pair (for a file:
+    its name in the key, then its bytes). Every input is fenced off from the next, so
+    ``("ab", "c")`` and ``("a", "bc")`` get different keys.
+    """
+    import hashlib
+
+    digest = hashlib.sha1(f"{tag} {version}".encode())
+
+    def add(part):
+        if isinstance(part, tuple):
+            for piece in part:
+                add(piece)
+        elif isinstance(part, Path):
+            digest.update(b"|%d:" % part.stat().st_size)
+            with open(part, "rb") as f:
+                for block in iter(lambda: f.read(1 << 22), b""):
+                    digest.update(block)
+        else:
+            data = part if isinstance(part, bytes) else str(part).encode()
+            digest.update(b"|%d:" % len(data) + data)
+
+    for part in inputs:
+        add(part)
+    return digest.hexdigest()

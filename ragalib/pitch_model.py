@@ -16,7 +16,6 @@ transitions weighted as much as the distribution) were made on the *dev* songs, 
 the test songs.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +26,7 @@ import numpy as np
 from .constants import SR
 from .errors import RagalibError
 from .files import atomic_write
-from .paths import pitch_model_path
+from .paths import content_key, pitch_model_path
 from .tonic import BINS_PER_SEMITONE, folded_histogram, predominant, sa_bin
 
 VERSION = 2
@@ -273,10 +272,7 @@ def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
         data = dataset.build(root=root, synthesise=root == dataset.recordings_dir(),
                              progress=progress)
     train = sorted(name for name, role in data.take_roles().items() if role == "train")
-    digest = hashlib.sha1(f"pitch-model {VERSION}".encode())
-    for name in train:
-        digest.update(f"|{name}|".encode() + (root / name).read_bytes())
-    key = digest.hexdigest()
+    key = content_key("pitch model", VERSION, *((name, root / name) for name in train))
     path = Path(path or pitch_model_path())
     if path.exists():
         try:

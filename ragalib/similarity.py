@@ -9,7 +9,6 @@ recommended for each other; the cosine of the angle between them is their simila
 The baseline embedding is the plain mean of a song's MFCCs (c0 left out, as in chapter 03).
 """
 
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import numpy as np
 
 from .errors import RagalibError
 from .files import atomic_write, file_digest
-from .paths import index_path
+from .paths import content_key, index_path
 
 INDEX_VERSION = 1
 """Part of an index's key: bump it when embeddings are computed differently."""
@@ -172,27 +171,26 @@ def _ragas(folder):
 
 def _model_key(bundle, method, pitch_model):
     """What every embedding in an index depends on besides its song."""
-    digest = hashlib.sha1(f"index {INDEX_VERSION} {method} ".encode())
+    from .bundle import BUNDLE_JSON
+
     if bundle.path:
-        digest.update((Path(bundle.path) / "bundle.json").read_bytes())
+        model = (Path(bundle.path) / BUNDLE_JSON,)
     elif method == "cnn":                # a model never saved: its weights are all it has
-        for weights in bundle.model.get_weights():
-            digest.update(np.ascontiguousarray(weights).tobytes())
-    if method == "cnn":                  # its Sa, and so its transposition, come from here
-        digest.update(pitch_model.key.encode())
-    return digest.hexdigest()
+        model = tuple(np.ascontiguousarray(w).tobytes() for w in bundle.model.get_weights())
+    else:
+        model = ()
+    # With the CNN, the song's Sa (and so its transposition) comes from the pitch model.
+    return content_key("index", INDEX_VERSION, method, model,
+                       pitch_model.key if method == "cnn" else None)
 
 
 def _index_key(model_key, files, digests):
     from .synth.songs import MANIFEST
 
-    digest = hashlib.sha1(model_key.encode())
     manifest = files[0].parent / MANIFEST
-    if manifest.exists():
-        digest.update(manifest.read_bytes())
-    for path, song in zip(files, digests):
-        digest.update(f"|{path.name}|{song}".encode())
-    return digest.hexdigest()
+    return content_key("index of songs", INDEX_VERSION, model_key,
+                       manifest if manifest.exists() else None,
+                       *((path.name, song) for path, song in zip(files, digests)))
 
 
 def _read_saved(path):
