@@ -205,7 +205,7 @@ def project_name(dataset, *, tuner="bayesian", initial_points=3, epochs=15, seed
 def check_search(tuner="bayesian", *, max_trials=8, initial_points=3):
     """Refuse a search :func:`search` cannot run (a ``ValueError`` naming the choice).
 
-    Behind notebook 06_tuning (not called there by name); :mod:`ragalib.tuning_cluster` checks
+    Behind notebook 06_tuning (not called there by name); :mod:`ragalib.tuning_chief` checks
     a search with it before it starts any process.
     """
     if tuner not in TUNERS:
@@ -232,7 +232,7 @@ def search_identity(dataset, *, tuner="bayesian", initial_points=3, epochs=15, s
     dataset's key and the choices of :func:`search` that change its trials.
 
     Behind notebook 06_tuning (not called there by name): a chief refuses a worker whose
-    identity differs from its own (:mod:`ragalib.tuning_cluster`).
+    identity differs from its own (:mod:`ragalib.tuning_chief`).
     """
     return {"project": project_name(dataset, tuner=tuner, initial_points=initial_points,
                                     epochs=epochs, seed=seed),
@@ -269,7 +269,7 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
         per hyper-parameter, would be 24 here: a search of fewer trials would be random).
     progress : bool
         A progress bar of the trials; a worker's counts the trials it ran itself.
-    cluster : ragalib.tuning_cluster.Cluster, optional
+    cluster : ragalib.tuning_chief.Cluster, optional
         Distributed mode only: what admits a worker (``cluster.join(identity)``, before
         TensorFlow is loaded, so a refused worker costs little) and serves the chief's oracle
         (``cluster.serve(oracle, identity, on_trial_end)``). Without it, KerasTuner's own

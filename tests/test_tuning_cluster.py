@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ragalib import cli, tuning, tuning_cluster
+from ragalib import cli, tuning, tuning_chief, tuning_cluster
 from ragalib.errors import RagalibError
 from tests.test_model import separable
 
@@ -40,7 +40,7 @@ def _join(monkeypatch, cluster, worker_id, identity):
         env.setenv("KERASTUNER_TUNER_ID", worker_id)
         env.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
         env.setenv("KERASTUNER_ORACLE_PORT", str(cluster.port))
-        return tuning_cluster.Cluster(join_timeout=LIMIT, on_lost=None).join(identity)
+        return tuning_chief.Cluster(join_timeout=LIMIT, on_lost=None).join(identity)
 
 
 def _identity(ds, **change):
@@ -109,7 +109,7 @@ def test_a_chief_and_two_workers_finish_a_search_and_refuse_a_worker_that_differ
                                                r"epochs a trial, seed 0\), the chief runs"):
             _join(monkeypatch, cluster, "w2", _identity(ds, epochs=2))
         with monkeypatch.context() as patch:
-            patch.setattr(tuning_cluster, "space_signature", lambda: "changed")
+            patch.setattr(tuning_chief, "space_signature", lambda: "changed")
             with pytest.raises(RagalibError, match="search space differs from the chief's"):
                 _join(monkeypatch, cluster, "w3", _identity(ds))
     finally:
@@ -197,4 +197,4 @@ def test_a_worker_with_no_chief_to_join_says_so_in_one_line(monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
     with pytest.raises(RagalibError, match=rf"^worker w1: no chief answered at 127\.0\.0\.1:{port} "
                                            r"within 0\.5 s"):
-        tuning_cluster.Cluster(join_timeout=0.5, on_lost=None).join(_identity(separable()))
+        tuning_chief.Cluster(join_timeout=0.5, on_lost=None).join(_identity(separable()))
