@@ -178,7 +178,7 @@ class Service:
 
         def answer(y):
             inputs = embedding_input(y, self.bundle.config, method=index.method, name=name,
-                                     pitch_model=self.bundle.pitch_model)
+                                     pitch_model=self.tonic_model)   # as the index's songs
             with self.network:
                 vector = finish_embedding(inputs, self.bundle, method=index.method,
                                           embedder=self.embedder)
@@ -435,12 +435,12 @@ def command(args):
     sock = listen(args.host, args.port)
     try:
         bundle = compare.detector(args.model)
+        tonic_model = tonic_model_for(bundle.pitch_model, [Tonic.auto()])
         index = None
         if args.catalog is not None:
-            index = similarity.build_index(args.catalog, bundle, progress=True)
+            index = similarity.build_index(args.catalog, bundle, pitch_model=tonic_model)
             print(f"catalogue {args.catalog}: {len(index.files)} songs indexed", file=sys.stderr)
-        service = Service(bundle, index=index, limits=limits,
-                          tonic_model=tonic_model_for(bundle.pitch_model, [Tonic.auto()]))
+        service = Service(bundle, index=index, limits=limits, tonic_model=tonic_model)
         serve(service, sock, announce=lambda line: print(line, flush=True))
     finally:
         sock.close()
