@@ -102,13 +102,20 @@ def test_a_full_disk_is_named_as_such(tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
+def as_from_a_terminal():
+    """In the child, before it starts: Ctrl-C at its default, as a terminal gives it. A runner
+    that starts the tests in the background (``cmd &`` in a script) passes SIGINT on
+    ignored, and a Python started so never sees Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(args, after, cwd):
     """Start ``python -m ragalib args`` in its own process group, press Ctrl-C there (SIGINT
     to the group, as a terminal does) ``after`` seconds later; the result and the seconds it
     took to exit once interrupted."""
     process = subprocess.Popen([sys.executable, "-m", "ragalib", *args], cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=as_from_a_terminal)
     try:
         time.sleep(after)
         os.killpg(process.pid, signal.SIGINT)
@@ -148,7 +155,7 @@ def test_ctrl_c_stops_worker_processes_at_once(tmp_path):
     script = tmp_path / "work.py"
     script.write_text(WORK, encoding="utf-8")
     process = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE,
-                               text=True, start_new_session=True,
+                               text=True, start_new_session=True, preexec_fn=as_from_a_terminal,
                                env={**os.environ, "RAGALIB_WORKERS": "2"})
     try:
         time.sleep(6.0)                                   # the workers are asleep in a song
