@@ -208,17 +208,14 @@ def serve(seconds, repeat):
     excerpt of a test song (notebook 10_serving)."""
     import tempfile
 
-    from . import audio, compare, service
+    from . import compare, service
     from .synth import songs
 
     bundle = compare.detector()                 # built here, not in the service, if missing
     rows = songs.ensure_songs(progress=False)
     with tempfile.TemporaryDirectory() as tmp, service.start() as running:
-        excerpts = []
-        for row in rows[:8]:
-            excerpts.append(Path(tmp) / f"{Path(row['file']).stem}.wav")
-            y = audio.load(row["path"], sr=bundle.config.sr)
-            audio.save(excerpts[-1], y[:10 * bundle.config.sr], sr=bundle.config.sr)
+        excerpts = service.write_excerpts([r["path"] for r in rows[:8]], tmp,
+                                          sr=bundle.config.sr)
         service.load_test(running.url, excerpts, requests=16, clients=8)      # warm-up
         results = [service.load_test(running.url, excerpts, requests=200, clients=8)
                    for _ in range(repeat)]

@@ -161,9 +161,9 @@ def detect(args):
     for path in files:
         found = path if isinstance(path, Exception) else next(answers)[1]
         if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
-            reason = str(found).removeprefix(f"{path}: ")
-            print(json.dumps({"file": str(path), "raga": None, "reason": reason}) if args.json
-                  else f"{path.name[:40]:40s} {'-':10s}  {reason}", flush=True)
+            answer = detect.no_raga_json(str(path), found)
+            print(json.dumps(answer) if args.json
+                  else f"{path.name[:40]:40s} {'-':10s}  {answer['reason']}", flush=True)
         elif isinstance(found, Exception):
             where = "" if str(path) in str(found) or path is found else f"{path}: "
             print(f"ragalib: {where}{found}", file=sys.stderr)
@@ -199,10 +199,7 @@ def similar(args):
         where = "" if str(args.file) in str(exc) else f"{args.file}: "
         raise RagalibError(f"{where}{exc}") from None
     if args.json:
-        print(json.dumps({"file": str(args.file), "catalog": str(args.catalog),
-                          "method": args.method,
-                          "recommendations": [{"file": f, "raga": r, "similarity": round(s, 4)}
-                                              for f, r, s in found]}))
+        print(json.dumps(similarity.recommendations_json(args.file, index, found)))
         return 0
     print(f"songs like {args.file.name} in {args.catalog} ({args.method} embeddings):")
     for rank, (name, raga, score) in enumerate(found, 1):

@@ -46,6 +46,15 @@ class Detection:
                 "segments": self.segments}
 
 
+def no_raga_json(name, exc):
+    """The JSON object of ``detect --json`` (and of ``POST /detect``) for sound with no
+    melody in it (:class:`ragalib.errors.NoMelody` ``exc``): ``"raga": null`` and the reason.
+
+    Behind notebooks 07_song_detection and 10_serving (not called there by name).
+    """
+    return {"file": name, "raga": None, "reason": str(exc).removeprefix(f"{name}: ")}
+
+
 JUDGES = ("both", "pitch", "cnn")
 """Who gives a song's verdict: the CNN and the pitch model together (the default), or one
 alone. ``python -m ragalib report folder DIR`` shows which is right most often on your own

@@ -155,7 +155,7 @@ class Service:
 
     def detect(self, name, data, tonic, judge, separation):
         """``POST /detect``'s answer for the uploaded ``data``, on an analysis thread."""
-        from .detect import decide, song_evidence
+        from .detect import decide, no_raga_json, song_evidence
 
         def answer(y):
             try:
@@ -163,8 +163,7 @@ class Service:
                                          separation=separation, tonic_model=self.tonic_model,
                                          pitch_model=self.bundle.pitch_model)
             except NoMelody as exc:          # an answer: there is no raga to name
-                return {"file": name, "raga": None,
-                        "reason": str(exc).removeprefix(f"{name}: ")}
+                return no_raga_json(name, exc)
             with self.network:
                 return decide(evidence, self.bundle, name=name, judge=judge).to_json()
 
@@ -172,7 +171,8 @@ class Service:
 
     def similar(self, name, data, k):
         """``POST /similar``'s answer for the uploaded ``data``, on an analysis thread."""
-        from .similarity import embedding_input, finish_embedding, nearest
+        from .similarity import (embedding_input, finish_embedding, nearest,
+                                 recommendations_json)
 
         index = self.index
 
@@ -182,10 +182,7 @@ class Service:
             with self.network:
                 vector = finish_embedding(inputs, self.bundle, method=index.method,
                                           embedder=self.embedder)
-            found = nearest(vector, index, k)
-            return {"file": name, "catalog": str(index.folder), "method": index.method,
-                    "recommendations": [{"file": f, "raga": r, "similarity": round(s, 4)}
-                                        for f, r, s in found]}
+            return recommendations_json(name, index, nearest(vector, index, k))
 
         return self._with_audio(name, data, answer)
 

@@ -130,6 +130,21 @@ def _drain(stream, keep):
         keep(line.rstrip("\n"))
 
 
+def write_excerpts(paths, folder, *, seconds=10.0, sr):
+    """The first ``seconds`` of each song in ``paths``, as WAV files at ``sr`` in ``folder``
+    (same stems): short clips for a load test.
+
+    Taught in notebook 10_serving; ``python -m ragalib bench serve`` uses it too.
+    """
+    from . import audio
+
+    written = []
+    for path in map(Path, paths):
+        written.append(Path(folder) / f"{path.stem}.wav")
+        audio.save(written[-1], audio.load(path, sr=sr)[:int(seconds * sr)], sr=sr)
+    return written
+
+
 @dataclass
 class LoadResult:
     """What :func:`load_test` measured.

@@ -295,6 +295,17 @@ def recommend(song, index, bundle, *, k=5, pitch_model=None):
     return nearest(vector, index, k)
 
 
+def recommendations_json(file, index, found):
+    """The JSON object of ``similar --json`` (and of ``POST /similar``): the query ``file``,
+    the catalogue, the method and the recommendations ``found`` (:func:`recommend`).
+
+    Behind notebooks 08_similarity and 10_serving (not called there by name).
+    """
+    return {"file": str(file), "catalog": str(index.folder), "method": index.method,
+            "recommendations": [{"file": f, "raga": r, "similarity": round(s, 4)}
+                                for f, r, s in found]}
+
+
 def nearest(vector, index, k=5):
     """The ``k`` catalogue songs nearest to a song's embedding ``vector``, leaving out a copy
     of the song itself (a catalogue song sent from elsewhere is still that song).
