@@ -224,7 +224,7 @@ def augmented_key(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=N
 
 
 def augmented(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=None,
-              cache_dir=None, progress=True, workers=None):
+              cache_dir=None, workers=None):
     """``dataset`` with ``copies`` augmented copies of every training take added to its
     training split.
 
@@ -257,7 +257,7 @@ def augmented(dataset, copies, *, seed=0, timbre=True, ranges=RANGES, root=None,
             for copy in range(1, copies + 1)]
     features = list(map_in_workers(partial(_copy_features, root=root, config=config, seed=seed,
                                            timbre=timbre, ranges=ranges), jobs, workers=workers,
-                                   desc="augmenting takes", progress=progress))
+                                   desc="augmenting takes"))
     kept = [(job, f) for job, f in zip(jobs, features) if len(f)]   # too short: no copy
     jobs, features = [job for job, _ in kept], [f for _, f in kept]
     labels = dataset.labels

@@ -60,12 +60,12 @@ def dataset(seconds, repeat):
     from .synth.takes import ensure_recordings
 
     start = time.perf_counter()
-    ensure_recordings(progress=False)
+    ensure_recordings()
     render = time.perf_counter() - start
     feats.mfcc(np.zeros(feats.DEFAULT.segment_samples))  # warm-up (numba)
-    builds = timed(lambda run: datasets.build(force=True, progress=False), 1)
-    cached = timed(lambda run: datasets.build(progress=False), repeat)
-    ds = datasets.build(progress=False)
+    builds = timed(lambda run: datasets.build(force=True), 1)
+    cached = timed(lambda run: datasets.build(), repeat)
+    ds = datasets.build()
     audio_minutes = len(ds.y) * ds.config.segment_seconds / 60
     print(f"dataset: {len(ds.y)} segments ({audio_minutes:.0f} min of audio) from "
           f"{len(ds.takes)} takes; rendering missing takes took {render:.1f} s")
@@ -77,10 +77,10 @@ def train(seconds, repeat):
     """Training the published CNN for its 75 epochs (notebook 05_train_cnn)."""
     from . import dataset as datasets, model
 
-    data = datasets.build(progress=False)
-    model.train(data, model.TrainSettings(epochs=1), progress=False)  # warm-up: TF start-up
+    data = datasets.build()
+    model.train(data, model.TrainSettings(epochs=1))  # warm-up: TF start-up
     settings = model.TrainSettings()
-    times = timed(lambda run: model.train(data, settings, progress=False), repeat)
+    times = timed(lambda run: model.train(data, settings), repeat)
     print(f"train: the published CNN, {settings.epochs} epochs on {int(sum(data.split == 'train'))}"
           f" segments, {repeat} runs after warm-up: {_runs(times, 1)} s; median "
           f"{statistics.median(times):.1f} s = {statistics.median(times) / settings.epochs:.2f}"
@@ -98,7 +98,7 @@ def detect(seconds, repeat):
     bundle = compare.detector()                     # loading the model is not timed
     spec = replace(songs.song_plan(1)[0], seconds=60.0)
     y, _ = songs.render_song(spec)
-    pitch_model = bundle.pitch_model or ensure_pitch_model(progress=False)
+    pitch_model = bundle.pitch_model or ensure_pitch_model()
     detection.detect_signal(y[:10 * SR], bundle, pitch_model=pitch_model)  # warm-up
     times = timed(lambda run: detection.detect_signal(y, bundle, pitch_model=pitch_model), repeat)
     median = statistics.median(times)
@@ -135,7 +135,7 @@ def _batch(bundle, repeat):
     from . import detect as detection
     from .synth import songs
 
-    rows = songs.ensure_songs(progress=False)
+    rows = songs.ensure_songs()
     paths = [r["path"] for r in rows]
     _side_by_side(f"batch detection of {len(paths)} songs",
                   lambda scheduler: list(detection.detect_files(paths, bundle,
@@ -151,11 +151,11 @@ def similarity(seconds, repeat):
     from .synth import songs
 
     bundle = compare.detector()
-    learned = bundle.pitch_model or ensure_pitch_model(progress=False)
-    rows = songs.ensure_songs(progress=False)
+    learned = bundle.pitch_model or ensure_pitch_model()
+    rows = songs.ensure_songs()
     folder = songs.songs_dir()
     minutes = sum(r["seconds"] for r in rows) / 60
-    index_of = dict(bundle=bundle, pitch_model=learned, progress=False)
+    index_of = dict(bundle=bundle, pitch_model=learned)
     build = timed(lambda run: search.build_index(folder, cache=False, **index_of), repeat)
     index = search.build_index(folder, **index_of)
     cached = timed(lambda run: search.build_index(folder, **index_of), repeat)
@@ -212,7 +212,7 @@ def serve(seconds, repeat):
     from .synth import songs
 
     bundle = compare.detector()                 # built here, not in the service, if missing
-    rows = songs.ensure_songs(progress=False)
+    rows = songs.ensure_songs()
     with tempfile.TemporaryDirectory() as tmp, service.start() as running:
         excerpts = service.write_excerpts([r["path"] for r in rows[:8]], tmp,
                                           sr=bundle.config.sr)

@@ -176,7 +176,7 @@ def load_bundle(folder=None, *, config=None):
                   info=meta.get("info", {}), path=folder, pitch_model=pitch)
 
 
-def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=True):
+def train_bundle(settings=TrainSettings(), *, config=None, out=None):
     """Build (or load) the dataset, train, evaluate on the held-out takes, save a bundle.
 
     Taught in notebook 05_train_cnn; ``python -m ragalib train`` calls it.
@@ -191,8 +191,8 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
     from .features import DEFAULT
 
     config = config or DEFAULT
-    data = datasets.build(config, progress=progress)
-    net, history = train(data, settings, progress=progress)
+    data = datasets.build(config)
+    net, history = train(data, settings)
     x_test, y_test = data.part("test")
     report = evaluate(net, x_test, y_test, data.labels)
     metrics = {"test_accuracy": report.pop("accuracy"),
@@ -211,7 +211,7 @@ def train_bundle(settings=TrainSettings(), *, config=None, out=None, progress=Tr
                   metrics=metrics, history=history, info=info, path=folder)
 
 
-def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=True):
+def ensure_bundle(settings=TrainSettings(), *, config=None, out=None):
     """The bundle at ``out`` if it was trained with ``settings`` on today's dataset, else a
     freshly trained one. Notebooks call this so a second run costs seconds, not minutes.
 
@@ -226,12 +226,12 @@ def ensure_bundle(settings=TrainSettings(), *, config=None, out=None, progress=T
         bundle = load_bundle(folder, config=config)
     except RagalibError:
         bundle = None
-    data = datasets.build(config, progress=progress)
+    data = datasets.build(config)
     if bundle is not None and bundle.settings == settings \
             and bundle.info.get("dataset_key") == data.key \
             and bundle.info.get("augmented_key") == _augmented_key(data, settings):
         return bundle
-    return train_bundle(settings, config=config, out=folder, progress=progress)
+    return train_bundle(settings, config=config, out=folder)
 
 
 def _augmented_key(dataset, settings):

@@ -15,6 +15,7 @@ from .arguments import (Parser, add_scheduler, dropout, integer, non_negative_in
                         positive_int, seconds)
 from .constants import SR
 from .errors import RagalibError
+from .progress import quiet
 from .ragas import DEFAULT_TONIC
 
 
@@ -159,6 +160,10 @@ def build_parser():
     return parser
 
 
+LINE_BY_LINE = {"detect", "report", "bench"}
+"""Commands whose output is lines or tables as they come: no progress bar breaks them up."""
+
+
 def main(argv=None):
     from .errors import one_line_warnings
 
@@ -168,7 +173,8 @@ def main(argv=None):
         args = build_parser().parse_args(arguments.given(argv))
         if getattr(args, "quick", False):  # before anything reads the data folders
             os.environ["RAGALIB_QUICK"] = "1"
-        return args.func(args)
+        with quiet(args.command in LINE_BY_LINE or getattr(args, "json", False)):
+            return args.func(args)
     except KeyboardInterrupt:       # Ctrl-C: every write is atomic, so nothing is half-written
         print("ragalib: interrupted", file=sys.stderr)
         return 130

@@ -192,7 +192,7 @@ def similar(args):
     audio.check_readable(args.file)    # a bad query fails before the model and the index
     bundle = compare.detector(args.model)
     index = similarity.build_index(args.catalog, bundle, method=args.method,
-                                   progress=not args.json, scheduler=args.scheduler)
+                                   scheduler=args.scheduler)
     try:
         found = similarity.recommend(args.file, index, bundle, k=args.k)
     except RagalibError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import RagalibError
+from .progress import quiet
 
 PCD = "pitch classes, no CNN"
 """The baseline's name in the tables: :meth:`ragalib.pitch_model.PitchModel.classify`."""
@@ -111,7 +112,7 @@ def candidate_settings(kind, copies=0):
     return TrainSettings(epochs=epochs, early_stopping=PATIENCE, augment=copies)
 
 
-def ensure_candidate(name, *, progress=True):
+def ensure_candidate(name):
     """One candidate's trained bundle (see :data:`CANDIDATES`), trained if missing:
     ``data/models/<kind>/`` or ``data/models/<kind>-augmented/``.
 
@@ -125,10 +126,10 @@ def ensure_candidate(name, *, progress=True):
         raise RagalibError(f"unknown candidate {name!r}: choose one of {', '.join(found)}")
     candidate = found[name]
     return ensure_bundle(candidate_settings(candidate.kind, candidate.copies),
-                         config=FeatureConfig(kind=candidate.kind), progress=progress)
+                         config=FeatureConfig(kind=candidate.kind))
 
 
-def ensure_candidates(names=None, *, progress=True):
+def ensure_candidates(names=None):
     """The trained bundles of the candidates ``names`` (default: every one, in table order),
     each trained if missing.
 
@@ -140,7 +141,7 @@ def ensure_candidates(names=None, *, progress=True):
         Candidate name (see :data:`CANDIDATES`) -> :class:`ragalib.bundle.Bundle`.
     """
     names = [c.name for c in CANDIDATES] if names is None else list(names)
-    return {name: ensure_candidate(name, progress=progress) for name in names}
+    return {name: ensure_candidate(name) for name in names}
 
 
 def best_candidate(table, pipeline=SONG_VARIANTS[0]):
@@ -217,7 +218,7 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
     return out
 
 
-def ensure_default_bundle(*, progress=True):
+def ensure_default_bundle():
     """The default detector, :data:`DEFAULT_CANDIDATE`, built if missing.
 
     Taught in notebooks 07_song_detection and 09_robust_features. Trains (or reuses) that one
@@ -231,9 +232,9 @@ def ensure_default_bundle(*, progress=True):
     from .pitch_model import ensure_pitch_model
 
     default = Candidate.named(DEFAULT_CANDIDATE)
-    bundle = ensure_candidate(default.cnn.name, progress=progress)
-    learned = (ensure_pitch_model(data=dataset.build(bundle.config, progress=progress),
-                                  progress=progress) if default.with_pitch else None)
+    bundle = ensure_candidate(default.cnn.name)
+    learned = (ensure_pitch_model(data=dataset.build(bundle.config)) if default.with_pitch
+               else None)
     key = _selection_key(bundle, learned)
     try:
         current = load_bundle()
@@ -268,7 +269,8 @@ def detector(folder=None):
         print(f"ragalib: no default detector in {default_bundle_dir()} yet; building it "
               f"once ({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
               file=sys.stderr)
-        return ensure_default_bundle(progress=True)
+        with quiet(False):              # minutes of work: bars even under --json or a report
+            return ensure_default_bundle()
 
 
 def _selection_key(bundle, pitch_model):

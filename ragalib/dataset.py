@@ -279,8 +279,7 @@ def load_cache(npz_path, key, report=_warn):
                    config=FeatureConfig.from_dict(meta["config"]), **arrays)
 
 
-def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=True,
-          progress=True, report=_warn):
+def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=True, report=_warn):
     """The dataset for ``config``: loaded from the cache when it is valid, else built.
 
     Taught in notebook 04_dataset. Renders any missing synthesised takes first (see
@@ -308,7 +307,7 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
     if root.exists() and not root.is_dir():
         raise RagalibError(f"{root}: is a file, not a recordings folder")
     if synthesise:
-        ensure_recordings(root, progress=progress)
+        ensure_recordings(root)
     files = scan_recordings(root, report=report)
     key = _content_key(files, config)
     npz_path, json_path = cache_paths(config, cache_dir)
@@ -322,7 +321,7 @@ def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=
     jobs = [(raga, path) for raga, paths in files.items() for path in paths]
     for (raga, path), (feats, problem) in zip(jobs, map_in_workers(
             partial(_take_features, config=config), [path for _, path in jobs],
-            desc=f"{config.kind} features of {len(jobs)} takes", progress=progress)):
+            desc=f"{config.kind} features of {len(jobs)} takes")):
         if problem is not None:
             report(f"{problem}; skipped")
             continue

@@ -124,7 +124,7 @@ def _file_evidence(path, **kwargs):
 
 
 def detect_files(paths, bundle, *, tonic="auto", separation=True, pitch_model=None,
-                 judge="both", scheduler=None, workers=None, progress=False):
+                 judge="both", scheduler=None, workers=None):
     """:func:`detect_signal` for many files: each song prepared in worker processes, or on
     the Dask cluster at ``scheduler`` (:func:`ragalib.parallel.map_in_workers`), then judged
     here by the bundle's model (TensorFlow stays in this process).
@@ -152,7 +152,7 @@ def detect_files(paths, bundle, *, tonic="auto", separation=True, pitch_model=No
     work = partial(_file_evidence, config=bundle.config, tonic=tonic, separation=separation,
                    tonic_model=tonic_model, pitch_model=bundle.pitch_model)
     for path, found in zip(paths, map_in_workers(work, paths, scheduler=scheduler,
-                                                 workers=workers, progress=progress,
+                                                 workers=workers,
                                                  desc=f"preparing {len(paths)} songs")):
         if isinstance(found, Exception):
             yield path, found

@@ -38,7 +38,7 @@ def song_scores(found, rows):
             "tonic pitch class right": float(np.mean(tonics)) if tonics else None}
 
 
-def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progress=True):
+def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None):
     """Score the pipeline on songs with known ragas and tonics (a manifest's rows).
 
     Taught in notebook 07_song_detection; ``python -m ragalib report detect`` prints it.
@@ -58,12 +58,11 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None, progres
                                    for v in variants.values()):
         from .pitch_model import ensure_pitch_model
 
-        tonic_model = ensure_pitch_model(progress=progress)
+        tonic_model = ensure_pitch_model()
     results = {name: [] for name in variants}
     for row, evidence in zip(rows, gather_songs(rows, variants, [bundle.config],
                                                 sr=bundle.config.sr, tonic_model=tonic_model,
-                                                pitch_model=bundle.pitch_model,
-                                                progress=progress)):
+                                                pitch_model=bundle.pitch_model)):
         for name in variants:
             results[name].append(decide(evidence[name], bundle, name=str(row["path"])))
     table = []
@@ -111,7 +110,7 @@ def song_confusion(rows, found, labels):
 
     return confusion_matrix([r["raga"] for r in rows], [getattr(f, "raga", f) for f in found],
                             labels=labels)
-def take_scores(bundles, pitch_model, *, progress=True):
+def take_scores(bundles, pitch_model):
     """Segment and whole-take accuracy on the held-out takes (harmonium and sung), per candidate.
 
     Taught in notebook 09_robust_features.
@@ -125,7 +124,7 @@ def take_scores(bundles, pitch_model, *, progress=True):
         raise RagalibError("take_scores needs at least one candidate bundle")
     rows, held_out = [], {}
     for candidate, bundle in bundles.items():
-        data = dataset.build(bundle.config, progress=progress)
+        data = dataset.build(bundle.config)
         x, y = data.part("test")
         rows.append({"model": candidate, "segments": model.evaluate(bundle.model, x, y,
                                                                data.labels)["accuracy"],
@@ -148,8 +147,7 @@ def take_scores(bundles, pitch_model, *, progress=True):
     return rows
 
 
-def candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *,
-                          progress=True):
+def candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS):
     """Song and segment accuracy on songs, per candidate and pipeline variant.
 
     Taught in notebook 09_robust_features.
@@ -181,7 +179,7 @@ def candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS, *,
     evidence = gather_songs(rows, {v: VARIANTS[v] for v in variants},
                             [b.config for b in bundles.values()], sr=config.sr,
                             tonic_model=pitch_model, pitch_model=pitch_model,
-                            pitch_segments=True, progress=progress)
+                            pitch_segments=True)
     for row, found in zip(rows, evidence):
         for variant, ev in found.items():
             answers[PCD, variant].append(max(ev.pitch, key=ev.pitch.get))
@@ -240,7 +238,7 @@ def most_confused(rows, answers, *, top=3):
             for (a, b), n in pairs.most_common(top)]
 
 
-def dev_choice(bundles, pitch_model, *, progress=True):
+def dev_choice(bundles, pitch_model):
     """The candidate the dev songs choose among ``bundles``, each alone and with the pitch
     model (:func:`ragalib.compare.best_candidate`, default pipeline), and the table it was chosen from.
 
@@ -255,7 +253,6 @@ def dev_choice(bundles, pitch_model, *, progress=True):
     """
     from .synth import songs
 
-    dev = songs.ensure_songs(kind="dev", progress=progress)
-    table, _ = candidate_song_scores(bundles, pitch_model, dev, variants=SONG_VARIANTS[:1],
-                                     progress=progress)
+    dev = songs.ensure_songs(kind="dev")
+    table, _ = candidate_song_scores(bundles, pitch_model, dev, variants=SONG_VARIANTS[:1])
     return best_candidate(table).name, table

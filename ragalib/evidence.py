@@ -171,7 +171,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
         elif pitch_model is None:
             from .pitch_model import ensure_pitch_model
 
-            pitch_model = ensure_pitch_model(progress=False)
+            pitch_model = ensure_pitch_model()
         estimate = tonics.estimate_tonic(song.y, sr=song.sr, model=pitch_model, sal=song.salience,
                                          drone=song.drone)
         hz, note = estimate.hz, estimate.note
@@ -192,7 +192,7 @@ def tonic_model_for(tonic_model, tonics):
     if tonic_model is None and any(Tonic.parse(t).how == "auto" for t in tonics):
         from .pitch_model import ensure_pitch_model
 
-        return ensure_pitch_model(progress=False)
+        return ensure_pitch_model()
     return tonic_model
 
 
@@ -230,7 +230,7 @@ def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
 
 
 def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=None,
-                 pitch_segments=False, progress=True, workers=None, keep_going=False):
+                 pitch_segments=False, workers=None, keep_going=False):
     """:func:`gather` every song of a manifest under every pipeline variant, in worker
     processes (:func:`ragalib.parallel.map_in_workers`).
 
@@ -265,7 +265,7 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
         partial(work, variants=variants, configs=list(configs), sr=sr,
                 tonic_model=tonic_model, pitch_model=pitch_model,
                 pitch_segments=pitch_segments),
-        rows, workers=workers, progress=progress,
+        rows, workers=workers,
         desc=f"analysing {len(rows)} songs x {len(variants)} pipeline(s)")
 
 

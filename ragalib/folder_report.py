@@ -73,7 +73,7 @@ class FolderScore:
     seconds: float = 0.0
 
 
-def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True, report=_warn):
+def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=_warn):
     """Detect the raga of every recording under ``root`` and keep what is needed to score it.
 
     Behind notebook 07_song_detection (not called there by name).
@@ -114,7 +114,7 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
     if Tonic.parse(tonic).how == "auto" and tonic_model is None:
         from .pitch_model import ensure_pitch_model
 
-        tonic_model = ensure_pitch_model(progress=progress)
+        tonic_model = ensure_pitch_model()
     score = FolderScore(root, [], [])
     cnn_alone = None
     if bundle.pitch_model is not None:
@@ -125,7 +125,7 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, progress=True,
     variants = {"default": {"tonic": tonic, "separation": True}}
     for row, (evidence, reason) in zip(rows, gather_songs(
             rows, variants, [bundle.config], sr=bundle.config.sr, tonic_model=tonic_model,
-            pitch_model=bundle.pitch_model, progress=progress, keep_going=True)):
+            pitch_model=bundle.pitch_model, keep_going=True)):
         if reason is not None:
             report(f"{reason}; left out")
             score.left_out.append(reason)

@@ -94,8 +94,7 @@ def scores(ref_times, ref_hz, est_times, est_hz):
             "voicing false alarm": float(found["Voicing False Alarm"])}
 
 
-def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, limit=None,
-                     progress=True):
+def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, limit=None):
     """Every tracker on every sung song of a song set, against the singer's true contour.
 
     Taught in notebook 07_song_detection; ``python -m ragalib report melody`` prints it. The
@@ -114,15 +113,15 @@ def compare_trackers(kind="dev", *, trackers=TRACKERS, separation=True, limit=No
     from .parallel import map_in_workers
     from .synth import songs
 
-    specs = ensure_sung_songs(kind, progress=progress)[:limit]
+    specs = ensure_sung_songs(kind)[:limit]
     work = partial(_track_song, folder=songs.songs_dir(kind), trackers=tuple(trackers),
                    separation=separation)
-    return [row for found in map_in_workers(work, specs, progress=progress,
+    return [row for found in map_in_workers(work, specs,
                                             desc=f"tracking {len(specs)} sung {kind} songs")
             for row in found]
 
 
-def ensure_sung_songs(kind="dev", *, progress=True):
+def ensure_sung_songs(kind="dev"):
     """The specs of a song set's sung songs, each rendered if missing (the other songs are
     left to :func:`ragalib.synth.songs.ensure_songs`).
 
@@ -133,7 +132,7 @@ def ensure_sung_songs(kind="dev", *, progress=True):
     specs = [s for s in songs.planned_specs(kind) if s.instrument == songs.SUNG]
     folder = songs.songs_dir(kind)
     folder.mkdir(parents=True, exist_ok=True)
-    songs.render_missing(folder, specs, what=f"sung {kind} songs", progress=progress)
+    songs.render_missing(folder, specs, what=f"sung {kind} songs")
     return specs
 
 

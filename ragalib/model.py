@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .errors import RagalibError
+from .progress import keras_callbacks
 
 
 
@@ -159,7 +160,7 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def train(dataset, settings=TrainSettings(), *, split=None, progress=True, root=None):
+def train(dataset, settings=TrainSettings(), *, split=None, root=None):
     """Train the CNN on a dataset's training part, validating on its validation part.
 
     Taught in notebook 05_train_cnn.
@@ -170,11 +171,11 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True, root=
     settings : TrainSettings
     split : np.ndarray, optional
         Use this split instead of the dataset's by-take split (chapter 05 compares them).
-    progress : bool
-        An epoch progress bar.
     root : Path, optional
         The recordings folder the dataset was built from, for ``settings.augment`` (default
         ``data/recordings``).
+
+    An epoch bar is drawn unless :func:`ragalib.progress.quiet` says not.
 
     Returns
     -------
@@ -189,20 +190,15 @@ def train(dataset, settings=TrainSettings(), *, split=None, progress=True, root=
                                "dataset's by-take split, not another split")
         from .augment import augmented
 
-        dataset = augmented(dataset, settings.augment, seed=settings.seed, root=root,
-                            progress=progress)
+        dataset = augmented(dataset, settings.augment, seed=settings.seed, root=root)
     seed_everything(settings.seed)
     x_train, y_train = dataset.part("train", split=split)
     x_val, y_val = dataset.part("val", split=split)
     if not len(x_train) or not len(x_val):
         raise RagalibError("training needs segments in both the train and val splits")
     model = build_model(x_train.shape[1:], len(dataset.labels), settings, train_x=x_train)
-    callbacks = []
-    if progress:
-        from tqdm.keras import TqdmCallback
-
-        callbacks.append(TqdmCallback(verbose=0, desc=describe_training(
-            dataset.config.kind, settings, len(x_train), len(x_val), x_train.shape[1:])))
+    callbacks = keras_callbacks(describe_training(
+        dataset.config.kind, settings, len(x_train), len(x_val), x_train.shape[1:]))
     if settings.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=settings.early_stopping, restore_best_weights=True))

@@ -124,8 +124,7 @@ def _caller_settings():
     return settings, max((pool["num_threads"] for pool in threadpool_info()), default=None)
 
 
-def map_in_workers(function, items, *, workers=None, scheduler=None, desc="working",
-                   progress=True):
+def map_in_workers(function, items, *, workers=None, scheduler=None, desc="working"):
     """``function(item)`` for every item, in worker processes, yielded in ``items`` order.
 
     Behind notebook 08_similarity (not called there by name).
@@ -152,12 +151,12 @@ def map_in_workers(function, items, *, workers=None, scheduler=None, desc="worki
     caller that ``zip``\\ s its items with these results never asks for one more, and a bar
     closed short of its total is drawn red in a notebook, as if the work had failed.
     """
-    from tqdm.auto import tqdm
+    from .progress import bar as progress_bar
 
     items = list(items)
-    bar = dict(total=len(items), desc=desc, disable=not progress, leave=False)
+    bar = dict(total=len(items), desc=desc, leave=False)
     if scheduler is not None:
-        yield from _on_cluster(function, items, scheduler, workers, tqdm(**bar))
+        yield from _on_cluster(function, items, scheduler, workers, progress_bar(**bar))
         return
     workers = min(default_workers() if workers is None else workers,
                   len(items) // MIN_ITEMS_PER_WORKER)
@@ -168,7 +167,7 @@ def map_in_workers(function, items, *, workers=None, scheduler=None, desc="worki
             _warned.append(True)
         workers = 1
     if workers <= 1:
-        yield from _counted(map(function, items), tqdm(**bar))
+        yield from _counted(map(function, items), progress_bar(**bar))
         return
     from joblib import Parallel
     from joblib.externals.loky.process_executor import BrokenProcessPool
@@ -177,7 +176,7 @@ def map_in_workers(function, items, *, workers=None, scheduler=None, desc="worki
         with Parallel(n_jobs=workers, backend="loky", return_as="generator", batch_size=1,
                       pre_dispatch="n_jobs", max_nbytes=None) as parallel:
             yield from _counted(_windows(parallel, function, items, AHEAD_PER_WORKER * workers),
-                                tqdm(**bar))
+                                progress_bar(**bar))
     except BrokenProcessPool:
         raise RagalibError("a worker process stopped unexpectedly (out of memory?); set "
                            "RAGALIB_WORKERS=1 to work in one process") from None

@@ -198,7 +198,7 @@ class PitchModel:
             raise RagalibError(f"{path}: not a readable pitch model ({exc})") from None
 
 
-def fit(takes, *, sr=SR, key="", progress=False):
+def fit(takes, *, sr=SR, key=""):
     """Learn each raga's note statistics from recordings with a known Sa.
 
     Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
@@ -217,7 +217,7 @@ def fit(takes, *, sr=SR, key="", progress=False):
     takes = list(takes)
     profiles, counts = {}, {}
     for (raga, _, _), (profile, moves) in zip(takes, map_in_workers(
-            partial(_take_statistics, sr=sr), takes, progress=progress,
+            partial(_take_statistics, sr=sr), takes,
             desc=f"learning note statistics from {len(takes)} takes")):
         profiles.setdefault(raga, []).append(profile)
         counts[raga] = counts.get(raga, 0) + moves
@@ -255,7 +255,7 @@ def _take_statistics(take, *, sr):
     return np.roll(folded_histogram(bins, levels), -sa), transition_counts(note_sequence(bins, sa))
 
 
-def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
+def ensure_pitch_model(root=None, *, path=None, data=None):
     """The pitch model learned from the *training* takes of the recordings, cached.
 
     Taught in notebook 07_song_detection. The takes and their split come from the CNN's own
@@ -269,8 +269,7 @@ def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
 
     root = Path(root or dataset.recordings_dir())
     if data is None:
-        data = dataset.build(root=root, synthesise=root == dataset.recordings_dir(),
-                             progress=progress)
+        data = dataset.build(root=root, synthesise=root == dataset.recordings_dir())
     train = sorted(name for name, role in data.take_roles().items() if role == "train")
     key = content_key("pitch model", VERSION, *((name, root / name) for name in train))
     path = Path(path or pitch_model_path())
@@ -282,6 +281,6 @@ def ensure_pitch_model(root=None, *, path=None, data=None, progress=True):
         except RagalibError:
             pass
     takes = ((name.split("/")[0], load(root / name), tonic_hz(DEFAULT_TONIC)) for name in train)
-    model = fit(takes, key=key, progress=progress)
+    model = fit(takes, key=key)
     model.save(path)
     return model

@@ -55,7 +55,7 @@ def take_seed(raga, k=1):
     return zlib.crc32(f"published-take/{raga}".encode())
 
 
-def ensure_recordings(root=None, *, seconds=None, progress=True):
+def ensure_recordings(root=None, *, seconds=None):
     """Render, atomically, each raga's one take that is missing (or of another length)
     under ``root`` (default ``data/published/recordings``), as
     ``<root>/<raga>/published_v<V>_take1.wav``; older ``published_*`` files are removed.
@@ -73,11 +73,11 @@ def ensure_recordings(root=None, *, seconds=None, progress=True):
 
     seconds = seconds or SECONDS["quick" if quick_mode() else "full"]
     return takes.ensure_recordings(Path(root or published_dir() / "recordings"), takes=1,
-                                   seconds=seconds, progress=progress, prefix="published",
+                                   seconds=seconds, prefix="published",
                                    seed_of=take_seed)
 
 
-def build(config=None, *, root=None, cache_dir=None, seconds=None, progress=True):
+def build(config=None, *, root=None, cache_dir=None, seconds=None):
     """The published setting's dataset (one take per raga), cached like chapter 04's
     (:func:`ragalib.dataset.build`) but in ``data/published/datasets``.
 
@@ -87,10 +87,10 @@ def build(config=None, *, root=None, cache_dir=None, seconds=None, progress=True
     from . import dataset
     from .features import DEFAULT
 
-    root = ensure_recordings(root, seconds=seconds, progress=progress)
+    root = ensure_recordings(root, seconds=seconds)
     return dataset.build(config or DEFAULT, root=root,
                          cache_dir=cache_dir or published_dir() / "datasets",
-                         synthesise=False, progress=progress)
+                         synthesise=False)
 
 
 def split(data, seed=SPLIT_SEED):
@@ -115,8 +115,7 @@ def siblings_in_training(data, split, part="test"):
     return float(np.mean([t in trained for t in mine.tolist()])) if len(mine) else float("nan")
 
 
-def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None,
-                  progress=True):
+def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None):
     """The published CNN trained on a random split of the published setting's segments,
     saved as a bundle (``data/published/model``) and reused while its settings and dataset
     are unchanged.
@@ -133,7 +132,7 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
     from . import model
     from .bundle import Bundle, load_bundle, save_bundle
 
-    data = build(root=root, cache_dir=cache_dir, seconds=seconds, progress=progress)
+    data = build(root=root, cache_dir=cache_dir, seconds=seconds)
     folder = Path(out or published_dir() / "model")
     info = {"dataset_key": data.key, "split_seed": SPLIT_SEED,
             "trained_on": "random split of the segments of one take per raga",
@@ -146,7 +145,7 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
     except Exception:   # missing or unreadable: train
         pass
     parts = split(data)
-    net, history = model.train(data, settings, split=parts, progress=progress)
+    net, history = model.train(data, settings, split=parts)
     x_test, y_test = data.part("test", split=parts)
     report = model.evaluate(net, x_test, y_test, data.labels)
     metrics = {"test_accuracy": report.pop("accuracy"), "test_segments": int(len(y_test)),
@@ -158,7 +157,7 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
                   metrics=metrics, history=history, info=info, path=folder)
 
 
-def song_counts(bundles, pitch_model, rows, *, progress=True):
+def song_counts(bundles, pitch_model, rows):
     """Songs right, per bundle, with the default pipeline only (auto tonic, separation):
     ``{name: (right, songs)}``.
 
@@ -168,8 +167,7 @@ def song_counts(bundles, pitch_model, rows, *, progress=True):
     from .compare import SONG_VARIANTS
     from .evaluate import candidate_song_scores
 
-    table, _ = candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS[:1],
-                                     progress=progress)
+    table, _ = candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS[:1])
     found = {row["model"]: row["song accuracy"] for row in table}
     return {name: (round(found[name] * len(rows)), len(rows)) for name in bundles}
 

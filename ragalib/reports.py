@@ -69,8 +69,8 @@ def detect(model=None, songs_set="test"):
     from .synth import songs
 
     bundle = compare.detector(model)
-    rows = songs.ensure_songs(progress=False, kind=songs_set)
-    table, found = evaluate.evaluate_songs(rows, bundle, progress=False)
+    rows = songs.ensure_songs(kind=songs_set)
+    table, found = evaluate.evaluate_songs(rows, bundle)
     print(f"detection report: {len(rows)} {songs_set} songs, model {bundle.path}")
     print(text_table([{"pipeline": r["pipeline"], "songs": r["song accuracy"],
                        "segments": r["segment accuracy"],
@@ -86,7 +86,7 @@ def melody(songs_set="dev"):
     """The f0 trackers against the singer's true pitch (notebook 07_song_detection)."""
     from . import melody as melodies
 
-    rows = melodies.compare_trackers(songs_set, progress=False)
+    rows = melodies.compare_trackers(songs_set)
     print(f"melody report: {len(rows) // len(melodies.TRACKERS)} sung {songs_set} songs with "
           "their tanpura, harmonium and tabla, after percussion suppression, against the "
           "singer's true f0 (mir_eval; medians over songs)")
@@ -103,13 +103,12 @@ def similarity(model=None):
 
     bundle = compare.detector(model)
     folder = songs.songs_dir()
-    songs.ensure_songs(progress=False)
+    songs.ensure_songs()
     print(f"similarity report: {folder}, model {bundle.path} "
           f"({bundle.config.kind} features); each song queried against the others")
     rows = []
     for method in search.METHODS:
-        scores = search.precision_at_k(search.build_index(folder, bundle, method=method,
-                                                          progress=False))
+        scores = search.precision_at_k(search.build_index(folder, bundle, method=method))
         rows.append({"embedding": method, "precision@5": scores["precision@5"],
                      "nearest same raga": scores["nearest"]})
     print(text_table(rows))
@@ -124,7 +123,7 @@ def folder(path, model=None):
         raise RagalibError("report folder needs a folder: report folder DIR "
                            "(DIR/<raga_id>/<files>, optional DIR/tonics.csv)")
     bundle = compare.detector(model)
-    score = folder_report.score_folder(path, bundle, progress=False)
+    score = folder_report.score_folder(path, bundle)
     print(f"model {bundle.path} ({bundle.config.kind} features)")
     print("\n".join(folder_report.report_lines(score, bundle.labels)))
 
@@ -135,14 +134,14 @@ def models():
     from . import compare, evaluate
     from .synth import songs
 
-    chosen = compare.ensure_default_bundle(progress=False)
-    bundles = compare.ensure_candidates(progress=False)
+    chosen = compare.ensure_default_bundle()
+    bundles = compare.ensure_candidates()
     learned = chosen.pitch_model
-    choice, dev_table = evaluate.dev_choice(bundles, learned, progress=False)
+    choice, dev_table = evaluate.dev_choice(bundles, learned)
     on_dev = {r["model"]: r["song accuracy"] for r in dev_table}
-    takes = evaluate.take_scores(bundles, learned, progress=False)
-    rows = songs.ensure_songs(progress=False)
-    table, _ = evaluate.candidate_song_scores(bundles, learned, rows, progress=False)
+    takes = evaluate.take_scores(bundles, learned)
+    rows = songs.ensure_songs()
+    table, _ = evaluate.candidate_song_scores(bundles, learned, rows)
     print(f"model report: song accuracy on the dev songs (the choice), then held-out harmonium "
           f"takes and {len(rows)} test songs")
     for i, variant in enumerate(compare.SONG_VARIANTS, 1):

@@ -206,7 +206,7 @@ def _read_saved(path):
         return None
 
 
-def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True, cache=True,
+def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
                 workers=None, scheduler=None, report=_to_stderr):
     """Embed every song in ``folder``; reuse what is cached while nothing has changed.
 
@@ -227,7 +227,7 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True
 
     files = _catalogue(folder)
     if method == "cnn":
-        pitch_model = pitch_model or bundle.pitch_model or ensure_pitch_model(progress=progress)
+        pitch_model = pitch_model or bundle.pitch_model or ensure_pitch_model()
     model_key = _model_key(bundle, method, pitch_model)
     digests = {}
     for song in files:
@@ -243,8 +243,7 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, progress=True
     todo = {d: p for p, d in digests.items() if d not in known}   # copies: one is enough
     inputs = map_in_workers(partial(_song_input_or_reason, config=bundle.config, method=method,
                                     pitch_model=pitch_model), todo.values(),
-                            workers=workers, scheduler=scheduler, desc="indexing songs",
-                            progress=progress)
+                            workers=workers, scheduler=scheduler, desc="indexing songs")
     embedder = embedding_model(bundle) if method == "cnn" and todo else None
     for digest, (values, reason) in zip(todo, inputs):
         if reason is not None:

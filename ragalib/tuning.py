@@ -20,6 +20,7 @@ import warnings
 
 from .model import TrainSettings, _quiet_stderr, build_model, load_keras, seed_everything
 from .paths import tuned_bundle_dir, tuning_dir
+from .progress import bar as progress_bar
 from .published import PUBLISHED_AFTER, PUBLISHED_BEFORE
 
 TUNERS = ("bayesian", "random", "hyperband")
@@ -242,7 +243,7 @@ def search_identity(dataset, *, tuner="bayesian", initial_points=3, epochs=15, s
 
 
 def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=15, seed=0,
-           directory=None, progress=True, cluster=None):
+           directory=None, cluster=None):
     """Search the CNN's hyper-parameters on ``dataset``'s by-take split.
 
     Taught in notebook 06_tuning. Each trial trains for at most ``epochs`` epochs, with early
@@ -267,8 +268,6 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
     initial_points : int
         Random trials before the Gaussian process proposes any (KerasTuner's default, three
         per hyper-parameter, would be 24 here: a search of fewer trials would be random).
-    progress : bool
-        A progress bar of the trials; a worker's counts the trials it ran itself.
     cluster : ragalib.tuning_chief.Cluster, optional
         Distributed mode only: what admits a worker (``cluster.join(identity)``, before
         TensorFlow is loaded, so a refused worker costs little) and serves the chief's oracle
@@ -288,15 +287,15 @@ def search(dataset, *, tuner="bayesian", max_trials=8, initial_points=3, epochs=
     try:
         return _search(dataset, tuner=tuner, max_trials=max_trials,
                        initial_points=initial_points, epochs=epochs, seed=seed,
-                       directory=directory, progress=progress, role=role,
+                       directory=directory, role=role,
                        identity=identity, cluster=cluster)
     finally:
         if joined is not None:
             joined.close()
 
 
-def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directory, progress,
-            role, identity, cluster):
+def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directory, role,
+            identity, cluster):
     from sklearn.exceptions import ConvergenceWarning
 
     kt = _keras_tuner()
@@ -313,16 +312,13 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
             return _fit(model, x, y, validation_data, batch_size=hp.get("batch_size"), **kwargs)
 
     trials, _ = budget(tuner, max_trials=max_trials, epochs=epochs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        if role == "worker":    # a worker sees only the trials it runs; the chief has them all
-            bar = tqdm(desc=f"worker {os.environ.get('KERASTUNER_TUNER_ID')}: trials of the "
-                            f"{tuner} search run here")
-        else:
-            bar = tqdm(total=trials, desc=f"{tuner} search: {trials} trials of at most {epochs} "
-                                          f"epochs on the {dataset.config.kind} dataset")
+    if role == "worker":        # a worker sees only the trials it runs; the chief has them all
+        bar = progress_bar(desc=f"worker {os.environ.get('KERASTUNER_TUNER_ID')}: trials of the "
+                                f"{tuner} search run here")
+    else:
+        bar = progress_bar(total=trials, desc=f"{tuner} search: {trials} trials of at most "
+                                              f"{epochs} epochs on the {dataset.config.kind} "
+                                              "dataset")
 
     objective = kt.Objective("val_accuracy", "max")
     common = dict(objective=objective, seed=seed + 1)  # KerasTuner takes a seed of 0 as "any"
@@ -359,7 +355,7 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
             self.oracle.verbose = 0
             self.save()
             cluster.serve(self.oracle, identity,
-                          on_trial_end=None if bar is None else lambda: bar.update(1))
+                          on_trial_end=lambda: bar.update(1))
             return None
 
         def run_trial(self, trial, *args, **kwargs):
@@ -371,8 +367,7 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
             self.trials_run += 1
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
 
     seed_everything(seed)
     found = Tuner(oracle=oracle, hypermodel=RagaHyperModel(),
@@ -380,7 +375,7 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
                   overwrite=False)
     if role == "worker":
         _pause_when_idle(found.oracle)
-    elif bar is not None:
+    else:
         done = len([t for t in found.oracle.trials.values() if t.status == "COMPLETED"])
         bar.update(min(done, trials))
     with _quiet_stderr(), warnings.catch_warnings():
@@ -391,8 +386,7 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         found.search(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
                      verbose=0)
-    if bar is not None:
-        bar.close()
+    bar.close()
     return found
 
 

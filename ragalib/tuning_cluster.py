@@ -28,6 +28,7 @@ from pathlib import Path
 from . import tuning
 from .errors import RagalibError
 from .paths import quick_mode, tuning_dir
+from .progress import bar as progress_bar
 from .tuning_chief import Cluster, check_worker_id
 
 TIMEOUT = 3600.0
@@ -288,24 +289,20 @@ class LocalCluster:
                 pass        # being written
         return ended
 
-    def wait(self, timeout=TIMEOUT, *, progress=False):
+    def wait(self, timeout=TIMEOUT):
         """Wait for the chief to finish (at most ``timeout`` seconds), then return the
         :class:`ClusterRun`. A chief that fails, a search that runs out of time or whose
         workers all stopped before it finished, is a :class:`RagalibError`."""
         trials = tuning.budget(self.search["tuner"], max_trials=self.search["max_trials"],
                                epochs=self.search["epochs"])[0]
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            who = (f"a chief and {self.workers} worker{'s' * (self.workers != 1)}"
-                   if self.workers else "a chief, for workers from elsewhere")
-            bar = tqdm(total=trials, desc=f"{self.search['tuner']} search on {who}: trials done")
+        who = (f"a chief and {self.workers} worker{'s' * (self.workers != 1)}"
+               if self.workers else "a chief, for workers from elsewhere")
+        bar = progress_bar(total=trials,
+                           desc=f"{self.search['tuner']} search on {who}: trials done")
         chief, deadline, gone_since = self.processes["chief"], time.monotonic() + timeout, None
         try:
             while chief.poll() is None:
-                if bar is not None:
-                    bar.update(max(0, min(self._ended_on_disk(), trials) - bar.n))
+                bar.update(max(0, min(self._ended_on_disk(), trials) - bar.n))
                 # poll each (it also reaps an ended one, which the chief then sees has gone)
                 ended = [p.poll() is not None for who, p in self.processes.items()
                          if who != "chief"]
@@ -324,11 +321,9 @@ class LocalCluster:
                         f"({self._ended_on_disk()} of {trials} trials done); its records in "
                         f"{self.project_dir} resume it when it is run again")
                 time.sleep(0.25)
-            if bar is not None:
-                bar.update(max(0, min(self._ended_on_disk(), trials) - bar.n))
+            bar.update(max(0, min(self._ended_on_disk(), trials) - bar.n))
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         if chief.returncode != 0:
             said = _last_ragalib_line(self.logs["chief"])
             raise RagalibError(f"the chief stopped ({_how_it_ended(chief.returncode)})"
@@ -408,8 +403,7 @@ class LocalCluster:
         self.stop()
 
 
-def run_local(dataset, *, workers=2, port=None, host="127.0.0.1", timeout=TIMEOUT,
-              progress=True, **search):
+def run_local(dataset, *, workers=2, port=None, host="127.0.0.1", timeout=TIMEOUT, **search):
     """Run :func:`ragalib.tuning.search` on ``dataset`` with a chief and ``workers`` worker
     processes on this machine, and return the chief's records as a :class:`ClusterRun`.
 
@@ -430,10 +424,10 @@ def run_local(dataset, *, workers=2, port=None, host="127.0.0.1", timeout=TIMEOU
     """
     with LocalCluster(dataset, workers=workers, host=host, port=port, **search) as cluster:
         cluster.start()
-        return cluster.wait(timeout, progress=progress)
+        return cluster.wait(timeout)
 
 
-def join_search(dataset, oracle, worker_id, *, progress=True, **search):
+def join_search(dataset, oracle, worker_id, **search):
     """Run one worker in this process for the chief at ``oracle`` (``"HOST:PORT"``), until
     the chief has no trial left; returns how many trials this worker ran.
 
@@ -450,7 +444,7 @@ def join_search(dataset, oracle, worker_id, *, progress=True, **search):
     os.environ.update(env)
     cluster = Cluster()
     try:
-        return tuning.search(dataset, progress=progress, cluster=cluster, **search).trials_run
+        return tuning.search(dataset, cluster=cluster, **search).trials_run
     except KeyboardInterrupt:
         if cluster.attendance is not None and cluster.attendance.lost:
             raise RagalibError(cluster.attendance.lost) from None

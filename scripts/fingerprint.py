@@ -37,12 +37,12 @@ def main():
         from ragalib import audio
 
         print(f"features {kind} ({config.id}): {digest(features.extract(audio.segments(y, config=config), config=config))}")
-    data = dataset.build(progress=False)
+    data = dataset.build()
     print(f"dataset {data.key}: X {digest(data.X)}, y {digest(data.y)}, split {digest(data.split.astype(str))}")
     from ragalib import compare
 
-    bundle = compare.ensure_default_bundle(progress=False)
-    for row in songs.ensure_songs(progress=False)[:4]:
+    bundle = compare.ensure_default_bundle()
+    for row in songs.ensure_songs()[:4]:
         found = detect.detect_file(row["path"], bundle)
         print(f"detect {row['file']}: {found.raga} {found.confidence:.4f} Sa {found.tonic_note}")
 

@@ -28,8 +28,7 @@ def recordings(tmp_path):
 
 
 def build(root, tmp_path):
-    return dataset.build(SHORT, root=root, cache_dir=tmp_path / "cache", synthesise=False,
-                         progress=False)
+    return dataset.build(SHORT, root=root, cache_dir=tmp_path / "cache", synthesise=False)
 
 
 def test_only_ragalibs_own_synthesised_takes_can_be_replayed():
@@ -84,8 +83,7 @@ def test_a_change_adds_noise_at_its_snr_and_changes_the_level_by_its_gain():
 def test_only_training_takes_get_copies_and_the_copies_are_cached(recordings, tmp_path,
                                                                   monkeypatch):
     plain = build(recordings, tmp_path)
-    more = augment.augmented(plain, 2, root=recordings, cache_dir=tmp_path / "cache",
-                             progress=False, workers=1)
+    more = augment.augmented(plain, 2, root=recordings, cache_dir=tmp_path / "cache", workers=1)
     roles = plain.take_roles()
     train_takes = [t for t, role in roles.items() if role == "train"]
     assert len(more.takes) == len(plain.takes) + 2 * len(train_takes)
@@ -107,8 +105,7 @@ def test_only_training_takes_get_copies_and_the_copies_are_cached(recordings, tm
         raise AssertionError("augmented again although nothing changed")
 
     monkeypatch.setattr(augment, "_copy_features", fail)
-    again = augment.augmented(plain, 2, root=recordings, cache_dir=tmp_path / "cache",
-                              progress=False, workers=1)
+    again = augment.augmented(plain, 2, root=recordings, cache_dir=tmp_path / "cache", workers=1)
     np.testing.assert_array_equal(again.X, more.X)
     assert again.takes == more.takes
     assert augment.augmented(plain, 0) is plain
@@ -118,8 +115,7 @@ def test_augmentation_refuses_a_split_other_than_by_take(recordings, tmp_path):
     plain = build(recordings, tmp_path)
     split = dataset.random_segment_split(len(plain.y))
     with pytest.raises(RagalibError, match="by-take split"):
-        model.train(plain, model.TrainSettings(epochs=1, augment=1), split=split,
-                    progress=False)
+        model.train(plain, model.TrainSettings(epochs=1, augment=1), split=split)
     with pytest.raises(RagalibError, match="0 or more"):
         augment.augmented(plain, -1)
 

@@ -144,7 +144,7 @@ from ragalib.parallel import map_in_workers
 
 if __name__ == "__main__":
     try:
-        for _ in map_in_workers(time.sleep, [30.0] * 4, workers=2, progress=False):
+        for _ in map_in_workers(time.sleep, [30.0] * 4, workers=2):
             pass
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -156,7 +156,7 @@ def test_ctrl_c_stops_worker_processes_at_once(tmp_path):
     script.write_text(WORK, encoding="utf-8")
     process = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE,
                                text=True, start_new_session=True, preexec_fn=as_from_a_terminal,
-                               env={**os.environ, "RAGALIB_WORKERS": "2"})
+                               env={**os.environ, "RAGALIB_WORKERS": "2", "TQDM_DISABLE": "1"})
     try:
         time.sleep(6.0)                                   # the workers are asleep in a song
         os.killpg(process.pid, signal.SIGINT)
@@ -214,7 +214,7 @@ def test_a_bundle_that_cannot_be_written_is_one_error_naming_it(tmp_path):
     from ragalib.features import DEFAULT
     from tests.test_model import FAST, separable
 
-    net, _ = model.train(separable(), FAST, progress=False)
+    net, _ = model.train(separable(), FAST)
     (tmp_path / "models").write_text("a file where the models folder should be")
     with pytest.raises(RagalibError, match=r"models/b: cannot write"):
         save_bundle(tmp_path / "models" / "b", net, labels=["a", "b"], config=DEFAULT,

@@ -28,9 +28,8 @@ def scheduler():
 
 
 def test_work_on_the_cluster_is_the_same_bytes_in_the_same_order(scheduler):
-    here = list(parallel.map_in_workers(np.fft.rfft, signals(), workers=1, progress=False))
-    there = list(parallel.map_in_workers(np.fft.rfft, signals(), scheduler=scheduler,
-                                         progress=False))
+    here = list(parallel.map_in_workers(np.fft.rfft, signals(), workers=1))
+    there = list(parallel.map_in_workers(np.fft.rfft, signals(), scheduler=scheduler))
     assert len(there) == len(here) == 4
     for a, b in zip(here, there):
         np.testing.assert_array_equal(a, b)
@@ -44,12 +43,10 @@ def test_a_cluster_task_gets_the_callers_settings_and_its_error_comes_back_in_or
     from tests.test_parallel import _environment_mark
 
     monkeypatch.setenv("RAGALIB_TEST_MARK", "from the caller")
-    assert list(parallel.map_in_workers(_environment_mark, range(4), scheduler=scheduler,
-                                        progress=False)) == ["from the caller"] * 4
+    assert list(parallel.map_in_workers(_environment_mark, range(4), scheduler=scheduler)) == ["from the caller"] * 4
     paths = [tmp_path / f"missing{i}.wav" for i in range(4)]
     with pytest.raises(RagalibError, match="missing0.wav: no such file"):
-        list(parallel.map_in_workers(partial(audio.load, sr=SR), paths, scheduler=scheduler,
-                                     progress=False))
+        list(parallel.map_in_workers(partial(audio.load, sr=SR), paths, scheduler=scheduler))
 
 
 def test_batch_detection_on_the_cluster_equals_the_local_one(scheduler, bundle_dir, learned,
@@ -90,9 +87,9 @@ def test_the_command_line_prints_the_same_bytes_with_a_scheduler(scheduler, bund
 
 
 def test_indexing_on_the_cluster_gives_the_same_index(scheduler, bundle, learned, catalogue):
-    alone = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    alone = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    cache=False, workers=1)
-    there = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    there = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    cache=False, scheduler=scheduler)
     assert there.files == alone.files
     np.testing.assert_array_equal(there.embeddings, alone.embeddings)
@@ -101,5 +98,4 @@ def test_indexing_on_the_cluster_gives_the_same_index(scheduler, bundle, learned
 def test_no_scheduler_at_the_address_is_one_line(monkeypatch):
     monkeypatch.setattr(parallel, "CONNECT_SECONDS", 2)
     with pytest.raises(RagalibError, match=r"tcp://127.0.0.1:9: no Dask scheduler answers"):
-        list(parallel.map_in_workers(abs, [1, 2], scheduler="tcp://127.0.0.1:9",
-                                     progress=False))
+        list(parallel.map_in_workers(abs, [1, 2], scheduler="tcp://127.0.0.1:9"))

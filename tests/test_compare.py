@@ -63,7 +63,7 @@ def test_candidates_are_the_published_model_then_pitch_aware_ones_with_early_sto
 
 def test_promote_copies_the_bundle_and_records_why(tmp_path):
     ds = separable()
-    net, history = model.train(ds, FAST, progress=False)
+    net, history = model.train(ds, FAST)
     source = save_bundle(tmp_path / "chroma", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, info={"dataset_key": "k"})
     bundle = load_bundle(source)
@@ -134,6 +134,6 @@ def test_take_scores_compares_candidates_only_on_the_same_held_out_takes(monkeyp
     monkeypatch.setattr(model, "evaluate_takes", lambda *a: 1.0)
     bundles = {kind: SimpleNamespace(config=kind, model=None) for kind in held_out}
     with pytest.raises(RagalibError, match="chroma: its held-out takes are not mfcc's"):
-        evaluate.take_scores(bundles, pitch_model=None, progress=False)
+        evaluate.take_scores(bundles, pitch_model=None)
     with pytest.raises(RagalibError, match="at least one candidate"):
-        evaluate.take_scores({}, pitch_model=None, progress=False)
+        evaluate.take_scores({}, pitch_model=None)

@@ -26,7 +26,7 @@ def recordings(tmp_path):
 def build(recordings, tmp_path, config=SHORT, messages=None, **kwargs):
     report = (messages.append if messages is not None else lambda m: None)
     return dataset.build(config, root=recordings, cache_dir=tmp_path / "cache",
-                         synthesise=False, progress=False, report=report, **kwargs)
+                         synthesise=False, report=report, **kwargs)
 
 
 def test_labels_are_the_sorted_ids_and_each_segment_has_its_folders_label(recordings, tmp_path):
@@ -182,7 +182,7 @@ def test_ensure_recordings_renews_old_synth_takes_and_never_touches_yours(tmp_pa
     (root / "yaman" / "sung_v0_take1.wav").write_bytes(b"sung by an older synthesiser")
     mine = root / "yaman" / "my_take.wav"
     soundfile.write(mine, synth.improvise("yaman", 1.0, seed=3), synth.SR)
-    ensure_recordings(root, takes=1, seconds=1.0, progress=False, sung=1)
+    ensure_recordings(root, takes=1, seconds=1.0, sung=1)
     names = sorted(p.name for p in (root / "yaman").iterdir())
     version = synth.GENERATOR_VERSION
     assert names == ["my_take.wav", f"sung_v{version}_take1.wav", f"synth_v{version}_take1.wav"]

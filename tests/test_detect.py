@@ -67,7 +67,7 @@ def test_transposition_lands_the_tonic_on_c_sharp():
 @pytest.fixture(scope="module")
 def bundle_dir(tmp_path_factory):
     ds = separable()
-    net, history = model.train(ds, FAST, progress=False)
+    net, history = model.train(ds, FAST)
     folder = tmp_path_factory.mktemp("bundle") / "b"
     save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
                       history=history)

@@ -72,8 +72,7 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
     variants = {name: evaluate.VARIANTS[name] for name in ("default (auto tonic, separation)",
                                                           "no separation", "true tonic given")}
     gathered = list(evidence.gather_songs(rows, variants, [bundle.config], sr=SR,
-                                          tonic_model=learned, pitch_model=learned,
-                                          progress=False, workers=2))
+                                          tonic_model=learned, pitch_model=learned, workers=2))
     for row, found in zip(rows, gathered):
         y = soundfile.read(row["path"], dtype="float32")[0]
         for name, variant in variants.items():
@@ -115,7 +114,7 @@ def _gather_counted(rows, learned, monkeypatch, *, key="fitted in test_evidence"
     variants = {"default": evaluate.VARIANTS["default (auto tonic, separation)"],
                 "true tonic": evaluate.VARIANTS["true tonic given"]}
     found = list(evidence.gather_songs(rows, variants, [DEFAULT], sr=SR, tonic_model=learned,
-                                       pitch_model=learned, progress=False, workers=1))
+                                       pitch_model=learned, workers=1))
     return found, len(calls)
 
 

@@ -17,7 +17,7 @@ from tests.test_model import FAST, separable
 def bundle(tmp_path_factory):
     ds = separable()
     ds.labels = ["bhupali", "yaman"]
-    net, history = model.train(ds, FAST, progress=False)
+    net, history = model.train(ds, FAST)
     folder = tmp_path_factory.mktemp("bundle") / "b"
     save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
                       history=history)
@@ -40,7 +40,7 @@ def recordings(tmp_path):
 
 def test_a_folder_is_scored_and_every_file_left_out_is_named(bundle, recordings):
     said = []
-    score = folder_report.score_folder(recordings, bundle, tonic="catalogue", progress=False,
+    score = folder_report.score_folder(recordings, bundle, tonic="catalogue",
                                        report=said.append)
     assert [r["path"].name for r in score.rows] == ["two.flac", "one.wav"]
     assert [r["tonic_hz"] for r in score.rows] == [None, 220.0]
@@ -81,7 +81,7 @@ def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, rec
     flat = np.full(pitch_model.BINS, 1 / pitch_model.BINS)
     hybrid.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), np.array([flat, flat]),
                                                 np.full((2, 12, 12), np.log(1 / 12)))
-    score = folder_report.score_folder(recordings, hybrid, tonic="catalogue", progress=False,
+    score = folder_report.score_folder(recordings, hybrid, tonic="catalogue",
                                        report=lambda message: None)
     assert list(score.judges) == ["CNN alone", "pitch model alone"]
     assert all(len(said) == 2 for said in score.judges.values())

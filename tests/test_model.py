@@ -41,18 +41,18 @@ def test_options_add_batch_norm_dropout_and_normalisation():
 
 def test_two_epochs_on_a_separable_set_beat_chance_and_repeat_exactly():
     ds = separable()
-    net, history = model.train(ds, FAST, progress=False)
+    net, history = model.train(ds, FAST)
     x, y = ds.part("test")
     result = model.evaluate(net, x, y, ds.labels)
     assert len(history["loss"]) == 2 and result["accuracy"] >= 0.9
     assert np.sum(result["confusion"]) == len(y)
-    _, again = model.train(ds, FAST, progress=False)
+    _, again = model.train(ds, FAST)
     assert again == history                                    # deterministic training
 
 
 def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
     ds = separable()
-    net, history = model.train(ds, FAST, progress=False)
+    net, history = model.train(ds, FAST)
     folder = save_bundle(tmp_path / "bundle", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, metrics={"test_accuracy": 1.0}, history=history)
     bundle = load_bundle(folder, config=DEFAULT)
@@ -67,7 +67,7 @@ def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
 
 def test_saving_over_a_bundle_replaces_it_whole(tmp_path):
     ds = separable()
-    net, _ = model.train(ds, FAST, progress=False)
+    net, _ = model.train(ds, FAST)
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, metrics={"run": 1})
     save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
@@ -80,7 +80,7 @@ def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
     import json
 
     ds = separable()
-    net, _ = model.train(ds, FAST, progress=False)
+    net, _ = model.train(ds, FAST)
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     meta = json.loads((folder / "bundle.json").read_text())
@@ -114,7 +114,7 @@ def test_broken_bundles_are_clear_errors(tmp_path, make, message):
 ])
 def test_a_damaged_model_file_is_named_as_such_not_as_missing(tmp_path, damage, message):
     ds = separable()
-    net, _ = model.train(ds, FAST, progress=False)
+    net, _ = model.train(ds, FAST)
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     path = folder / "model.keras"

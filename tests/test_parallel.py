@@ -15,10 +15,8 @@ def signals():
 
 
 def test_worker_processes_give_the_same_results_in_the_same_order():
-    here = list(parallel.map_in_workers(audio.suppress_percussion, signals(), workers=1,
-                                        progress=False))
-    there = list(parallel.map_in_workers(audio.suppress_percussion, signals(), workers=2,
-                                         progress=False))
+    here = list(parallel.map_in_workers(audio.suppress_percussion, signals(), workers=1))
+    there = list(parallel.map_in_workers(audio.suppress_percussion, signals(), workers=2))
     assert len(there) == 4
     for a, b in zip(here, there):
         np.testing.assert_array_equal(a, b)
@@ -27,8 +25,7 @@ def test_worker_processes_give_the_same_results_in_the_same_order():
 def test_an_error_in_a_worker_reaches_the_caller_naming_the_file(tmp_path):
     paths = [tmp_path / f"missing{i}.wav" for i in range(4)]
     with pytest.raises(RagalibError, match="missing0.wav"):
-        list(parallel.map_in_workers(partial(audio.load, sr=22050), paths, workers=2,
-                                     progress=False))
+        list(parallel.map_in_workers(partial(audio.load, sr=22050), paths, workers=2))
 
 
 def test_workers_follow_the_environment_and_never_outnumber_the_work(monkeypatch):
@@ -38,8 +35,7 @@ def test_workers_follow_the_environment_and_never_outnumber_the_work(monkeypatch
     assert parallel.default_workers() >= 1
     # Two items are too few to start a pool: they run here. A lambda proves it, since it
     # cannot be pickled to a worker.
-    assert list(parallel.map_in_workers(lambda x: x + 1, [1, 2], workers=8,
-                                        progress=False)) == [2, 3]
+    assert list(parallel.map_in_workers(lambda x: x + 1, [1, 2], workers=8)) == [2, 3]
 
 
 def _process_id(_):
@@ -48,10 +44,9 @@ def _process_id(_):
 
 def test_a_pool_really_uses_other_processes_and_sees_the_environment_of_its_start(monkeypatch):
     monkeypatch.setenv("RAGALIB_TEST_MARK", "set after import")
-    pids = list(parallel.map_in_workers(_process_id, range(4), workers=2, progress=False))
+    pids = list(parallel.map_in_workers(_process_id, range(4), workers=2))
     assert os.getpid() not in pids and len(set(pids)) >= 1
-    marks = list(parallel.map_in_workers(_environment_mark, range(4), workers=2,
-                                         progress=False))
+    marks = list(parallel.map_in_workers(_environment_mark, range(4), workers=2))
     assert marks == ["set after import"] * 4
 
 
@@ -96,7 +91,7 @@ def test_a_pool_works_ahead_of_a_slow_caller_only_a_little(tmp_path):
     ahead = parallel.AHEAD_PER_WORKER * 2
     taken = []
     for result in parallel.map_in_workers(partial(_mark_done, folder=tmp_path), range(16),
-                                          workers=2, progress=False):
+                                          workers=2):
         taken.append(result)
         time.sleep(0.3)                            # a slow caller: the workers wait for it
         finished = len(list(tmp_path.glob("*.done")))

@@ -100,17 +100,17 @@ def test_ensure_learns_from_training_takes_only_caches_and_refits_on_change(tmp_
 
     monkeypatch.setattr(pitch_model, "fit", spy)
     path = tmp_path / "pm.json"
-    first = pitch_model.ensure_pitch_model(root, path=path, progress=False)
+    first = pitch_model.ensure_pitch_model(root, path=path)
     # The CNN's dataset skips bhupali's too-short take4, and the pitch model follows its
     # split: one training take for bhupali (of 3), two for malkauns (of 4).
     assert seen == [3]
-    roles = dataset.build(root=root, synthesise=False, progress=False).take_roles()
+    roles = dataset.build(root=root, synthesise=False).take_roles()
     assert sum(role == "train" for role in roles.values()) == 3 and "bhupali/take4.wav" not in roles
-    again = pitch_model.ensure_pitch_model(root, path=path, progress=False)
+    again = pitch_model.ensure_pitch_model(root, path=path)
     assert seen == [3] and again.key == first.key
     train = next(name for name, role in roles.items() if role == "train")
     soundfile.write(root / train, synth.improvise(train.split("/")[0], 6.0, seed=99), SR)
-    changed = pitch_model.ensure_pitch_model(root, path=path, progress=False)
+    changed = pitch_model.ensure_pitch_model(root, path=path)
     assert seen == [3, 3] and changed.key != first.key
 
 

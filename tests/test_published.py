@@ -21,16 +21,16 @@ def test_take_seeds_are_not_chapter_04s_and_differ_per_raga():
 
 
 def test_recordings_render_one_take_per_raga_and_are_kept(tmp_path):
-    root = published.ensure_recordings(tmp_path / "rec", seconds=1.0, progress=False)
+    root = published.ensure_recordings(tmp_path / "rec", seconds=1.0)
     files = sorted(root.glob("*/*.wav"))
     assert [f.parent.name for f in files] == raga_ids()
     assert all(soundfile.info(f).frames == synth.SR for f in files)
     stale = root / "yaman" / "published_v0_take1.wav"
     stale.write_bytes(b"")
     before = files[0].stat().st_mtime_ns
-    published.ensure_recordings(root, seconds=1.0, progress=False)
+    published.ensure_recordings(root, seconds=1.0)
     assert not stale.exists() and files[0].stat().st_mtime_ns == before
-    published.ensure_recordings(root, seconds=2.0, progress=False)   # another length: rerendered
+    published.ensure_recordings(root, seconds=2.0)   # another length: rerendered
     assert soundfile.info(files[0]).frames == 2 * synth.SR
 
 
@@ -72,7 +72,7 @@ def test_layer_table_matches_the_formula(shape):
 
 def test_bundle_is_trained_once_then_reused(tmp_path):
     kw = dict(root=tmp_path / "rec", cache_dir=tmp_path / "ds", out=tmp_path / "model",
-              seconds=6.0, progress=False)
+              seconds=6.0)
     settings = model.TrainSettings(epochs=1)
     from ragalib import features
     original = features.DEFAULT
@@ -92,8 +92,7 @@ def test_bundle_is_trained_once_then_reused(tmp_path):
     assert (tmp_path / "model" / BUNDLE_JSON).stat().st_mtime_ns == stamp
     assert second.metrics == first.metrics and first.metrics["test_segments"] == 6
     assert first.info["trained_on"].startswith("random split")
-    data = short_build(root=tmp_path / "rec", cache_dir=tmp_path / "ds", seconds=6.0,
-                       progress=False)
+    data = short_build(root=tmp_path / "rec", cache_dir=tmp_path / "ds", seconds=6.0)
     parts = published.split(data)
     assert published.siblings_in_training(data, parts) > 0
     mistakes = published.confident_mistakes(second.model, data, parts, top=2)

@@ -14,7 +14,7 @@ SR = synth.SR
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     ds = separable()
-    net, _ = model.train(ds, FAST, progress=False)
+    net, _ = model.train(ds, FAST)
     folder = save_bundle(tmp_path_factory.mktemp("b") / "bundle", net, labels=ds.labels,
                                config=DEFAULT, settings=FAST)
     return load_bundle(folder)
@@ -49,7 +49,7 @@ def test_embeddings_are_unit_length_and_deterministic(bundle, learned):
 
 
 def test_a_song_is_never_recommended_for_itself(bundle, learned, catalogue, tmp_path):
-    index = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False)
+    index = similarity.build_index(catalogue, bundle, pitch_model=learned)
     song = catalogue / "yaman_0.wav"
     found = similarity.recommend(song, index, bundle, k=10, pitch_model=learned)
     assert [f for f, _, _ in found] and "yaman_0.wav" not in [f for f, _, _ in found]
@@ -64,7 +64,7 @@ def test_a_song_is_never_recommended_for_itself(bundle, learned, catalogue, tmp_
 
 def test_the_index_is_cached_and_only_a_changed_song_is_embedded_again(bundle, learned,
                                                                        catalogue, monkeypatch):
-    first = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    first = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    workers=1)
     assert similarity.index_path(catalogue, "cnn").exists()
     embedded = []
@@ -75,13 +75,13 @@ def test_the_index_is_cached_and_only_a_changed_song_is_embedded_again(bundle, l
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(similarity, "song_input", counting)
-    again = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    again = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    workers=1)
     assert embedded == []
     assert again.key == first.key and again.files == first.files
     np.testing.assert_array_equal(again.embeddings, first.embeddings)
     soundfile.write(catalogue / "yaman_1.wav", synth.improvise("marwa", 6.0, seed=9), SR)
-    changed = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    changed = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                      workers=1)
     assert embedded == ["yaman_1.wav"]
     assert changed.key != first.key
@@ -90,15 +90,15 @@ def test_the_index_is_cached_and_only_a_changed_song_is_embedded_again(bundle, l
     same = [f for f in first.files if f != "yaman_1.wav"]
     np.testing.assert_array_equal(changed.embeddings[[changed.files.index(f) for f in same]],
                                   first.embeddings[[first.files.index(f) for f in same]])
-    fresh = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    fresh = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    cache=False, workers=1)
     np.testing.assert_array_equal(fresh.embeddings, changed.embeddings)
 
 
 def test_indexing_in_worker_processes_gives_the_same_index(bundle, learned, catalogue):
-    alone = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    alone = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    cache=False, workers=1)
-    pooled = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    pooled = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                     cache=False, workers=2)
     assert pooled.files == alone.files
     np.testing.assert_array_equal(pooled.embeddings, alone.embeddings)
@@ -111,14 +111,13 @@ def test_empty_missing_or_unreadable_catalogues_are_clear_errors(bundle, learned
     empty.mkdir()
     (empty / "notes.txt").write_text("no songs here")
     with pytest.raises(RagalibError, match="holds no audio files"):
-        similarity.build_index(empty, bundle, pitch_model=learned, progress=False)
+        similarity.build_index(empty, bundle, pitch_model=learned)
     with pytest.raises(RagalibError, match="no such catalogue folder"):
-        similarity.build_index(tmp_path / "missing", bundle, pitch_model=learned,
-                               progress=False)
+        similarity.build_index(tmp_path / "missing", bundle, pitch_model=learned)
     (empty / "broken.wav").write_bytes(b"this is not audio")
     told = []
     with pytest.raises(RagalibError, match="no song in it could be indexed"):
-        similarity.build_index(empty, bundle, pitch_model=learned, progress=False,
+        similarity.build_index(empty, bundle, pitch_model=learned,
                                report=told.append)
     assert len(told) == 1 and "broken.wav: not an audio file" in told[0]
     assert not similarity.index_path(empty, "cnn").exists()
@@ -132,7 +131,7 @@ def test_a_bad_song_is_left_out_and_an_unwritable_cache_still_answers(bundle, le
     blocked.write_text("a file where the data folder should be")
     monkeypatch.setenv("RAGALIB_DATA", str(blocked))
     told = []
-    index = similarity.build_index(catalogue, bundle, pitch_model=learned, progress=False,
+    index = similarity.build_index(catalogue, bundle, pitch_model=learned,
                                    report=told.append)
     assert index.files == ["bhupali_2.wav", "bhupali_3.wav", "yaman_0.wav", "yaman_1.wav"]
     assert len(told) == 2 and "aa_short.wav: not an audio file" in told[0]

@@ -64,14 +64,14 @@ def test_a_sung_song_is_a_recital_whose_contour_is_known_without_rendering():
 
 
 def test_ensure_songs_writes_files_and_a_manifest(tmp_path):
-    rows = songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0), progress=False)
+    rows = songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0))
     assert len(rows) == 10 and all(row["path"].exists() for row in rows)
     assert list(rows[0])[:len(songs.MANIFEST_FIELDS)] == list(songs.MANIFEST_FIELDS)
     assert isinstance(rows[0]["percussion"], bool) and rows[0]["tonic_hz"] > 100
     before = rows[0]["path"].stat().st_mtime_ns
-    songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0), progress=False)
+    songs.ensure_songs(tmp_path, per_raga=1, seconds=(3.0, 3.0))
     assert rows[0]["path"].stat().st_mtime_ns == before          # kept, not re-rendered
-    longer = songs.ensure_songs(tmp_path, per_raga=1, seconds=(4.0, 4.0), progress=False)
+    longer = songs.ensure_songs(tmp_path, per_raga=1, seconds=(4.0, 4.0))
     assert longer[0]["file"] != rows[0]["file"]                  # another spec, another file
     import soundfile
 

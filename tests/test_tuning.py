@@ -12,8 +12,7 @@ def _by_trial(rows):
 
 def test_a_bayesian_search_draws_its_initial_points_at_random_then_the_gp_proposes(tmp_path):
     ds = separable()
-    tuner = tuning.search(ds, max_trials=3, initial_points=2, epochs=1, directory=tmp_path,
-                          progress=False)
+    tuner = tuning.search(ds, max_trials=3, initial_points=2, epochs=1, directory=tmp_path)
     rows = tuning.trials_table(tuner)
     assert len(rows) == 3 and rows[0]["val_accuracy"] >= rows[1]["val_accuracy"] >= rows[2]["val_accuracy"]
     assert [r["proposed_by"] for r in _by_trial(rows)] == ["random", "random", "gaussian process"]
@@ -27,8 +26,7 @@ def test_a_bayesian_search_draws_its_initial_points_at_random_then_the_gp_propos
     original = keras.Model.fit
     keras.Model.fit = no_training
     try:
-        again = tuning.search(ds, max_trials=3, initial_points=2, epochs=1, directory=tmp_path,
-                              progress=False)
+        again = tuning.search(ds, max_trials=3, initial_points=2, epochs=1, directory=tmp_path)
     finally:
         keras.Model.fit = original
     assert tuning.trials_table(again) == rows       # reused, "proposed by" read back from disk
@@ -37,7 +35,7 @@ def test_a_bayesian_search_draws_its_initial_points_at_random_then_the_gp_propos
 def test_a_trial_score_repeats_exactly_from_the_trial_seed(tmp_path):
     ds = separable()
     tuner = tuning.search(ds, max_trials=2, initial_points=2, epochs=2, seed=5,
-                          directory=tmp_path, progress=False)
+                          directory=tmp_path)
     for row in tuning.trials_table(tuner):
         settings = tuning.settings_of(row, epochs=2)
         assert tuning.trial_score(ds, settings, seed=5 + row["trial"]) == row["val_accuracy"]
@@ -45,7 +43,7 @@ def test_a_trial_score_repeats_exactly_from_the_trial_seed(tmp_path):
 
 def test_best_settings_are_the_best_rows_train_settings_for_the_full_run(tmp_path):
     tuner = tuning.search(separable(), max_trials=1, initial_points=1, epochs=1,
-                          directory=tmp_path, progress=False)
+                          directory=tmp_path)
     best = tuning.best_settings(tuner, epochs=75, seed=4)
     assert isinstance(best, model.TrainSettings) and best.epochs == 75 and best.seed == 4
     row = tuning.trials_table(tuner)[0]
@@ -56,7 +54,7 @@ def test_best_settings_are_the_best_rows_train_settings_for_the_full_run(tmp_pat
 
 def test_hyperband_runs_its_plan_and_continues_the_best_trials(tmp_path):
     ds = separable()
-    tuner = tuning.search(ds, tuner="hyperband", epochs=3, directory=tmp_path, progress=False)
+    tuner = tuning.search(ds, tuner="hyperband", epochs=3, directory=tmp_path)
     rows = _by_trial(tuning.trials_table(tuner))
     plan = tuning.hyperband_plan(3)
     assert len(rows) == tuning.budget("hyperband", epochs=3)[0] == sum(p["trials"] for p in plan)
@@ -91,9 +89,9 @@ def test_every_search_has_its_own_project_and_bad_choices_are_refused():
              tuning.project_name(ds, tuner="bayesian", initial_points=3, epochs=2)}
     assert len(names) == 5
     with pytest.raises(ValueError, match="tuner"):
-        tuning.search(ds, tuner="grid", progress=False)
+        tuning.search(ds, tuner="grid")
     with pytest.raises(ValueError, match="initial_points"):
-        tuning.search(ds, max_trials=3, initial_points=4, progress=False)
+        tuning.search(ds, max_trials=3, initial_points=4)
 
 
 def _bundle(test_accuracy, take_accuracy, segments=8):

@@ -130,7 +130,7 @@ def test_a_chief_and_two_workers_finish_a_search_and_refuse_a_worker_that_differ
         raise AssertionError("a finished search trained again")
 
     monkeypatch.setattr(keras.Model, "fit", no_training)
-    again = tuning.search(ds, directory=cluster.search["directory"], progress=False, **SEARCH)
+    again = tuning.search(ds, directory=cluster.search["directory"], **SEARCH)
     assert tuning.trials_table(again) == run.trials
 
 

@@ -257,7 +257,7 @@ def read_manifest(folder):
     return rows
 
 
-def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kind="test"):
+def ensure_songs(folder=None, *, per_raga=None, seconds=None, kind="test"):
     """Render any missing test songs into ``folder`` and write the manifest.
 
     Taught in notebook 04_dataset. Six songs of 30-60 s per raga by default; in quick mode two
@@ -276,12 +276,12 @@ def ensure_songs(folder=None, *, per_raga=None, seconds=None, progress=True, kin
     for old in folder.glob("*.wav"):   # songs of another plan or synthesiser version
         if old.name.split("_")[0] in {s.raga for s in specs} and old.name not in wanted:
             old.unlink()
-    render_missing(folder, specs, what=f"{kind} songs", progress=progress)
+    render_missing(folder, specs, what=f"{kind} songs")
     write_manifest(folder, specs)
     return read_manifest(folder)
 
 
-def render_missing(folder, specs, *, what="songs", progress=True):
+def render_missing(folder, specs, *, what="songs"):
     """Render (in worker processes) the songs of ``specs`` that are not yet in ``folder``;
     no manifest is written.
 
@@ -291,7 +291,7 @@ def render_missing(folder, specs, *, what="songs", progress=True):
 
     missing = [s for s in specs if not (Path(folder) / s.file).exists()]
     for _ in map_in_workers(partial(render_and_save, folder=Path(folder)), missing,
-                            desc=f"rendering {len(missing)} {what}", progress=progress):
+                            desc=f"rendering {len(missing)} {what}"):
         pass
 
 

@@ -23,7 +23,7 @@ learn how a singer carries a raga: one male voice on C#3, one female voice on C#
 SUNG_PREFIX = "sung"
 
 
-def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True, prefix="synth",
+def ensure_recordings(root=None, *, takes=None, seconds=None, prefix="synth",
                       seed_of=None, sung=None):
     """Render the synthesised takes that are missing under ``root``.
 
@@ -80,8 +80,7 @@ def ensure_recordings(root=None, *, takes=None, seconds=None, progress=True, pre
                                                         (n_sung, "sung")) if n)
         for _ in map_in_workers(partial(_render_and_save, root=root, seconds=seconds,
                                         seed_of=seed_of), jobs,
-                                desc=f"rendering {what} takes of {seconds:.0f} s",
-                                progress=progress):
+                                desc=f"rendering {what} takes of {seconds:.0f} s"):
             pass
     return root
 
