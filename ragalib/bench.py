@@ -92,13 +92,13 @@ def detect(seconds, repeat):
     on this machine's pool and on a local Dask cluster (notebook 07_song_detection)."""
     from . import compare, detect as detection
     from .constants import SR
-    from .pitch_model import ensure_pitch_model
+    from .evidence import pitch_model_for
     from .synth import songs
 
     bundle = compare.detector()                     # loading the model is not timed
     spec = replace(songs.song_plan(1)[0], seconds=60.0)
     y, _ = songs.render_song(spec)
-    pitch_model = bundle.pitch_model or ensure_pitch_model()
+    pitch_model = pitch_model_for(bundle.pitch_model)
     detection.detect_signal(y[:10 * SR], bundle, pitch_model=pitch_model)  # warm-up
     times = timed(lambda run: detection.detect_signal(y, bundle, pitch_model=pitch_model), repeat)
     median = statistics.median(times)
@@ -147,11 +147,11 @@ def similarity(seconds, repeat):
     """Indexing the test songs, reloading the index, a query, adding one song (notebook
     08_similarity)."""
     from . import compare, similarity as search
-    from .pitch_model import ensure_pitch_model
+    from .evidence import pitch_model_for
     from .synth import songs
 
     bundle = compare.detector()
-    learned = bundle.pitch_model or ensure_pitch_model()
+    learned = pitch_model_for(bundle.pitch_model)
     rows = songs.ensure_songs()
     folder = songs.songs_dir()
     minutes = sum(r["seconds"] for r in rows) / 60

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import RagalibError
-from .evidence import resolve_tonic
+from .evidence import pitch_model_for, resolve_tonic
 
 
 @dataclass
@@ -83,7 +83,8 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
         If it has no melody to read (:data:`ragalib.tonic.MIN_PITCHEDNESS`): noise, hum.
     """
     found = song_evidence(y, bundle.config, name=name, tonic=tonic, separation=separation,
-                          tonic_model=pitch_model or bundle.pitch_model,
+                          tonic_model=pitch_model_for(pitch_model, bundle.pitch_model,
+                                                      tonics=[tonic]),
                           pitch_model=bundle.pitch_model)
     return decide(found, bundle, name=name, judge=judge)
 
@@ -142,12 +143,11 @@ def detect_files(paths, bundle, *, tonic="auto", separation=True, pitch_model=No
     """
     from functools import partial
 
-    from .evidence import tonic_model_for
     from .parallel import map_in_workers
     from .tonic import Tonic
 
     tonic = Tonic.parse(tonic)
-    tonic_model = tonic_model_for(pitch_model or bundle.pitch_model, [tonic])
+    tonic_model = pitch_model_for(pitch_model, bundle.pitch_model, tonics=[tonic])
     paths = list(paths)
     work = partial(_file_evidence, config=bundle.config, tonic=tonic, separation=separation,
                    tonic_model=tonic_model, pitch_model=bundle.pitch_model)

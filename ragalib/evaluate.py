@@ -51,14 +51,10 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None):
     results : dict
         Variant name -> list of :class:`Detection`, in ``rows`` order.
     """
-    from .evidence import gather_songs
+    from .evidence import gather_songs, pitch_model_for
 
-    tonic_model = pitch_model or bundle.pitch_model
-    if tonic_model is None and any(Tonic.parse(v["tonic"]).how == "auto"
-                                   for v in variants.values()):
-        from .pitch_model import ensure_pitch_model
-
-        tonic_model = ensure_pitch_model()
+    tonic_model = pitch_model_for(pitch_model, bundle.pitch_model,
+                                  tonics=[v["tonic"] for v in variants.values()])
     results = {name: [] for name in variants}
     for row, evidence in zip(rows, gather_songs(rows, variants, [bundle.config],
                                                 sr=bundle.config.sr, tonic_model=tonic_model,

@@ -180,20 +180,24 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
     return Transposition(hz, note, tonics.semitones_to(hz, target))
 
 
-def tonic_model_for(tonic_model, tonics):
-    """``tonic_model``, or the learned pitch model when it is None and any of ``tonics``
-    estimates Sa with it (``Tonic.auto()``): resolved once at the top of a call over many
-    songs, not once a song in every worker.
+def pitch_model_for(*choices, tonics=("auto",)):
+    """The pitch model a call estimates Sa with: the first of ``choices`` that is not None
+    (a caller's ``pitch_model=``, then its bundle's own), else the learned one
+    (:func:`ragalib.pitch_model.ensure_pitch_model`) when any of ``tonics`` estimates Sa
+    (``Tonic.auto()``), else None.
 
-    Behind notebook 07_song_detection (not called there by name).
+    Behind notebook 07_song_detection (not called there by name). Each public call over songs
+    resolves it once, at its top, so a worker never fits or loads one of its own and no call
+    repeats the fallback chain.
     """
     from .tonic import Tonic
 
-    if tonic_model is None and any(Tonic.parse(t).how == "auto" for t in tonics):
+    found = next((model for model in choices if model is not None), None)
+    if found is None and any(Tonic.parse(t).how == "auto" for t in tonics):
         from .pitch_model import ensure_pitch_model
 
         return ensure_pitch_model()
-    return tonic_model
+    return found
 
 
 @dataclass
@@ -259,7 +263,7 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
     """
     from .parallel import map_in_workers
 
-    tonic_model = tonic_model_for(tonic_model, [v["tonic"] for v in variants.values()])
+    tonic_model = pitch_model_for(tonic_model, tonics=[v["tonic"] for v in variants.values()])
     work = _gather_row_or_reason if keep_going else _gather_row
     yield from map_in_workers(
         partial(work, variants=variants, configs=list(configs), sr=sr,

@@ -98,7 +98,7 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=_warn):
 
     from .dataset import scan_recordings
     from .detect import decide
-    from .evidence import gather_songs
+    from .evidence import gather_songs, pitch_model_for
 
     root = Path(root)
     if not root.is_dir():
@@ -108,13 +108,7 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=_warn):
     rows = [{"path": path, "raga": raga,
              "tonic_hz": tonics.get(str(path.relative_to(root)), tonics.get(path.name))}
             for raga, paths in files.items() for path in paths]
-    tonic_model = pitch_model or bundle.pitch_model
-    from .tonic import Tonic
-
-    if Tonic.parse(tonic).how == "auto" and tonic_model is None:
-        from .pitch_model import ensure_pitch_model
-
-        tonic_model = ensure_pitch_model()
+    tonic_model = pitch_model_for(pitch_model, bundle.pitch_model, tonics=[tonic])
     score = FolderScore(root, [], [])
     cnn_alone = None
     if bundle.pitch_model is not None:

@@ -416,13 +416,11 @@ def command(args):
 
     Behind notebook 10_serving (not called there by name).
     """
+    import math
     import sys
 
     from . import compare, similarity
-    from .evidence import tonic_model_for
-    from .tonic import Tonic
-
-    import math
+    from .evidence import pitch_model_for
 
     if not (0 < args.max_mb < math.inf and 0 < args.timeout < math.inf and args.queue >= 0):
         raise RagalibError("serve: --max-mb and --timeout must be finite numbers above 0, "
@@ -432,7 +430,7 @@ def command(args):
     sock = listen(args.host, args.port)
     try:
         bundle = compare.detector(args.model)
-        tonic_model = tonic_model_for(bundle.pitch_model, [Tonic.auto()])
+        tonic_model = pitch_model_for(bundle.pitch_model)
         index = None
         if args.catalog is not None:
             index = similarity.build_index(args.catalog, bundle, pitch_model=tonic_model)

@@ -58,8 +58,12 @@ def embed(y, bundle, *, method="cnn", name="<signal>", pitch_model=None, embedde
     embedder : keras.Model, optional
         :func:`embedding_model` of ``bundle``, to build it only once for many songs.
     """
+    from .evidence import pitch_model_for
+
+    needs = ["auto"] if method == "cnn" else []      # the baseline reads no tonic
     inputs = embedding_input(y, bundle.config, method=method, name=name,
-                             pitch_model=pitch_model or bundle.pitch_model)
+                             pitch_model=pitch_model_for(pitch_model, bundle.pitch_model,
+                                                         tonics=needs))
     return finish_embedding(inputs, bundle, method=method, embedder=embedder)
 
 
@@ -223,11 +227,11 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
     from functools import partial
 
     from .parallel import map_in_workers
-    from .pitch_model import ensure_pitch_model
+    from .evidence import pitch_model_for
 
     files = _catalogue(folder)
     if method == "cnn":
-        pitch_model = pitch_model or bundle.pitch_model or ensure_pitch_model()
+        pitch_model = pitch_model_for(pitch_model, bundle.pitch_model)
     model_key = _model_key(bundle, method, pitch_model)
     digests = {}
     for song in files:

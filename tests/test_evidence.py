@@ -165,3 +165,16 @@ def test_a_model_without_a_key_is_never_cached_against(learned, tmp_path, monkey
     rows = [{"path": tmp_path / "song.wav", "tonic_note": "A3"}]
     assert [_gather_counted(rows, learned, monkeypatch, key="")[1] for _ in "ab"] == [1, 1]
     assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("*.pkl"))
+
+
+def test_the_pitch_model_a_call_uses_is_resolved_in_one_place(monkeypatch):
+    from ragalib.evidence import pitch_model_for
+
+    fitted = []
+    monkeypatch.setattr(pitch_model, "ensure_pitch_model",
+                        lambda: fitted.append("learned") or "learned")
+    assert pitch_model_for("given", "bundle's") == "given"
+    assert pitch_model_for(None, "bundle's") == "bundle's"
+    assert pitch_model_for(None, None, tonics=[Tonic.given(277.2)]) is None and not fitted
+    assert pitch_model_for(None, None, tonics=[Tonic.none(), "auto"]) == "learned"
+    assert pitch_model_for(None, tonics=[]) is None and fitted == ["learned"]
