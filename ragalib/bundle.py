@@ -45,7 +45,7 @@ class Bundle:
     info: dict = field(default_factory=dict)
     path: Path = None
     pitch_model: object = None
-    """A :class:`ragalib.pitch_model.PitchModel` that judges songs together with the CNN
+    """A :class:`ragalib.raga_stats.PitchModel` that judges songs together with the CNN
     (``pitch_model.json`` in the bundle folder), or None for the CNN alone."""
 
 
@@ -166,7 +166,7 @@ def load_bundle(folder=None, *, config=None):
                            f"{len(labels)} labels")
     pitch = None
     if (folder / PITCH_FILE).exists():
-        from .pitch_model import PitchModel
+        from .raga_stats import PitchModel
 
         pitch = PitchModel.load(folder / PITCH_FILE)
         if list(pitch.labels) != labels:

@@ -16,7 +16,7 @@ from .errors import RagalibError
 from .progress import quiet
 
 PCD = "pitch classes, no CNN"
-"""The baseline's name in the tables: :meth:`ragalib.pitch_model.PitchModel.classify`."""
+"""The baseline's name in the tables: :meth:`ragalib.raga_stats.PitchModel.classify`."""
 WITH_PITCH = " + pitch classes"
 """Suffix of a hybrid candidate: a CNN whose song verdict is multiplied with the pitch
 model's (:func:`ragalib.detect.combine`)."""
@@ -229,7 +229,7 @@ def ensure_default_bundle():
     """
     from . import dataset
     from .bundle import load_bundle
-    from .pitch_model import ensure_pitch_model
+    from .raga_stats import ensure_pitch_model
 
     default = Candidate.named(DEFAULT_CANDIDATE)
     bundle = ensure_candidate(default.cnn.name)

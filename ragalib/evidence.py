@@ -148,7 +148,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
     ----------
     tonic : ragalib.tonic.Tonic, or what :meth:`Tonic.parse <ragalib.tonic.Tonic.parse>` reads
         ``Tonic.auto()`` estimates Sa with the pitch model learned from the training takes
-        (``pitch_model``, default :func:`ragalib.pitch_model.ensure_pitch_model`);
+        (``pitch_model``, default :func:`ragalib.raga_stats.ensure_pitch_model`);
         ``Tonic.catalogue()`` with the catalogue's note emphasis alone; ``Tonic.none()``
         leaves the pitch alone (and reports no tonic); ``Tonic.given(note_or_hz)`` uses it.
 
@@ -169,7 +169,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
         if tonic.how == "catalogue":
             pitch_model = None
         elif pitch_model is None:
-            from .pitch_model import ensure_pitch_model
+            from .raga_stats import ensure_pitch_model
 
             pitch_model = ensure_pitch_model()
         estimate = tonics.estimate_tonic(song.y, sr=song.sr, model=pitch_model, sal=song.salience,
@@ -183,7 +183,7 @@ def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC)
 def pitch_model_for(*choices, tonics=("auto",)):
     """The pitch model a call estimates Sa with: the first of ``choices`` that is not None
     (a caller's ``pitch_model=``, then its bundle's own), else the learned one
-    (:func:`ragalib.pitch_model.ensure_pitch_model`) when any of ``tonics`` estimates Sa
+    (:func:`ragalib.raga_stats.ensure_pitch_model`) when any of ``tonics`` estimates Sa
     (``Tonic.auto()``), else None.
 
     Behind notebook 07_song_detection (not called there by name). Each public call over songs
@@ -194,7 +194,7 @@ def pitch_model_for(*choices, tonics=("auto",)):
 
     found = next((model for model in choices if model is not None), None)
     if found is None and any(Tonic.parse(t).how == "auto" for t in tonics):
-        from .pitch_model import ensure_pitch_model
+        from .raga_stats import ensure_pitch_model
 
         return ensure_pitch_model()
     return found
@@ -246,9 +246,9 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
         Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.evaluate.VARIANTS`);
         the tonic ``"true"`` gives each song its own Sa from the manifest. Variants that
         separate share one separated signal.
-    tonic_model : ragalib.pitch_model.PitchModel, optional
+    tonic_model : ragalib.raga_stats.PitchModel, optional
         Estimates Sa for the variants whose tonic is ``"auto"``.
-    pitch_model : ragalib.pitch_model.PitchModel, optional
+    pitch_model : ragalib.raga_stats.PitchModel, optional
         Its verdict goes into the evidence (for hybrid detectors and the baseline).
     keep_going : bool
         Yield ``(evidence, None)`` for a song that could be analysed and ``(None, reason)``
@@ -292,7 +292,7 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
     (``<key>.pkl``, written by :func:`joblib.dump`, keyed by :func:`joblib.hash` of
     :data:`EVIDENCE_VERSION`, the song's bytes and everything else it was analysed with), so
     a song analysed the same way before is read back, not analysed again. Models without a
-    key (built by hand, not by :func:`ragalib.pitch_model.fit`) are never cached against; a
+    key (built by hand, not by :func:`ragalib.raga_stats.fit`) are never cached against; a
     damaged entry is analysed again, and a cache that cannot be written is left alone."""
     import joblib
 

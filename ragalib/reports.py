@@ -47,7 +47,7 @@ def singer(seconds, seeds):
     from . import ragas
     from .synth.quality import assess_singer
 
-    print(f"\nsinging voice: the same improvisations sung (male on C#3 for even seeds, female "
+    print("\nsinging voice: the same improvisations sung (male on C#3 for even seeds, female "
           f"on C#4 for odd), no accompaniment")
     rows = [assess_singer(r, seconds, seed=s, singer="female" if s % 2 else "male")
             for r in ragas.raga_ids() for s in seeds]

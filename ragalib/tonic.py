@@ -378,7 +378,7 @@ def estimate_tonic(y, *, sr=SR, model=None, sal=None, drone=None):
 
     Parameters
     ----------
-    model : ragalib.pitch_model.PitchModel, optional
+    model : ragalib.raga_stats.PitchModel, optional
         Note statistics learned from the training takes; scoring with them is much more
         accurate. Without one, the catalogue's note emphasis is used.
     sal, drone : np.ndarray, optional

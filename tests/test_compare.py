@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from ragalib import RagalibError, compare, evaluate, model, pitch_model
+from ragalib import RagalibError, compare, evaluate, model, raga_stats
 from ragalib.bundle import BUNDLE_JSON, load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from tests.test_model import FAST, separable
@@ -73,7 +73,7 @@ def test_promote_copies_the_bundle_and_records_why(tmp_path):
                              "pitch_model_key": None}
     assert "chosen_as_default" not in json.loads((source / BUNDLE_JSON).read_text())["info"]
     assert promoted.pitch_model is None and compare.candidate_name(promoted) == "mfcc"
-    learned = pitch_model.PitchModel(labels=("a", "b"), profiles=np.full((2, 60), 1 / 60),
+    learned = raga_stats.PitchModel(labels=("a", "b"), profiles=np.full((2, 60), 1 / 60),
                                      transitions=np.full((2, 12, 12), np.log(1 / 12)), key="pm")
     again = compare.promote(bundle, "second time", out=out, pitch_model=learned)
     hybrid = load_bundle(again)                                 # replaced, no debris

@@ -173,18 +173,18 @@ def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
 
 
 def test_a_bundle_with_a_pitch_model_lets_both_judge_the_song(bundle_dir):
-    from ragalib import pitch_model
+    from ragalib import raga_stats
 
     bundle = load_bundle(bundle_dir)
     y = np.tile(melody(220.0), 2)
     alone = detect.detect_signal(y, bundle, tonic="A3")
     winner = next(label for label in bundle.labels if label != alone.raga)
-    fits = np.full(pitch_model.BINS, 0.01 / pitch_model.BINS)
+    fits = np.full(raga_stats.BINS, 0.01 / raga_stats.BINS)
     fits[[0, 10, 20, 35, 45]] += 0.99 / 5                    # the melody's S R G P D
-    profiles = np.array([fits if label == winner else np.full(pitch_model.BINS,
-                                                               1 / pitch_model.BINS)
+    profiles = np.array([fits if label == winner else np.full(raga_stats.BINS,
+                                                               1 / raga_stats.BINS)
                          for label in bundle.labels])
-    bundle.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), profiles,
+    bundle.pitch_model = raga_stats.PitchModel(tuple(bundle.labels), profiles,
                                                 np.full((2, 12, 12), np.log(1 / 12)))
     both = detect.detect_signal(y, bundle, tonic="A3")
     assert both.probabilities[winner] > 1e6 * alone.probabilities[winner]   # pulled its way

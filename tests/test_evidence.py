@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, pitch_model,
+from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, raga_stats,
                      synth, tonic)
 from ragalib.bundle import load_bundle
 from ragalib.features import DEFAULT, FeatureConfig
@@ -17,7 +17,7 @@ SR = synth.SR
 
 @pytest.fixture(scope="module")
 def learned():
-    return pitch_model.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
+    return raga_stats.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
                             for r in ("yaman", "bhupali")])
 
 
@@ -171,7 +171,7 @@ def test_the_pitch_model_a_call_uses_is_resolved_in_one_place(monkeypatch):
     from ragalib.evidence import pitch_model_for
 
     fitted = []
-    monkeypatch.setattr(pitch_model, "ensure_pitch_model",
+    monkeypatch.setattr(raga_stats, "ensure_pitch_model",
                         lambda: fitted.append("learned") or "learned")
     assert pitch_model_for("given", "bundle's") == "given"
     assert pitch_model_for(None, "bundle's") == "bundle's"

@@ -75,11 +75,11 @@ def test_report_folder_without_a_folder_is_one_line():
 def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, recordings):
     import copy
 
-    from ragalib import pitch_model
+    from ragalib import raga_stats
 
     hybrid = copy.copy(bundle)
-    flat = np.full(pitch_model.BINS, 1 / pitch_model.BINS)
-    hybrid.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), np.array([flat, flat]),
+    flat = np.full(raga_stats.BINS, 1 / raga_stats.BINS)
+    hybrid.pitch_model = raga_stats.PitchModel(tuple(bundle.labels), np.array([flat, flat]),
                                                 np.full((2, 12, 12), np.log(1 / 12)))
     score = folder_report.score_folder(recordings, hybrid, tonic="catalogue",
                                        report=lambda message: None)

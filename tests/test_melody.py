@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ragalib import melody, pitch_model, ragas, tonic
+from ragalib import melody, raga_stats, ragas, tonic
 from ragalib.synth import singer
 from ragalib.synth.tanpura import tanpura
 from ragalib.synth.score import Note, Score
@@ -71,12 +71,12 @@ def test_the_drone_votes_for_its_sa_under_a_melody_on_another_note():
 
 
 def test_the_drone_evidence_moves_the_joint_estimate_only_when_weighted():
-    model = pitch_model.PitchModel(("a", "b"), np.full((2, pitch_model.BINS),
-                                                       1 / pitch_model.BINS),
+    model = raga_stats.PitchModel(("a", "b"), np.full((2, raga_stats.BINS),
+                                                       1 / raga_stats.BINS),
                                    np.log(np.full((2, 12, 12), 1 / 12)))
     bins = np.repeat(np.arange(0, 60, 5), 20)
     levels = np.ones(len(bins))
-    drone = np.zeros(pitch_model.BINS)
+    drone = np.zeros(raga_stats.BINS)
     drone[15] = 1.0                      # a drone on D#
     flat, _ = model.scores(bins, levels)
     voted, sa_bins = model.scores(bins, levels, drone=drone, drone_weight=1.0)

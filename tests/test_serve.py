@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import detect, model, pitch_model, service
+from ragalib import detect, model, raga_stats, service
 from ragalib.bundle import PITCH_FILE, load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from tests.test_detect import melody
@@ -26,8 +26,8 @@ def tiny_bundle(folder):
     net = model.build_model(DEFAULT.input_shape, len(LABELS))
     net.fit(np.zeros((2, *DEFAULT.input_shape)), np.arange(2), epochs=1, verbose=0)  # an optimiser to save
     save_bundle(folder, net, labels=LABELS, config=DEFAULT, settings=model.TrainSettings())
-    flat = np.full((len(LABELS), pitch_model.BINS), 1 / pitch_model.BINS)
-    pitch_model.PitchModel(tuple(LABELS), flat, np.full((len(LABELS), 12, 12), np.log(1 / 12))).save(
+    flat = np.full((len(LABELS), raga_stats.BINS), 1 / raga_stats.BINS)
+    raga_stats.PitchModel(tuple(LABELS), flat, np.full((len(LABELS), 12, 12), np.log(1 / 12))).save(
         folder / PITCH_FILE)
     return folder
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, model, pitch_model, similarity, synth
+from ragalib import RagalibError, model, raga_stats, similarity, synth
 from ragalib.bundle import load_bundle, save_bundle
 from ragalib.features import DEFAULT
 from ragalib.ragas import tonic_hz
@@ -22,7 +22,7 @@ def bundle(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def learned():
-    return pitch_model.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
+    return raga_stats.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
                             for r in ("yaman", "bhupali")])
 
 

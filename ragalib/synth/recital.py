@@ -15,7 +15,7 @@ import numpy as np
 
 from ..constants import OUTPUT_PEAK
 from ..ragas import tonic_hz
-from .score import Note, Score
+from .score import Note
 from .singer import SINGERS, sing
 from .tabla import THEKAS, tabla
 from .tanpura import drone_swara, tanpura

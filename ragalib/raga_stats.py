@@ -1,5 +1,9 @@
 """Each raga's note statistics, learned from the training takes: the classical pitch model.
 
+The module is named for what it holds; the object it makes is the chapters' *pitch model*
+(:class:`PitchModel`, saved as ``pitch_model.json``). Beside it, :mod:`ragalib.pitch` measures
+the pitch of a note and :mod:`ragalib.tonic` finds a song's Sa.
+
 Taught in notebooks 07_song_detection (it finds Sa) and 09_robust_features (it is the
 baseline without deep learning). For every raga it keeps two things, both relative to Sa:
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, dataset, pitch_model, synth, tonic
+from ragalib import RagalibError, dataset, raga_stats, synth, tonic
 from ragalib.ragas import tonic_hz
 
 SR = synth.SR
@@ -16,22 +16,22 @@ def twins():
     """Bhupali and Malkauns (one pentatonic set from two Sa's), learned on C#."""
     takes = [(raga, synth.improvise(raga, 40.0, seed=seed), C_SHARP)
              for raga in ("bhupali", "malkauns") for seed in (1, 2)]
-    return pitch_model.fit(takes)
+    return raga_stats.fit(takes)
 
 
 def test_note_sequence_keeps_held_notes_and_merges_repeats():
     b = tonic.BINS_PER_SEMITONE
     frames = [0] * 12 + [2 * b] * 3 + [0] * 12 + [7 * b + 1] * 15 + [7 * b] * 10 + [4 * b] * 11
-    assert pitch_model.note_sequence(np.array(frames), 0).tolist() == [0, 7, 4]
-    assert pitch_model.note_sequence(np.array(frames) + 3 * b, 3 * b).tolist() == [0, 7, 4]
-    assert pitch_model.note_sequence(np.array([], int), 0).tolist() == []
+    assert raga_stats.note_sequence(np.array(frames), 0).tolist() == [0, 7, 4]
+    assert raga_stats.note_sequence(np.array(frames) + 3 * b, 3 * b).tolist() == [0, 7, 4]
+    assert raga_stats.note_sequence(np.array([], int), 0).tolist() == []
 
 
 @pytest.mark.parametrize("offset", range(tonic.BINS_PER_SEMITONE))
 def test_tuning_offset_finds_where_the_notes_sit(offset):
-    hist = np.zeros(pitch_model.BINS)
+    hist = np.zeros(raga_stats.BINS)
     hist[offset + tonic.BINS_PER_SEMITONE * np.array([0, 2, 4, 7, 9])] = [5, 2, 3, 4, 1]
-    assert pitch_model.tuning_offset(hist) == offset
+    assert raga_stats.tuning_offset(hist) == offset
 
 
 def test_learned_profiles_are_distributions_and_transitions_are_log_probabilities(twins):
@@ -57,7 +57,7 @@ def test_twins_in_another_key_get_their_raga_and_their_tonic(twins, raga, note):
 
 def test_save_and_load_round_trip(twins, tmp_path):
     path = twins.save(tmp_path / "pm.json")
-    again = pitch_model.PitchModel.load(path)
+    again = raga_stats.PitchModel.load(path)
     assert again.labels == twins.labels
     assert np.allclose(again.profiles, twins.profiles, atol=1e-7)
     assert np.allclose(again.transitions, twins.transitions, atol=1e-5)
@@ -70,14 +70,14 @@ def test_a_damaged_model_file_is_a_one_line_error(tmp_path, damage):
     path = tmp_path / "pm.json"
     path.write_text(damage)
     with pytest.raises(RagalibError, match="pm.json: not a readable pitch model"):
-        pitch_model.PitchModel.load(path)
+        raga_stats.PitchModel.load(path)
     with pytest.raises(RagalibError, match="no pitch model"):
-        pitch_model.PitchModel.load(tmp_path / "missing.json")
+        raga_stats.PitchModel.load(tmp_path / "missing.json")
 
 
 def test_fitting_nothing_is_an_error():
     with pytest.raises(RagalibError, match="no recordings"):
-        pitch_model.fit([])
+        raga_stats.fit([])
 
 
 def test_ensure_learns_from_training_takes_only_caches_and_refits_on_change(tmp_path,
@@ -91,26 +91,26 @@ def test_ensure_learns_from_training_takes_only_caches_and_refits_on_change(tmp_
                             synth.improvise(raga, 6.0, seed=k), SR)
     soundfile.write(root / "bhupali" / "take4.wav", synth.improvise("bhupali", 2.0), SR)
     seen = []
-    real_fit = pitch_model.fit
+    real_fit = raga_stats.fit
 
     def spy(takes, **kwargs):
         takes = list(takes)
         seen.append(len(takes))
         return real_fit(takes, **kwargs)
 
-    monkeypatch.setattr(pitch_model, "fit", spy)
+    monkeypatch.setattr(raga_stats, "fit", spy)
     path = tmp_path / "pm.json"
-    first = pitch_model.ensure_pitch_model(root, path=path)
+    first = raga_stats.ensure_pitch_model(root, path=path)
     # The CNN's dataset skips bhupali's too-short take4, and the pitch model follows its
     # split: one training take for bhupali (of 3), two for malkauns (of 4).
     assert seen == [3]
     roles = dataset.build(root=root, synthesise=False).take_roles()
     assert sum(role == "train" for role in roles.values()) == 3 and "bhupali/take4.wav" not in roles
-    again = pitch_model.ensure_pitch_model(root, path=path)
+    again = raga_stats.ensure_pitch_model(root, path=path)
     assert seen == [3] and again.key == first.key
     train = next(name for name, role in roles.items() if role == "train")
     soundfile.write(root / train, synth.improvise(train.split("/")[0], 6.0, seed=99), SR)
-    changed = pitch_model.ensure_pitch_model(root, path=path)
+    changed = raga_stats.ensure_pitch_model(root, path=path)
     assert seen == [3, 3] and changed.key != first.key
 
 
