@@ -9,7 +9,7 @@ import numpy as np
 from .constants import C2_HZ
 from .features import DEFAULT, mfcc
 from .pitch import find_phrase
-from .ragas import SEMITONES, get_raga, swara_label
+from .ragas import DEFAULT_TONIC, SEMITONES, get_raga, swara_label
 
 
 def _legend_beside(ax, **kwargs):
@@ -442,21 +442,26 @@ def timeline(detection, labels, *, ax=None, title=None):
     return ax
 
 
-def chroma(values, *, config=DEFAULT, ax=None, title="chroma"):
-    """Chroma (time-major, ``(frames, 36)``, bin 0 = C) as a heat map: pitch class against time.
+def chroma(values, *, config=DEFAULT, ax=None, title="chroma", tonic=DEFAULT_TONIC):
+    """Chroma or a melody roll (time-major, ``(frames, 36)``, bin 0 = C) as a heat map: swara
+    against time.
 
-    Taught in notebook 09_robust_features.
+    Taught in notebook 09_robust_features. Every feature is taken at the model's Sa (C#), so
+    the rows are named as swaras of ``tonic`` (Sa, r, R, ... N; lower case komal, ``M`` tivra)
+    by librosa's own axis, ``specshow(y_axis="chroma_h", Sa=...)``: bin 0, C, reads N.
     """
+    import librosa
+    import librosa.display
+
     ax = _new_ax(ax, (11, 3))
     values = np.asarray(values)
-    seconds = len(values) * config.hop_length / config.sr
-    per_semitone = values.shape[1] // 12
-    mesh = ax.imshow(values.T, aspect="auto", origin="lower", cmap="magma",
-                     extent=(0, seconds, -0.5 / per_semitone, 12 - 0.5 / per_semitone))
+    mesh = librosa.display.specshow(values.T, ax=ax, x_axis="time", y_axis="chroma_h",
+                                    Sa=int(librosa.note_to_midi(tonic)) % 12,
+                                    bins_per_octave=values.shape[1], sr=config.sr,
+                                    hop_length=config.hop_length, cmap="magma")
     ax.figure.colorbar(mesh, ax=ax, label="energy (loudest = 1)")
-    ax.set_yticks(range(12), ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"])
     ax.set_xlabel("time (s)")
-    ax.set_ylabel("pitch class")
+    ax.set_ylabel(f"swara (Sa = {tonic[:-1] if tonic[-1].isdigit() else tonic})")
     ax.set_title(title)
     return ax
 

@@ -31,3 +31,17 @@ def test_swara_labels_on_a_spectrogram_never_crowd_each_other():
                          for t in labels if t.get_position()[0] == column)
         bottom, top = (ax.transData.transform((0, v))[1] for v in ax.get_ylim())
         assert np.all(np.diff(heights) / (top - bottom) >= plots.MIN_LABEL_GAP - 1e-9)
+
+
+def test_chroma_rows_are_named_as_swaras_of_the_model_sa():
+    values = np.zeros((20, 36))
+    values[:, 3] = 1.0                        # pitch class C# (3 bins per semitone, bin 0 = C)
+    values[:, 3 + 3 * 6] = 1.0                # G: tivra Ma above C#
+    ax = Figure().add_subplot()
+    plots.chroma(values, ax=ax)
+    mesh = ax.collections[0]
+    rows = np.flatnonzero(np.asarray(mesh.get_array()).reshape(36, 20)[:, 0])
+    names = {round(t, 3): label.get_text()
+             for t, label in zip(ax.get_yticks(), ax.get_yticklabels())}
+    assert [names[round(r / 3, 3)] for r in rows] == ["S", "M"]
+    assert names[0] == "N" and ax.get_ylabel() == "swara (Sa = C#)"
