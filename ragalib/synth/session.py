@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import OUTPUT_PEAK
+
 
 @dataclass(frozen=True)
 class Session:
@@ -63,7 +65,7 @@ def record(y, sr, *, seed):
 
     Returns
     -------
-    np.ndarray, float32, same length, peak at ``0.89 * session.gain``
+    np.ndarray, float32, same length, peak at ``OUTPUT_PEAK * session.gain``
     """
     session = Session.draw(seed)
     rng = np.random.default_rng(seed + 1)
@@ -73,4 +75,4 @@ def record(y, sr, *, seed):
     hum = sum(np.sin(2 * np.pi * k * session.hum_hz * t) / k for k in (1, 2, 3))
     floor = rng.standard_normal(len(out)) + 0.5 * hum
     out = out + rms * 10.0 ** (session.noise_db / 20.0) * floor / np.std(floor)
-    return (0.89 * session.gain * out / np.max(np.abs(out))).astype(np.float32)
+    return (OUTPUT_PEAK * session.gain * out / np.max(np.abs(out))).astype(np.float32)
