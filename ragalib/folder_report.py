@@ -168,13 +168,13 @@ def report_lines(score, labels):
     Behind notebook 07_song_detection (not called there by name).
     """
     from .stats import share
+    from .tables import text_table
 
     s = summary(score, labels)
     lines = [f"folder report: {score.root}: {s['n']} recordings judged"
              + (f", {len(score.left_out)} left out" if score.left_out else ""),
-             f"{'raga':10s} {'files':>6s} {'right':>6s}  accuracy"]
-    for raga, (k, n) in sorted(s["per_raga"].items()):
-        lines.append(f"{raga:10s} {n:6d} {k:6d}  {share(k, n)}")
+             text_table([{"raga": raga, "files": n, "right": k, "accuracy": share(k, n)}
+                         for raga, (k, n) in sorted(s["per_raga"].items())])]
     lines.append(f"all: {share(s['right'], s['n'], 'recordings')}")
     alone = {}
     for judge, said in score.judges.items():
@@ -190,11 +190,10 @@ def report_lines(score, labels):
     present = [i for i, label in enumerate(labels)
                if s["confusion"][i].sum() or s["confusion"][:, i].sum()]
     lines.append("confusion (rows: true raga, columns: detected):")
-    lines.append(f"{'':10s}" + "".join(f"{labels[j]:>9s}" for j in present))
-    for i in present:
-        if s["confusion"][i].sum():
-            lines.append(f"{labels[i]:10s}" + "".join(f"{int(s['confusion'][i, j]):9d}"
-                                                      for j in present))
+    lines.append(text_table([{"": labels[i], **{labels[j]: int(s["confusion"][i, j])
+                                                for j in present}}
+                             for i in present if s["confusion"][i].sum()],
+                            columns=["", *(labels[j] for j in present)]))
     lines.append(f"speed: {score.audio_seconds:.0f} s of audio in {score.seconds:.1f} s "
                  f"({s['speed']:.0f}x real time)")
     return lines
