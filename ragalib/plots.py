@@ -455,13 +455,13 @@ def chroma(values, *, config=DEFAULT, ax=None, title="chroma", tonic=DEFAULT_TON
 
     ax = _new_ax(ax, (11, 3))
     values = np.asarray(values)
-    mesh = librosa.display.specshow(values.T, ax=ax, x_axis="time", y_axis="chroma_h",
-                                    Sa=int(librosa.note_to_midi(tonic)) % 12,
+    sa = int(librosa.note_to_midi(tonic)) % 12
+    mesh = librosa.display.specshow(values.T, ax=ax, x_axis="time", y_axis="chroma_h", Sa=sa,
                                     bins_per_octave=values.shape[1], sr=config.sr,
                                     hop_length=config.hop_length, cmap="magma")
     ax.figure.colorbar(mesh, ax=ax, label="energy (loudest = 1)")
     ax.set_xlabel("time (s)")
-    ax.set_ylabel(f"swara (Sa = {tonic[:-1] if tonic[-1].isdigit() else tonic})")
+    ax.set_ylabel(f"swara (Sa = {librosa.midi_to_note(sa, octave=False, unicode=False)})")
     ax.set_title(title)
     return ax
 

@@ -7,9 +7,9 @@ by :func:`bar`, so two switches cover them all:
 * tqdm's own, for a whole process and the processes it starts: ``TQDM_DISABLE=1`` in the
   environment (tqdm reads it for every bar it draws);
 * :func:`quiet`, for a block of code: the command line's ``detect``, ``report`` and ``bench``
-  and any ``--json`` output run inside ``with quiet():`` (a bar would break up their lines),
-  and so do the tests. ``with quiet(False):`` draws bars again inside such a block, for work
-  long enough to need one (building the default detector when it is missing).
+  and any ``--json`` output run inside ``with quiet():`` (a bar would break up their lines).
+  ``with quiet(False):`` draws bars again inside such a block, for work long enough to need
+  one (building the default detector when it is missing).
 
 A ``ContextVar`` holds the second, so a block made quiet in one thread (a request the HTTP
 service answers) does not silence a bar another thread draws.

@@ -59,13 +59,22 @@ class Running:
 
     def stop(self):
         """SIGTERM (uvicorn finishes what it is sending), then SIGKILL after 10 s."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process, grace=10)
+
+
+def stop_group(process, *, grace):
+    """Stop a process started in a session of its own and everything it started: SIGTERM to
+    its process group, then SIGKILL if it is still running ``grace`` seconds later.
+
+    Behind notebook 10_serving (the service it starts); the browser tests stop JupyterLab so.
+    """
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def start(*options, model=None, catalog=None, port=0, timeout=START_SECONDS):

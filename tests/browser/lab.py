@@ -11,13 +11,14 @@ test session ends, even after a failure.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from ragalib.service import stop_group
 
 CHROMIUM = os.environ.get("RAGALIB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -99,11 +100,5 @@ class Lab:
 
     def stop(self):
         """Stop the server and every kernel it started (its whole process group)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process, grace=20)
         self.log.close()
