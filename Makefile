@@ -13,11 +13,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m ragalib.warmup
+	$(PY) -m ragalib.cli.warmup
 	touch $(STAMP)
 
 run: setup
-	$(PY) -m ragalib.series
+	$(PY) -m ragalib.cli.series
 
 test: setup
 	RAGALIB_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n 2 \

@@ -12,7 +12,7 @@ import numpy as np
 from .constants import AUDIO_SUFFIXES, SR
 from .errors import RagalibError
 from .features import DEFAULT
-from .files import atomic_write
+from .util.files import atomic_write
 
 SILENCE_DBFS = -80.0
 """A file whose peak stays below this level is silent."""

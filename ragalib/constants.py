@@ -2,7 +2,7 @@
 
 Taught across the series: the sample rate in notebook 01_amplitude, C2 (the bottom of the
 chroma and salience ranges) in notebooks 03_mfcc and 07_song_detection, the output peak in
-notebook 00_meet_the_ragas. The published accuracies live in :mod:`ragalib.published`, the
+notebook 00_meet_the_ragas. The published accuracies live in :mod:`ragalib.corpus.published`, the
 published tonic (C#4) in :mod:`ragalib.ragas` as ``DEFAULT_TONIC``.
 """
 

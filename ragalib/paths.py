@@ -69,7 +69,7 @@ def models_dir():
 
 def default_bundle_dir():
     """``data/models/default``: the bundle detection uses unless told otherwise, a copy of the
-    best candidate (see :func:`ragalib.compare.ensure_default_bundle`).
+    best candidate (see :func:`ragalib.evaluation.candidates.ensure_default_bundle`).
 
     Behind notebook 04_dataset (not called there by name).
     """
@@ -131,7 +131,7 @@ def index_path(folder, method):
 
 
 def evidence_dir():
-    """``data/evidence/``: what each song gave each pipeline (:mod:`ragalib.evidence`), kept by
+    """``data/evidence/``: what each song gave each pipeline (:mod:`ragalib.detection.evidence`), kept by
     joblib's disk cache so that a chapter run again does not analyse its songs again.
 
     Behind notebooks 07_song_detection and 09_robust_features (not called there by name).

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagalibError
-from .files import atomic_write, file_digest
 from .paths import content_key, index_path
+from .util.files import atomic_write, file_digest
 
 INDEX_VERSION = 1
 """Part of an index's key: bump it when embeddings are computed differently."""
@@ -37,7 +37,7 @@ def embedding_model(bundle):
 
     Behind notebook 08_similarity (not called there by name).
     """
-    from .model import load_keras
+    from .models.cnn import load_keras
 
     k = load_keras()
     net = bundle.model
@@ -58,7 +58,7 @@ def embed(y, bundle, *, method="cnn", name="<signal>", pitch_model=None, embedde
     embedder : keras.Model, optional
         :func:`embedding_model` of ``bundle``, to build it only once for many songs.
     """
-    from .evidence import pitch_model_for
+    from .detection.evidence import pitch_model_for
 
     needs = ["auto"] if method == "cnn" else []      # the baseline reads no tonic
     inputs = embedding_input(y, bundle.config, method=method, name=name,
@@ -75,12 +75,11 @@ def embedding_input(y, config, *, method="cnn", name="<signal>", pitch_model=Non
     For "cnn", the features of the song's loud segments after separation, the tonic and
     the move to C# (as detection does them); for "mfcc-mean", the MFCC profile after
     separation alone: timbre, no tonic, no transposition. This is the slow part of indexing,
-    and it runs in worker processes (see :mod:`ragalib.parallel`).
+    and it runs in worker processes (see :mod:`ragalib.util.parallel`).
     """
     from . import features
     from .audio import suppress_percussion
-    from .evidence import resolve_tonic
-    from .evidence import PreparedSong
+    from .detection.evidence import PreparedSong, resolve_tonic
 
     if method not in METHODS:
         raise RagalibError(f"unknown embedding {method!r}: choose one of {', '.join(METHODS)}")
@@ -166,7 +165,7 @@ def _catalogue(folder):
 
 def _ragas(folder):
     """Raga per file name from the folder's manifest, if it has one."""
-    from .synth.songs import MANIFEST, read_manifest
+    from .corpus.songs import MANIFEST, read_manifest
 
     if not (Path(folder) / MANIFEST).exists():
         return {}
@@ -175,7 +174,7 @@ def _ragas(folder):
 
 def _model_key(bundle, method, pitch_model):
     """What every embedding in an index depends on besides its song."""
-    from .bundle import BUNDLE_JSON
+    from .models.bundle import BUNDLE_JSON
 
     if bundle.path:
         model = (Path(bundle.path) / BUNDLE_JSON,)
@@ -189,7 +188,7 @@ def _model_key(bundle, method, pitch_model):
 
 
 def _index_key(model_key, files, digests):
-    from .synth.songs import MANIFEST
+    from .corpus.songs import MANIFEST
 
     manifest = files[0].parent / MANIFEST
     return content_key("index of songs", INDEX_VERSION, model_key,
@@ -218,7 +217,7 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
     every song's bytes. A changed or added song is embedded again, alone: the embeddings of
     unchanged songs are kept, and another model embeds everything anew. The songs are
     prepared in ``workers`` processes (default: one per core, see
-    :func:`ragalib.parallel.map_in_workers`), or on the Dask cluster at ``scheduler``
+    :func:`ragalib.util.parallel.map_in_workers`), or on the Dask cluster at ``scheduler``
     (``tcp://HOST:8786``: the same index, byte for byte). A song that cannot be indexed (unreadable, not
     audio, silent, shorter than a segment) is left out and told to ``report`` on one line
     naming it (default: stderr), and the rest are indexed. If the cache cannot be written (a
@@ -226,8 +225,8 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
     """
     from functools import partial
 
-    from .parallel import map_in_workers
-    from .evidence import pitch_model_for
+    from .detection.evidence import pitch_model_for
+    from .util.parallel import map_in_workers
 
     files = _catalogue(folder)
     if method == "cnn":

@@ -15,9 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from ragalib import dataset, detect, features, synth  # noqa: E402
+from ragalib import features, synth  # noqa: E402
+from ragalib.corpus import (
+    dataset,
+    songs,  # noqa: E402
+)
+from ragalib.detection import pipeline as detect
 from ragalib.features import FeatureConfig  # noqa: E402
-from ragalib.synth import songs  # noqa: E402
 
 
 def digest(array):
@@ -39,7 +43,7 @@ def main():
         print(f"features {kind} ({config.id}): {digest(features.extract(audio.segments(y, config=config), config=config))}")
     data = dataset.build()
     print(f"dataset {data.key}: X {digest(data.X)}, y {digest(data.y)}, split {digest(data.split.astype(str))}")
-    from ragalib import compare
+    from ragalib.evaluation import candidates as compare
 
     bundle = compare.ensure_default_bundle()
     for row in songs.ensure_songs()[:4]:

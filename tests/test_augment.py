@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, augment, dataset, model, synth
-from ragalib.bundle import _augmented_key
+from ragalib import RagalibError, synth
+from ragalib.corpus import augment, dataset
+from ragalib.corpus.takes import synth_take_name, synth_take_seed, synthesised_take
 from ragalib.features import FeatureConfig
-from ragalib.synth.takes import synth_take_name, synth_take_seed, synthesised_take
+from ragalib.models import cnn as model
+from ragalib.models.bundle import _augmented_key
 
 SHORT = FeatureConfig(segment_seconds=2.0, kind="melody")
 SR = synth.SR

@@ -90,7 +90,7 @@ def test_a_full_disk_is_named_as_such(tmp_path, monkeypatch):
     import errno
 
     from ragalib import RagalibError
-    from ragalib.files import atomic_write
+    from ragalib.util.files import atomic_write
 
     def fill(tmp):
         raise OSError(errno.ENOSPC, "No space left on device", tmp)
@@ -140,7 +140,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing(tmp_path):
 
 WORK = """
 import sys, time
-from ragalib.parallel import map_in_workers
+from ragalib.util.parallel import map_in_workers
 
 if __name__ == "__main__":
     try:
@@ -209,9 +209,10 @@ def test_a_folder_that_cannot_hold_files_is_named_as_the_target(tmp_path):
 
 
 def test_a_bundle_that_cannot_be_written_is_one_error_naming_it(tmp_path):
-    from ragalib import RagalibError, model
-    from ragalib.bundle import save_bundle
+    from ragalib import RagalibError
     from ragalib.features import DEFAULT
+    from ragalib.models import cnn as model
+    from ragalib.models.bundle import save_bundle
     from tests.test_model import FAST, separable
 
     net, _ = model.train(separable(), FAST)

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, detect, parallel, similarity
-from ragalib.bundle import load_bundle
+from ragalib import RagalibError, similarity
+from ragalib.detection import pipeline as detect
+from ragalib.models.bundle import load_bundle
+from ragalib.util import parallel
 from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 from tests.test_parallel import signals
 from tests.test_similarity import bundle, catalogue, learned  # noqa: F401  (fixtures)

@@ -3,9 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from ragalib import RagalibError, compare, evaluate, model, raga_stats
-from ragalib.bundle import BUNDLE_JSON, load_bundle, save_bundle
+from ragalib import RagalibError
+from ragalib.evaluation import candidates as compare
+from ragalib.evaluation import scores as evaluate
 from ragalib.features import DEFAULT
+from ragalib.melody import pitch_model as raga_stats
+from ragalib.models import cnn as model
+from ragalib.models.bundle import BUNDLE_JSON, load_bundle, save_bundle
 from tests.test_model import FAST, separable
 
 
@@ -88,8 +92,8 @@ def test_promote_copies_the_bundle_and_records_why(tmp_path):
 def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys):
     from types import SimpleNamespace
 
-    from ragalib import cli
-    from ragalib.synth import songs
+    from ragalib.cli import main as cli
+    from ragalib.corpus import songs
 
     cnns = [c.name for c in compare.CANDIDATES]
     names = [*cnns, *(c + compare.WITH_PITCH for c in cnns), compare.PCD]
@@ -121,7 +125,7 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
 def test_take_scores_compares_candidates_only_on_the_same_held_out_takes(monkeypatch):
     from types import SimpleNamespace
 
-    from ragalib import dataset
+    from ragalib.corpus import dataset
 
     def data_holding_out(test_take):
         roles = {"yaman/a.wav": "train", test_take: "test"}

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, dataset, ragas, synth
+from ragalib import RagalibError, ragas, synth
+from ragalib.corpus import dataset
+from ragalib.corpus.takes import ensure_recordings
 from ragalib.features import FeatureConfig
-from ragalib.synth.takes import ensure_recordings
 
 SHORT = FeatureConfig(segment_seconds=2.0)   # small segments keep these tests fast
 

@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, audio, detect, evaluate, model, pitch, tonic
-from ragalib.bundle import load_bundle, save_bundle
+from ragalib import RagalibError, audio
+from ragalib.detection import pipeline as detect
+from ragalib.evaluation import scores as evaluate
 from ragalib.features import DEFAULT
+from ragalib.melody import pitch, tonic
+from ragalib.models import cnn as model
+from ragalib.models.bundle import load_bundle, save_bundle
 from tests.test_model import FAST, separable
 
 SR = 22050
@@ -173,7 +177,7 @@ def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
 
 
 def test_a_bundle_with_a_pitch_model_lets_both_judge_the_song(bundle_dir):
-    from ragalib import raga_stats
+    from ragalib.melody import pitch_model as raga_stats
 
     bundle = load_bundle(bundle_dir)
     y = np.tile(melody(220.0), 2)

@@ -4,12 +4,16 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import (RagalibError, audio, detect, evaluate, evidence, features, raga_stats,
-                     synth, tonic)
-from ragalib.bundle import load_bundle
+from ragalib import RagalibError, audio, features, synth
+from ragalib.detection import evidence
+from ragalib.detection import pipeline as detect
+from ragalib.evaluation import scores as evaluate
 from ragalib.features import DEFAULT, FeatureConfig
+from ragalib.melody import pitch_model as raga_stats
+from ragalib.melody import tonic
+from ragalib.melody.tonic import Tonic
+from ragalib.models.bundle import load_bundle
 from ragalib.ragas import tonic_hz
-from ragalib.tonic import Tonic
 from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 
 SR = synth.SR
@@ -168,7 +172,7 @@ def test_a_model_without_a_key_is_never_cached_against(learned, tmp_path, monkey
 
 
 def test_the_pitch_model_a_call_uses_is_resolved_in_one_place(monkeypatch):
-    from ragalib.evidence import pitch_model_for
+    from ragalib.detection.evidence import pitch_model_for
 
     fitted = []
     monkeypatch.setattr(raga_stats, "ensure_pitch_model",

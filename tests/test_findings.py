@@ -1,4 +1,5 @@
-from ragalib import compare, findings
+from ragalib.evaluation import candidates as compare
+from ragalib.evaluation import findings
 
 AUTO, FLAT, GIVEN = compare.SONG_VARIANTS
 W, AUG = compare.WITH_PITCH, compare.AUGMENTED

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import folder_report, model
-from ragalib.bundle import load_bundle, save_bundle
 from ragalib.errors import RagalibError
+from ragalib.evaluation import folder as folder_report
 from ragalib.features import DEFAULT
+from ragalib.models import cnn as model
+from ragalib.models.bundle import load_bundle, save_bundle
 from tests.test_detect import SR, melody
 from tests.test_model import FAST, separable
 
@@ -75,7 +76,7 @@ def test_report_folder_without_a_folder_is_one_line():
 def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, recordings):
     import copy
 
-    from ragalib import raga_stats
+    from ragalib.melody import pitch_model as raga_stats
 
     hybrid = copy.copy(bundle)
     flat = np.full(raga_stats.BINS, 1 / raga_stats.BINS)
@@ -90,7 +91,7 @@ def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, rec
 
 
 def test_the_report_names_the_judge_that_beats_the_pair_on_these_recordings(tmp_path):
-    from ragalib.detect import Detection
+    from ragalib.detection.pipeline import Detection
 
     rows = [{"path": tmp_path / f"{raga}/{i}.wav", "raga": raga, "tonic_hz": None}
             for i, raga in enumerate(("yaman", "kafi", "todi"))]

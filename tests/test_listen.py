@@ -3,7 +3,7 @@ import io
 import numpy as np
 import soundfile
 
-from ragalib import listen
+from ragalib.display import listen
 
 SR = 22050
 

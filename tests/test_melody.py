@@ -3,10 +3,13 @@
 import numpy as np
 import pytest
 
-from ragalib import melody, raga_stats, ragas, tonic
+from ragalib import ragas
+from ragalib.melody import pitch_model as raga_stats
+from ragalib.melody import tonic
+from ragalib.melody import trackers as melody
 from ragalib.synth import singer
-from ragalib.synth.tanpura import tanpura
 from ragalib.synth.score import Note, Score
+from ragalib.synth.tanpura import tanpura
 
 SR = 22050
 

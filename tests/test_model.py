@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from ragalib import RagalibError, dataset, model
-from ragalib.bundle import load_bundle, save_bundle
+from ragalib import RagalibError
+from ragalib.corpus import dataset
 from ragalib.features import DEFAULT, FeatureConfig
+from ragalib.models import cnn as model
+from ragalib.models.bundle import load_bundle, save_bundle
 
 FAST = model.TrainSettings(epochs=2, learning_rate=1e-3, normalize=True, seed=3)
 

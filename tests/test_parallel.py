@@ -6,7 +6,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from ragalib import RagalibError, audio, parallel
+from ragalib import RagalibError, audio
+from ragalib.util import parallel
 
 
 def signals():

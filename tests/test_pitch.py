@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from ragalib import pitch
 from ragalib.errors import RagalibError
+from ragalib.melody import pitch
 
 SR = 22050
 

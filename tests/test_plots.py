@@ -3,7 +3,7 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from ragalib import plots
+from ragalib.display import plots
 from ragalib.features import DEFAULT
 
 

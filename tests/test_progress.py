@@ -1,10 +1,10 @@
-"""One switch for every progress bar: ``ragalib.progress.quiet`` and tqdm's ``TQDM_DISABLE``."""
+"""One switch for every progress bar: ``ragalib.util.progress.quiet`` and tqdm's ``TQDM_DISABLE``."""
 
 import subprocess
 import sys
 import threading
 
-from ragalib import parallel, progress
+from ragalib.util import parallel, progress
 
 
 def test_quiet_hides_bars_inside_the_block_and_only_there():
@@ -44,7 +44,7 @@ def test_a_quiet_block_in_one_thread_leaves_another_threads_bars():
 
 
 def test_tqdm_disable_in_the_environment_turns_every_bar_off():
-    code = "from ragalib import progress; print(progress.bar(total=3).disable)"
+    code = "from ragalib.util import progress; print(progress.bar(total=3).disable)"
     said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"TQDM_DISABLE": "1", "PATH": ""}, check=True, timeout=60)
     assert said.stdout.strip() == "True"

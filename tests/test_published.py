@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import model, published, ragas, synth
-from ragalib.bundle import BUNDLE_JSON
+from ragalib import ragas, synth
+from ragalib.corpus import published
+from ragalib.corpus.takes import synth_take_seed
 from ragalib.features import FeatureConfig
+from ragalib.models import cnn as model
+from ragalib.models.bundle import BUNDLE_JSON
 from ragalib.ragas import raga_ids
-from ragalib.synth.takes import synth_take_seed
 
 SHORT = FeatureConfig(segment_seconds=2.0)
 

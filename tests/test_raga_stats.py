@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, dataset, raga_stats, synth, tonic
+from ragalib import RagalibError, synth
+from ragalib.corpus import dataset
+from ragalib.melody import pitch_model as raga_stats
+from ragalib.melody import tonic
 from ragalib.ragas import tonic_hz
 
 SR = synth.SR

@@ -114,7 +114,7 @@ def test_rotation_twins_are_the_ones_in_the_domain_notes():
 
 
 def test_catalogue_rows_render_as_an_html_table():
-    from ragalib.tables import html_table
+    from ragalib.util.tables import html_table
 
     rows = ragas.catalogue_rows()
     assert [r["id"] for r in rows] == EXPECTED_IDS
@@ -123,7 +123,7 @@ def test_catalogue_rows_render_as_an_html_table():
 
 
 def test_html_tables_show_missing_values_as_a_dash():
-    from ragalib.tables import html_table
+    from ragalib.util.tables import html_table
 
     assert "<td style='text-align:left'>-</td>" in html_table([{"a": None, "b": 0.5}])
 

@@ -1,6 +1,6 @@
 import nbformat
 
-from ragalib import series
+from ragalib.cli import series
 
 
 def notebook(folder, source):

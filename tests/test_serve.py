@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import detect, model, raga_stats, service
-from ragalib.bundle import PITCH_FILE, load_bundle, save_bundle
+from ragalib.detection import pipeline as detect
 from ragalib.features import DEFAULT
+from ragalib.melody import pitch_model as raga_stats
+from ragalib.models import cnn as model
+from ragalib.models.bundle import PITCH_FILE, load_bundle, save_bundle
+from ragalib.serving import client as service
 from tests.test_detect import melody
 
 SR = DEFAULT.sr
@@ -114,7 +117,7 @@ def test_requests_that_are_not_uploads_are_json_errors_too(server):
 
 
 def test_an_upload_is_kept_under_a_plain_name_of_its_own():
-    from ragalib.serve import upload_name
+    from ragalib.serving.app import upload_name
 
     assert [upload_name(n) for n in ("../../etc/x.wav", "..", "", None, "C:\\My\\song.mp3",
                                      "a" * 300 + ".flac")] == \

@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib import RagalibError, model, raga_stats, similarity, synth
-from ragalib.bundle import load_bundle, save_bundle
+from ragalib import RagalibError, similarity, synth
 from ragalib.features import DEFAULT
+from ragalib.melody import pitch_model as raga_stats
+from ragalib.models import cnn as model
+from ragalib.models.bundle import load_bundle, save_bundle
 from ragalib.ragas import tonic_hz
 from tests.test_model import FAST, separable
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from ragalib import RagalibError, pitch, ragas
+from ragalib import RagalibError, ragas
+from ragalib.melody import pitch
 from ragalib.synth import recital, singer
 from ragalib.synth.improviser import improvise_score
 from ragalib.synth.score import Note, Score

@@ -3,8 +3,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from ragalib import pitch, ragas
-from ragalib.synth import recital, songs
+from ragalib import ragas
+from ragalib.corpus import songs
+from ragalib.melody import pitch
+from ragalib.synth import recital
 
 
 def test_the_plan_has_six_varied_songs_per_raga():

@@ -1,6 +1,6 @@
 import pytest
 
-from ragalib import stats
+from ragalib.util import stats
 
 
 def test_the_wilson_interval_matches_the_textbook_formula():

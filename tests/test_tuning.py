@@ -2,7 +2,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from ragalib import model, plots, tuning
+from ragalib.display import plots
+from ragalib.models import cnn as model
+from ragalib.tuning import tuner as tuning
 from tests.test_model import separable
 
 

@@ -14,8 +14,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from ragalib import cli, tuning, tuning_chief, tuning_cluster
+from ragalib.cli import main as cli
 from ragalib.errors import RagalibError
+from ragalib.tuning import chief as tuning_chief
+from ragalib.tuning import cluster as tuning_cluster
+from ragalib.tuning import tuner as tuning
 from tests.test_model import separable
 
 LIMIT = 240.0

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ragalib import synth, widgets
+from ragalib import synth
+from ragalib.display import widgets
 
 SR = synth.SR
 

@@ -10,15 +10,13 @@ import numbers
 import numpy as np
 
 from ..constants import OUTPUT_PEAK
-from ..paths import examples_dir
-from ..ragas import DEFAULT_TONIC
-from .voices import (BOWED, FLUTE, HARMONIUM, PLUCKED, SR, VOICE, VOICES, Voice, get_voice,
-                     render)
 from ..errors import RagalibError
-from ..ragas import tonic_hz
+from ..paths import examples_dir
+from ..ragas import DEFAULT_TONIC, tonic_hz
 from .improviser import HIGH, improvise_score
 from .score import Note, Score
 from .tanpura import drone_swara, tanpura
+from .voices import BOWED, FLUTE, HARMONIUM, PLUCKED, SR, VOICE, VOICES, Voice, get_voice, render
 
 GENERATOR_VERSION = 1
 """Bump when the synthesiser's output changes, so rendered files on disk are renewed."""

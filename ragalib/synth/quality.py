@@ -7,7 +7,7 @@ ragas.
 import numpy as np
 
 from ..constants import OUTPUT_PEAK
-from ..pitch import contains_phrase, note_errors, pitch_class_energy
+from ..melody.pitch import contains_phrase, note_errors, pitch_class_energy
 from ..ragas import SEMITONES, get_raga
 from . import SR, improvise
 
@@ -62,7 +62,7 @@ def assess_singer(raga_id, seconds=60.0, *, seed=0, singer="male", sr=SR):
         ``in_raga``, ``swara_share``, ``missing``, ``pakad`` as in :func:`assess`, and
         ``ornaments`` (``meend``, ``andolan``, ``kan``, ``gamak`` counts).
     """
-    from ..pitch import cents, f0_track
+    from ..melody.pitch import cents, f0_track
     from ..ragas import tonic_hz
     from .improviser import improvise_score
     from .singer import sing

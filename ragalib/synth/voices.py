@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import SR  # noqa: F401 - synth.SR, the rate every voice renders at
 from ..errors import RagalibError
 
-from ..constants import SR  # noqa: F401 - synth.SR, the rate every voice renders at
 _TABLE_SIZE = 2048
 
 

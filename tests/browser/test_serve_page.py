@@ -9,7 +9,7 @@ test ends, even after a failure. A screenshot of the answered page is kept in
 import base64
 from pathlib import Path
 
-from ragalib import service
+from ragalib.serving import client as service
 from tests.browser.lab import require_chromium
 from tests.test_serve import tiny_bundle, write_song
 

@@ -1,0 +1,209 @@
+"""What each command of ``python -m ragalib`` does and prints, once :mod:`ragalib.cli.main` has
+parsed its arguments: ``synth``, ``dataset``, ``songs``, ``train``, ``tune``, ``detect`` and
+``similar`` (``report``, ``bench`` and ``serve`` live in :mod:`ragalib.cli.reports`,
+:mod:`ragalib.cli.bench` and :mod:`ragalib.serving.app`).
+
+Each returns the exit status: 0, or 1 when some of the work failed (each failure already told on
+one ``ragalib:`` line); bad input raises :class:`ragalib.RagalibError`, which the command line
+prints on one line.
+"""
+
+import sys
+
+from ..errors import RagalibError
+from ..util.tables import text_table
+
+
+def synth(args):
+    """``python -m ragalib synth``: render an improvisation in a raga (or list the ragas).
+
+    Taught by use in notebook 00_meet_the_ragas.
+    """
+    from .. import audio, ragas, synth
+
+    if args.list:
+        for raga in ragas.load_catalogue().values():
+            print(f"{raga.id:10s} {raga.name:16s} {raga.thaat:9s} "
+                  f"{' '.join(raga.swaras):22s} vadi {raga.vadi}, samvadi {raga.samvadi}")
+        return 0
+    if not args.raga or not args.output:
+        raise RagalibError("synth needs a RAGA and -o FILE (or --list)")
+    # Validate everything before rendering, so bad input costs nothing and writes nothing.
+    raga = ragas.get_raga(args.raga)
+    sa_hz = ragas.tonic_hz(args.tonic)
+    audio.check_writable(args.output)
+    y = synth.improvise(raga.id, args.seconds, tonic=args.tonic, seed=args.seed,
+                        drone=args.drone, sr=args.sr)
+    audio.save(args.output, y, sr=args.sr)
+    print(f"wrote {args.output}: {raga.name}, {args.seconds:g} s, seed {args.seed}, "
+          f"tonic {args.tonic} ({sa_hz:.2f} Hz){', with drone' if args.drone else ''}")
+    return 0
+
+
+def dataset(args):
+    """``python -m ragalib dataset build``: the labelled segments, counted per raga and split.
+
+    Taught by use in notebook 04_dataset.
+    """
+    from ..corpus import dataset
+
+    ds = dataset.build(force=args.force)
+    npz, json_path = dataset.cache_paths(ds.config)
+    print(f"dataset {npz.stem}: {len(ds.y)} segments of {ds.X.shape[1]} x {ds.X.shape[2]} "
+          f"from {len(ds.takes)} takes ({dataset.recordings_dir()})")
+    counts = [{"raga": raga, **row} for raga, row in ds.counts().items()]
+    counts.append({"raga": "total", **{k: sum(row[k] for row in counts)
+                                       for k in ("takes", *dataset.SPLITS)}})
+    print(text_table(counts, columns=["raga", "takes", *dataset.SPLITS]))
+    print(f"cached in {npz} (published JSON structure beside it: {json_path.name})")
+    return 0
+
+
+def songs(args):
+    """``python -m ragalib songs``: render the test (or dev) songs if missing, and list them.
+
+    Taught by use in notebook 04_dataset.
+    """
+    from ..corpus import songs
+
+    rows = songs.ensure_songs(kind=args.set)
+    print(f"{len(rows)} {args.set} songs in {songs.songs_dir(args.set)} "
+          f"(manifest: {songs.MANIFEST})")
+    for row in rows:
+        print(f"{row['file']:32s} {row['raga']:9s} {row['tonic_note']:4s} "
+              f"{row['instrument']:8s} {row['seconds']:4.0f} s"
+              f"{'  tabla' if row['percussion'] else ''}{'  drone' if row['drone'] else ''}")
+    return 0
+
+
+def train(args):
+    """``python -m ragalib train``: train the CNN and write its bundle.
+
+    Taught by use in notebook 05_train_cnn.
+    """
+    from ..features import FeatureConfig
+    from ..models.bundle import train_bundle
+    from ..models.cnn import TrainSettings
+    from ..paths import quick_mode
+
+    settings = TrainSettings(
+        epochs=args.epochs or (3 if quick_mode() else 75), batch_norm=args.batch_norm,
+        dropout=args.dropout, normalize=args.normalize, augment=args.augment, seed=args.seed)
+    bundle = train_bundle(settings, config=FeatureConfig(kind=args.kind), out=args.out)
+    m = bundle.metrics
+    print(f"trained {m['epochs_trained']} epochs (seed {settings.seed}); validation accuracy "
+          f"{m['val_accuracy']:.3f}")
+    print(f"test accuracy on the held-out takes: {m['test_accuracy']:.3f} of "
+          f"{m['test_segments']} segments; whole takes: {m['test_take_accuracy']:.3f}")
+    print(f"bundle written to {bundle.path}")
+    return 0
+
+
+def tune(args):
+    """``python -m ragalib tune``: the search on a chief and workers, or one worker joining one.
+
+    Taught by use in notebook 06_tuning.
+    """
+    from ..tuning import cluster as tuning_cluster
+
+    run = tuning_cluster.run_command(args)
+    if args.oracle is not None:
+        print(f"worker {args.worker_id}: ran {run} trial(s) for the chief at {args.oracle}")
+        return 0
+    print(text_table(run.table(), floatfmt=".4g"))
+    print(run.best_line())
+    for line in run.problems:
+        print(f"ragalib: {line}", file=sys.stderr)
+    return 0 if run.ok else 1
+
+
+def detect(args):
+    """``python -m ragalib detect``: the raga of each file (or folder of files), a line or a JSON
+    object each, in order.
+
+    Taught by use in notebook 07_song_detection.
+    """
+    import json
+
+    from ..audio import audio_files, check_readable
+    from ..detection import pipeline as detect
+    from ..errors import NoMelody
+    from ..evaluation import candidates as compare
+    from ..melody.tonic import Tonic
+
+    tonic = Tonic.parse(args.tonic)   # a bad tonic is one error, not one per file
+    if tonic.how == "true":
+        raise RagalibError("--tonic true: a file has no manifest to read its Sa from; "
+                           "give the note, such as D4")
+    files, failed = [], 0
+    for path in args.files:           # before the model's 6-9 s: a wrong path costs nothing
+        try:
+            if path.is_dir():
+                found = audio_files(path)
+                files += found or [RagalibError(f"{path}: a folder with no audio files in it")]
+                continue
+            check_readable(path)
+            files.append(path)
+        except RagalibError as exc:
+            files.append(exc)
+    if all(isinstance(f, Exception) for f in files):
+        for exc in files:
+            print(f"ragalib: {exc}", file=sys.stderr)
+        return 1
+    bundle = compare.detector(args.model)
+    if not args.json:
+        choice = bundle.info.get("chosen_as_default")
+        print(f"model {bundle.path} ({len(bundle.labels)} ragas"
+              f"{'; ' + choice if choice else ''})")
+        print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
+    answers = detect.detect_files(         # in order, each as soon as it is ready
+        [f for f in files if not isinstance(f, Exception)], bundle, tonic=tonic,
+        separation=not args.no_separation, judge=args.judge, scheduler=args.scheduler)
+    for path in files:
+        found = path if isinstance(path, Exception) else next(answers)[1]
+        if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
+            answer = detect.no_raga_json(str(path), found)
+            print(json.dumps(answer) if args.json
+                  else f"{path.name[:40]:40s} {'-':10s}  {answer['reason']}", flush=True)
+        elif isinstance(found, Exception):
+            where = "" if str(path) in str(found) or path is found else f"{path}: "
+            print(f"ragalib: {where}{found}", file=sys.stderr)
+            failed += 1
+        elif args.json:
+            print(json.dumps(found.to_json()), flush=True)
+        else:
+            runs = ", ".join(f"{r} {detect.clock(a)}-{detect.clock(b)}"
+                             for r, a, b in detect.traces(found)) or "-"
+            print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
+                  f"{found.tonic_note or '-':>7s} {found.shift:+5d}  {runs}")
+            if found.skipped:
+                print(f"{'':40s} ({len(found.skipped)} quiet segment(s) left out)")
+    return 1 if failed else 0
+
+
+def similar(args):
+    """``python -m ragalib similar``: the catalogue songs most like a file.
+
+    Taught by use in notebook 08_similarity.
+    """
+    import json
+
+    from .. import audio, similarity
+    from ..evaluation import candidates as compare
+
+    audio.check_readable(args.file)    # a bad query fails before the model and the index
+    bundle = compare.detector(args.model)
+    index = similarity.build_index(args.catalog, bundle, method=args.method,
+                                   scheduler=args.scheduler)
+    try:
+        found = similarity.recommend(args.file, index, bundle, k=args.k)
+    except RagalibError as exc:
+        where = "" if str(args.file) in str(exc) else f"{args.file}: "
+        raise RagalibError(f"{where}{exc}") from None
+    if args.json:
+        print(json.dumps(similarity.recommendations_json(args.file, index, found)))
+        return 0
+    print(f"songs like {args.file.name} in {args.catalog} ({args.method} embeddings):")
+    for rank, (name, raga, score) in enumerate(found, 1):
+        print(f"{rank:2d}. {name:40s} {raga or '-':10s} similarity {score:.3f}")
+    return 0

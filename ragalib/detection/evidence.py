@@ -1,0 +1,355 @@
+"""What detectors read from a song: its prepared signal, and everything taken from it once.
+
+Taught in notebook 07_song_detection (steps 2 to 4). A song is prepared (percussion
+suppressed, or not) into a :class:`PreparedSong`, which computes what any detector asks of
+it at most once: the pitch salience that both the tonic estimate and the pitch model read,
+the 5-second segments and which are loud enough to judge, the features of each kind at the
+model's C#, the audio shifted by whole semitones for the kinds that need it. Judging one song
+under several pipelines, or by several candidate models (chapter 09), then costs one pass
+over the audio, not one per judge. :func:`gather_songs` does that work for a list of songs in
+worker processes and hands back :class:`Evidence`: small arrays, no audio.
+"""
+
+import warnings
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from ..errors import RagalibError, RagalibWarning, say_again, with_warnings
+from ..ragas import DEFAULT_TONIC
+
+QUIET_DB = -30.0
+"""A segment this far below the song's loudest segment (RMS) is too quiet to judge."""
+
+
+class PreparedSong:
+    """A mono signal at ``sr`` at its own Sa (after percussion suppression, if the pipeline
+    does it), with everything read from it computed once.
+
+    Taught in notebook 07_song_detection.
+    """
+
+    def __init__(self, y, *, sr, name="<signal>"):
+        self.y = np.asarray(y, dtype=np.float32)
+        self.sr = int(sr)
+        self.name = name
+        self._memo = {}
+
+    def _once(self, key, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    @property
+    def salience(self):
+        """:func:`ragalib.melody.tonic.salience` of the whole signal with the drone removed: what the
+        melody is read from."""
+        return self._saliences()[1]
+
+    @property
+    def drone(self):
+        """:func:`ragalib.melody.tonic.drone_profile` of the whole signal: what keeps sounding."""
+        from ..melody.tonic import drone_profile
+
+        return self._once("drone", lambda: drone_profile(self._saliences()[0]))
+
+    @property
+    def pitchedness(self):
+        """:func:`ragalib.melody.tonic.pitchedness` of the whole signal: is there a melody at all?"""
+        from ..melody.tonic import pitchedness
+
+        return self._once("pitchedness", lambda: pitchedness(*self._saliences()))
+
+    def _saliences(self):
+        from ..melody.tonic import saliences
+
+        return self._once("saliences", lambda: saliences(self.y, sr=self.sr))
+
+    def segments(self, config):
+        """The signal's segments, and which are loud enough to judge (within
+        :data:`QUIET_DB` of the loudest); every segment silent is an error."""
+        from ..audio import segments
+
+        def cut():
+            parts = segments(self.y, config=config, source=self.name)
+            rms = np.sqrt(np.mean(parts.astype(np.float64) ** 2, axis=1))
+            loud = rms > rms.max() * 10.0 ** (QUIET_DB / 20.0)
+            if not loud.any():
+                raise RagalibError(f"{self.name}: every segment is silent")
+            return parts, loud
+
+        return self._once(("segments", config.segment_samples), cut)
+
+    def shifted(self, semitones):
+        """The signal moved by ``semitones`` (:func:`ragalib.audio.pitch_shift`)."""
+        from ..audio import pitch_shift
+
+        return self._once(("shifted", semitones),
+                          lambda: pitch_shift(self.y, semitones, sr=self.sr))
+
+    def features(self, config, shift=0):
+        """The loud segments' features, moved up by ``shift`` semitones: pitch-class kinds
+        rotate their bins (:func:`ragalib.features.transpose`), any other kind hears the
+        shifted audio. The same segments are judged whatever the kind."""
+        from .. import audio, features
+
+        def make():
+            parts, loud = self.segments(config)
+            if not shift:
+                return features.extract(parts[loud], config=config)
+            if config.kind in features.TRANSPOSABLE:
+                return features.transpose(self.features(config), shift, config=config)
+            parts = audio.segments(self.shifted(shift), config=config, source=self.name)
+            return features.extract(parts[loud], config=config)
+
+        return self._once(("features", config, shift), make)
+
+    def pitch(self, pitch_model, tonic_hz=None):
+        """The pitch model's raga probabilities for the whole signal, at ``tonic_hz`` (each
+        raga at its best Sa when None)."""
+        return self._once(("pitch", id(pitch_model), tonic_hz), lambda: pitch_model.classify(
+            None, sr=self.sr, tonic_hz=tonic_hz, sal=self.salience))
+
+    def pitch_by_segment(self, pitch_model, tonic_hz, config):
+        """The pitch model's raga for each loud segment, read from the frames of the whole
+        signal's salience that fall in it."""
+        from ..melody.tonic import HOP_LENGTH as hop
+
+        _, loud = self.segments(config)
+        sal, n = self.salience, config.segment_samples
+        answers = []
+        for i in np.flatnonzero(loud):
+            first, stop = -(-i * n // hop), -(-(i + 1) * n // hop)
+            p = pitch_model.classify(None, sr=self.sr, tonic_hz=tonic_hz, sal=sal[:, first:stop])
+            answers.append(max(p, key=p.get))
+        return answers
+
+
+@dataclass(frozen=True)
+class Transposition:
+    """A song's Sa and the whole semitones that move it to the model's C#: what
+    :func:`resolve_tonic` decides, and what a :class:`ragalib.detection.pipeline.Detection` reports.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+
+    tonic_hz: float | None      # None: the pitch is left alone (``Tonic.none()``)
+    tonic_note: str | None
+    shift: int
+
+
+def resolve_tonic(song, tonic="auto", *, pitch_model=None, target=DEFAULT_TONIC):
+    """Sa of a :class:`PreparedSong`, and the shift that brings it to C#.
+
+    Behind notebook 07_song_detection (not called there by name).
+
+    Parameters
+    ----------
+    tonic : ragalib.melody.tonic.Tonic, or what :meth:`Tonic.parse <ragalib.melody.tonic.Tonic.parse>` reads
+        ``Tonic.auto()`` estimates Sa with the pitch model learned from the training takes
+        (``pitch_model``, default :func:`ragalib.melody.pitch_model.ensure_pitch_model`);
+        ``Tonic.catalogue()`` with the catalogue's note emphasis alone; ``Tonic.none()``
+        leaves the pitch alone (and reports no tonic); ``Tonic.given(note_or_hz)`` uses it.
+
+    Returns
+    -------
+    Transposition
+        Sa and the shift to ``target``.
+    """
+    from ..melody import tonic as tonics
+
+    tonic = tonics.Tonic.parse(tonic)
+    if tonic.how == "none":
+        return Transposition(None, None, 0)
+    if tonic.how == "true":
+        raise RagalibError("the song's true tonic is known only to an evaluation: give it "
+                           "with Tonic.given")
+    if tonic.how in ("auto", "catalogue"):
+        if tonic.how == "catalogue":
+            pitch_model = None
+        elif pitch_model is None:
+            from ..melody.pitch_model import ensure_pitch_model
+
+            pitch_model = ensure_pitch_model()
+        estimate = tonics.estimate_tonic(song.y, sr=song.sr, model=pitch_model, sal=song.salience,
+                                         drone=song.drone)
+        hz, note = estimate.hz, estimate.note
+    else:
+        hz, note = tonic.hz, tonic.note
+    return Transposition(hz, note, tonics.semitones_to(hz, target))
+
+
+def pitch_model_for(*choices, tonics=("auto",)):
+    """The pitch model a call estimates Sa with: the first of ``choices`` that is not None
+    (a caller's ``pitch_model=``, then its bundle's own), else the learned one
+    (:func:`ragalib.melody.pitch_model.ensure_pitch_model`) when any of ``tonics`` estimates Sa
+    (``Tonic.auto()``), else None.
+
+    Behind notebook 07_song_detection (not called there by name). Each public call over songs
+    resolves it once, at its top, so a worker never fits or loads one of its own and no call
+    repeats the fallback chain.
+    """
+    from ..melody.tonic import Tonic
+
+    found = next((model for model in choices if model is not None), None)
+    if found is None and any(Tonic.parse(t).how == "auto" for t in tonics):
+        from ..melody.pitch_model import ensure_pitch_model
+
+        return ensure_pitch_model()
+    return found
+
+
+@dataclass
+class Evidence:
+    """What every detector needs of one song under one pipeline: no audio, small arrays.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+
+    info: Transposition   # Sa, and the shift to C# (already applied to the features)
+    loud: np.ndarray      # one bool per segment: loud enough to judge
+    features: dict        # FeatureConfig -> features of the loud segments, at C#
+    pitch: dict = None    # the pitch model's raga probabilities at the song's Sa
+    pitch_segments: list = None   # the pitch model's raga per loud segment
+
+
+def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
+    """The :class:`Evidence` of a :class:`PreparedSong` for the feature ``configs`` (which
+    share their sample rate and segment length), given its :class:`Transposition` ``info``
+    (:func:`resolve_tonic`); with ``pitch_model``, its verdict too, and with
+    ``pitch_segments`` its answer per segment.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+    configs = list(dict.fromkeys(configs))
+    _, loud = song.segments(configs[0])
+    tonic_hz = info.tonic_hz
+    return Evidence(
+        info=info, loud=loud,
+        features={c: song.features(c, info.shift) for c in configs},
+        pitch=None if pitch_model is None else song.pitch(pitch_model, tonic_hz),
+        pitch_segments=song.pitch_by_segment(pitch_model, tonic_hz, configs[0])
+        if pitch_segments and pitch_model is not None else None)
+
+
+def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=None,
+                 pitch_segments=False, workers=None, keep_going=False):
+    """:func:`gather` every song of a manifest under every pipeline variant, in worker
+    processes (:func:`ragalib.util.parallel.map_in_workers`).
+
+    Behind notebook 07_song_detection (not called there by name).
+
+    Parameters
+    ----------
+    variants : dict
+        Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.evaluation.scores.VARIANTS`);
+        the tonic ``"true"`` gives each song its own Sa from the manifest. Variants that
+        separate share one separated signal.
+    tonic_model : ragalib.melody.pitch_model.PitchModel, optional
+        Estimates Sa for the variants whose tonic is ``"auto"``.
+    pitch_model : ragalib.melody.pitch_model.PitchModel, optional
+        Its verdict goes into the evidence (for hybrid detectors and the baseline).
+    keep_going : bool
+        Yield ``(evidence, None)`` for a song that could be analysed and ``(None, reason)``
+        for one that could not (unreadable, silent, shorter than a segment), instead of
+        stopping at the first bad song.
+
+    Yields
+    ------
+    dict
+        Variant name -> :class:`Evidence`, one dict per row, in ``rows`` order (a pair, with
+        ``keep_going``).
+    """
+    from ..util.parallel import map_in_workers
+
+    tonic_model = pitch_model_for(tonic_model, tonics=[v["tonic"] for v in variants.values()])
+    work = _gather_row_or_reason if keep_going else _gather_row
+    yield from map_in_workers(
+        partial(work, variants=variants, configs=list(configs), sr=sr,
+                tonic_model=tonic_model, pitch_model=pitch_model,
+                pitch_segments=pitch_segments),
+        rows, workers=workers,
+        desc=f"analysing {len(rows)} songs x {len(variants)} pipeline(s)")
+
+
+def _gather_row_or_reason(row, **kwargs):
+    """:func:`_gather_row`, or the one-line reason the song cannot be analysed."""
+    try:
+        return _gather_row(row, **kwargs), None
+    except (RagalibError, OSError) as exc:
+        return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
+
+
+EVIDENCE_VERSION = 2
+"""Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
+:func:`gather` computes changes. An entry is also renewed whenever the song's bytes, the
+variants, the feature configs, the sample rate or either model's key change."""
+
+
+def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):
+    """:func:`_gather_file` for one manifest row, kept in :func:`ragalib.paths.evidence_dir`
+    (``<key>.pkl``, written by :func:`joblib.dump`, keyed by :func:`joblib.hash` of
+    :data:`EVIDENCE_VERSION`, the song's bytes and everything else it was analysed with), so
+    a song analysed the same way before is read back, not analysed again. Models without a
+    key (built by hand, not by :func:`ragalib.melody.pitch_model.fit`) are never cached against; a
+    damaged entry is analysed again, and a cache that cannot be written is left alone."""
+    import joblib
+
+    from ..paths import evidence_dir
+    from ..util.files import atomic_write, file_digest
+
+    work = dict(path=row["path"], tonic_note=row.get("tonic_note"), variants=variants,
+                configs=configs, sr=sr, tonic_model=tonic_model, pitch_model=pitch_model,
+                pitch_segments=pitch_segments)
+    model_keys = [None if m is None else m.key for m in (tonic_model, pitch_model)]
+    try:
+        digest = file_digest(row["path"])
+    except OSError:
+        digest = None                   # _gather_file says why, as it loads the file
+    if digest is None or "" in model_keys:
+        out, heard = _gather_file(**work)
+    else:
+        key = joblib.hash((EVIDENCE_VERSION, digest, row.get("tonic_note"), variants,
+                           configs, sr, model_keys, pitch_segments))
+        entry = evidence_dir() / f"{key}.pkl"
+        try:
+            out, heard = joblib.load(entry)
+        except Exception as exc:        # absent, or damaged: any unpickling error
+            if entry.exists():
+                warnings.warn(f"{entry}: damaged cache ({type(exc).__name__}); analysing "
+                              f"{row['path']} again", RagalibWarning, stacklevel=2)
+            out, heard = _gather_file(**work)
+            try:
+                atomic_write(entry, lambda tmp: joblib.dump((out, heard), tmp))
+            except RagalibError:
+                pass                    # a read-only data folder: still answers, uncached
+    say_again(heard)                    # also when the song comes from the cache
+    return out
+
+
+def _gather_file(path, **kwargs):
+    """Every variant's :class:`Evidence` of the song at ``path``, and the warnings reading it
+    gave (:func:`ragalib.errors.with_warnings`)."""
+    return with_warnings(_gather_signal, path, **kwargs)
+
+
+def _gather_signal(path, *, tonic_note, variants, configs, sr, tonic_model, pitch_model,
+                   pitch_segments):
+    from ..audio import load, suppress_percussion
+    from ..melody.tonic import Tonic
+
+    y, prepared, out = load(path, sr=sr), {}, {}
+    for name, variant in variants.items():
+        separation = variant["separation"]
+        if separation not in prepared:
+            prepared[separation] = PreparedSong(suppress_percussion(y) if separation else y,
+                                                sr=sr, name=str(path))
+        song = prepared[separation]
+        tonic = Tonic.parse(variant["tonic"])
+        if tonic.how == "true":
+            tonic = Tonic.given(tonic_note)
+        info = resolve_tonic(song, tonic, pitch_model=tonic_model)
+        out[name] = gather(song, info, configs, pitch_model=pitch_model,
+                           pitch_segments=pitch_segments)
+    return out

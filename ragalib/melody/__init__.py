@@ -1,0 +1,3 @@
+"""The melody, as compIAM groups its tasks: pitch salience and the predominant line, a note's
+pitch (:mod:`.pitch`), pitch trackers compared (:mod:`.trackers`), the tonic (:mod:`.tonic`) and
+the ragas' learned note statistics (:mod:`.pitch_model`)."""

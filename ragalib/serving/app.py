@@ -1,0 +1,442 @@
+"""The detector over HTTP: one model, loaded once, behind limits that keep the service up.
+
+Taught in notebook 10_serving. ``python -m ragalib serve`` answers
+
+* ``POST /detect`` with an audio file (multipart, field ``file``): the JSON object of
+  ``detect --json``; the query may give ``tonic`` (auto, catalogue, none or a note),
+  ``judge`` and ``separation``;
+* ``POST /similar?k=5`` with an audio file: the catalogue's songs most like it, as
+  ``similar --json`` gives them (when the service was started with ``--catalog``);
+* ``GET /health``: the model, its feature kind and ragas, the version, the work in hand;
+* ``GET /``: a page where a person tries it in the browser (``serve_page.html``).
+
+Every error is one JSON object, ``{"error": "<one line>"}``, with its status: 413 for an
+upload over the size limit (refused from its ``Content-Length`` before it is read), 415 for
+a file that is not audio, 422 for audio that cannot be judged (silent, shorter than one
+segment) or a bad parameter, 503 with ``Retry-After`` when the queue is full, 504 when a song
+takes longer than the time limit, 500 for a fault of the service itself (its traceback goes
+to the server's log, never to the client).
+
+Songs are analysed on a pool of threads, off the event loop, so ``/health`` answers while
+they are worked on (numpy, librosa and TensorFlow let go of Python's lock in their heavy
+parts). At most ``Limits.concurrent`` songs are analysed at once and ``Limits.queue`` more
+wait their turn; the network's own calls take turns (one lock), everything before them runs
+side by side. A song past its time limit is answered 504 at once, but a thread cannot be
+stopped, so it holds its place until it ends: the service never takes on more work than the
+limits say.
+"""
+
+import asyncio
+import logging
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import NoMelody, RagalibError
+
+log = logging.getLogger("ragalib.serving.app")
+
+PAGE = "page.html"
+"""The page ``GET /`` returns: plain HTML and JavaScript in the package, no build step."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one service takes on (``serve --max-mb --concurrent --queue --timeout``).
+
+    Taught in notebook 10_serving.
+    """
+
+    max_mb: float = 20.0
+    """The largest upload, in MiB (about 2 minutes of CD-quality WAV; 20 of MP3)."""
+    concurrent: int = 2
+    """Songs analysed at once: one per core."""
+    queue: int = 8
+    """Requests that wait for a free place; one more is answered 503."""
+    timeout: float = 120.0
+    """Seconds a request may take, waiting included; then 504."""
+    retry_after: int = 5
+    """The seconds a 503 asks the client to wait (``Retry-After``)."""
+
+    @property
+    def max_bytes(self):
+        return int(self.max_mb * 2 ** 20)
+
+
+class Refused(Exception):
+    """A request answered with an error: its HTTP status, its one-line reason, any headers.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+
+    def __init__(self, status, reason, headers=None):
+        super().__init__(reason)
+        self.status, self.reason, self.headers = status, reason, headers or {}
+
+
+class _TooLarge(Exception):
+    """The upload passed the size limit while it was being read."""
+
+
+class Desk:
+    """The bounded queue in front of the analysis threads: it admits a request while fewer
+    than ``concurrent + queue`` are in hand, and answers the rest 503.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.pool = ThreadPoolExecutor(limits.concurrent, thread_name_prefix="ragalib-song")
+        self._lock = threading.Lock()
+        self.in_hand = 0
+
+    def _admit(self):
+        with self._lock:
+            if self.in_hand >= self.limits.concurrent + self.limits.queue:
+                raise Refused(503, f"busy: {self.in_hand} songs in hand, the most this service "
+                                   f"takes on; try again in {self.limits.retry_after} s",
+                              {"Retry-After": str(self.limits.retry_after)})
+            self.in_hand += 1
+
+    def _release(self, _future=None):
+        with self._lock:
+            self.in_hand -= 1
+
+    async def run(self, work, *args):
+        """``work(*args)`` on an analysis thread, or :class:`Refused` 503 (full) or 504 (too
+        slow; a request still waiting is dropped, one already running ends on its own)."""
+        self._admit()
+        try:
+            future = self.pool.submit(work, *args)
+        except BaseException:
+            self._release()
+            raise
+        future.add_done_callback(self._release)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.limits.timeout)
+        except TimeoutError:
+            raise Refused(504, f"the analysis took longer than {self.limits.timeout:g} s, this "
+                               "service's limit; try a shorter excerpt") from None
+
+
+class Service:
+    """What the routes share: the bundle, loaded once, the tonic model, the catalogue's
+    index, the limits and the :class:`Desk`.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+
+    def __init__(self, bundle, *, index=None, limits=Limits(), tonic_model=None):
+        self.bundle, self.index, self.limits = bundle, index, limits
+        self.tonic_model = tonic_model
+        self.desk = Desk(limits)
+        self.network = threading.Lock()    # one Keras call at a time
+        self.embedder = None
+        if index is not None and index.method == "cnn":
+            from ..similarity import embedding_model
+
+            self.embedder = embedding_model(bundle)
+
+    def health(self):
+        """``GET /health``: who answers, and how busy it is."""
+        from .. import __version__
+
+        bundle = self.bundle
+        return {"status": "ok", "model": bundle.path.name if bundle.path else None,
+                "kind": bundle.config.kind, "labels": list(bundle.labels),
+                "pitch_model": bundle.pitch_model is not None, "version": __version__,
+                "catalog": None if self.index is None else
+                {"folder": str(self.index.folder), "songs": len(self.index.files),
+                 "method": self.index.method},
+                "in_hand": self.desk.in_hand, "limits": asdict(self.limits)}
+
+    def detect(self, name, data, tonic, judge, separation):
+        """``POST /detect``'s answer for the uploaded ``data``, on an analysis thread."""
+        from ..detection.pipeline import decide, no_raga_json, song_evidence
+
+        def answer(y):
+            try:
+                evidence = song_evidence(y, self.bundle.config, name=name, tonic=tonic,
+                                         separation=separation, tonic_model=self.tonic_model,
+                                         pitch_model=self.bundle.pitch_model)
+            except NoMelody as exc:          # an answer: there is no raga to name
+                return no_raga_json(name, exc)
+            with self.network:
+                return decide(evidence, self.bundle, name=name, judge=judge).to_json()
+
+        return self._with_audio(name, data, answer)
+
+    def similar(self, name, data, k):
+        """``POST /similar``'s answer for the uploaded ``data``, on an analysis thread."""
+        from ..similarity import embedding_input, finish_embedding, nearest, recommendations_json
+
+        index = self.index
+
+        def answer(y):
+            inputs = embedding_input(y, self.bundle.config, method=index.method, name=name,
+                                     pitch_model=self.tonic_model)   # as the index's songs
+            with self.network:
+                vector = finish_embedding(inputs, self.bundle, method=index.method,
+                                          embedder=self.embedder)
+            return recommendations_json(name, index, nearest(vector, index, k))
+
+        return self._with_audio(name, data, answer)
+
+    def _with_audio(self, name, data, answer):
+        """``answer(y)`` for the upload's audio at the model's rate; 415 for a file that is
+        not audio, 422 for audio that cannot be judged. The upload lives in a temporary
+        folder only while it is read, and messages name it as the client sent it."""
+        from .. import audio
+
+        with tempfile.TemporaryDirectory(prefix="ragalib-serve-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+
+            def said(exc):
+                return str(exc).replace(f"{path}", name)
+
+            try:
+                audio.check_readable(path)
+            except RagalibError as exc:
+                raise Refused(415, said(exc)) from None
+            try:
+                y = audio.load(path, sr=self.bundle.config.sr)
+            except RagalibError as exc:
+                raise Refused(422, said(exc)) from None
+        try:
+            return answer(y)
+        except RagalibError as exc:            # shorter than a segment, every segment silent
+            raise Refused(422, said(exc)) from None
+
+
+async def read_upload(request, limits):
+    """The name and bytes of the file in a multipart ``request``'s field ``file``.
+
+    Behind notebook 10_serving (not called there by name). 413 from the ``Content-Length``
+    before a byte is read (and as soon as a body without one passes the limit), 415 for a body
+    that is not a form, 422 for a form without a file.
+    """
+    from starlette.formparsers import MultiPartException
+    from starlette.requests import Request
+
+    too_large = (f"the upload is larger than this service's limit of {limits.max_mb:g} MiB; "
+                 "send a shorter excerpt")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limits.max_bytes:
+        raise Refused(413, too_large)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Refused(415, "send the audio as a multipart form, the file in the field 'file'")
+    seen = 0
+
+    async def receive():
+        nonlocal seen
+        message = await request.receive()
+        seen += len(message.get("body", b""))
+        if seen > limits.max_bytes:
+            raise _TooLarge
+        return message
+
+    try:
+        form = await Request(request.scope, receive).form(max_files=1, max_fields=8)
+    except _TooLarge:
+        raise Refused(413, too_large) from None
+    except MultiPartException as exc:
+        raise Refused(400, f"the form could not be read: {exc.message}") from None
+    try:
+        upload = form.get("file")
+        if not hasattr(upload, "read"):
+            raise Refused(422, "no file: send the audio in the form field 'file'")
+        return upload_name(upload.filename), await upload.read()
+    finally:
+        await form.close()
+
+
+def upload_name(filename):
+    """The name an upload is kept and named by: the last part of the client's ``filename``,
+    at most 100 characters with its suffix kept, never ``.`` or ``..`` (``upload`` then).
+
+    Behind notebook 10_serving (not called there by name).
+    """
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    suffix = Path(name).suffix[:10]
+    return name[:100 - len(suffix)] + suffix if len(name) > 100 else name
+
+
+def make_app(service):
+    """The ASGI application (FastAPI) that answers for ``service``.
+
+    Taught in notebook 10_serving.
+    """
+    from contextlib import asynccontextmanager
+    from importlib.resources import files
+
+    from fastapi import FastAPI, Query, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from starlette.exceptions import HTTPException
+
+    from .. import __version__
+    from ..detection.pipeline import JUDGES
+    from ..melody.tonic import Tonic
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        service.desk.pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="ragalib", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # their pages load scripts from the internet
+    page = files(__package__).joinpath(PAGE).read_text(encoding="utf-8")
+
+    def error(status, reason, headers=None):
+        return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+    @app.exception_handler(Refused)
+    async def refused(request, exc):
+        return error(exc.status, exc.reason, exc.headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc):
+        return error(exc.status_code, str(exc.detail).lower())
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request, exc):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "query")
+        return error(422, f"{where}: {first.get('msg', 'not allowed')}".lower())
+
+    @app.exception_handler(Exception)
+    async def fault(request, exc):
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return error(500, f"the service failed on this request ({type(exc).__name__}); "
+                          "its log says more")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home():
+        return page
+
+    @app.get("/health")
+    async def health():
+        return service.health()
+
+    @app.post("/detect")
+    async def detect(request: Request, tonic: str = "auto", judge: str = "both",
+                     separation: bool = True):
+        try:
+            tonic = Tonic.parse(tonic)
+        except RagalibError as exc:
+            raise Refused(422, f"tonic: {exc}") from None
+        if tonic.how == "true" or judge not in JUDGES:
+            raise Refused(422, "tonic: give auto, catalogue, none or a note such as D4"
+                          if tonic.how == "true" else
+                          f"judge: choose one of {', '.join(JUDGES)}, not {judge!r}")
+        name, data = await read_upload(request, service.limits)
+        return await service.desk.run(service.detect, name, data, tonic, judge, separation)
+
+    @app.post("/similar")
+    async def similar(request: Request, k: int = Query(5, ge=1, le=50)):
+        if service.index is None:
+            raise Refused(404, "no catalogue: start the service with --catalog DIR")
+        name, data = await read_upload(request, service.limits)
+        return await service.desk.run(service.similar, name, data, k)
+
+    return app
+
+
+def listen(host="127.0.0.1", port=8000):
+    """A socket listening on ``host:port`` (0: a free port), or a :class:`RagalibError`
+    saying why not (a port already taken): opened before the model loads, so a wrong port
+    costs nothing.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+    import socket
+
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        import os
+
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise RagalibError(f"{host}:{port}: cannot listen there ({reason})") from None
+
+
+def serve(service, sock, *, announce=print):
+    """Answer for ``service`` on the listening ``sock`` (:func:`listen`) until Ctrl-C or
+    SIGTERM (uvicorn; it finishes the answers it is sending, for up to 5 s).
+
+    Taught in notebook 10_serving (through ``python -m ragalib serve``). ``announce`` is told
+    the address, ``serving <model> on http://HOST:PORT``, once the service is ready.
+    """
+    import uvicorn
+
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(make_app(service), log_level="warning", timeout_graceful_shutdown=5)
+    announce(f"serving {service.bundle.path} on http://{host}:{port} (Ctrl-C stops)")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def add_arguments(parser):
+    """``python -m ragalib serve``'s options.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+    from ..cli.arguments import positive_int
+
+    defaults = Limits()
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: a free one")
+    parser.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
+    parser.add_argument("--catalog", type=Path, help="a folder of songs for POST /similar")
+    parser.add_argument("--max-mb", type=float, default=defaults.max_mb,
+                        help=f"the largest upload in MiB (default {defaults.max_mb:g})")
+    parser.add_argument("--concurrent", type=positive_int, default=defaults.concurrent,
+                        help=f"songs analysed at once (default {defaults.concurrent})")
+    parser.add_argument("--queue", type=int, default=defaults.queue,
+                        help=f"requests that may wait (default {defaults.queue}); more get 503")
+    parser.add_argument("--timeout", type=float, default=defaults.timeout,
+                        help=f"seconds a request may take (default {defaults.timeout:g}); "
+                             "then 504")
+    parser.set_defaults(func=command)
+
+
+def command(args):
+    """``python -m ragalib serve``: load the bundle (and index the catalogue) once, then
+    answer until stopped.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+    import math
+    import sys
+
+    from .. import similarity
+    from ..detection.evidence import pitch_model_for
+    from ..evaluation import candidates as compare
+
+    if not (0 < args.max_mb < math.inf and 0 < args.timeout < math.inf and args.queue >= 0):
+        raise RagalibError("serve: --max-mb and --timeout must be finite numbers above 0, "
+                           "--queue at least 0")
+    limits = Limits(max_mb=args.max_mb, concurrent=args.concurrent, queue=args.queue,
+                    timeout=args.timeout)
+    sock = listen(args.host, args.port)
+    try:
+        bundle = compare.detector(args.model)
+        tonic_model = pitch_model_for(bundle.pitch_model)
+        index = None
+        if args.catalog is not None:
+            index = similarity.build_index(args.catalog, bundle, pitch_model=tonic_model)
+            print(f"catalogue {args.catalog}: {len(index.files)} songs indexed", file=sys.stderr)
+        service = Service(bundle, index=index, limits=limits, tonic_model=tonic_model)
+        serve(service, sock, announce=lambda line: print(line, flush=True))
+    finally:
+        sock.close()
+    return 0
