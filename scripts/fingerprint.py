@@ -20,7 +20,7 @@ from ragalib.corpus import (
     dataset,
     songs,  # noqa: E402
 )
-from ragalib.detection import pipeline as detect
+from ragalib.detection import pipeline
 from ragalib.features import FeatureConfig  # noqa: E402
 
 
@@ -43,11 +43,11 @@ def main():
         print(f"features {kind} ({config.id}): {digest(features.extract(audio.segments(y, config=config), config=config))}")
     data = dataset.build()
     print(f"dataset {data.key}: X {digest(data.X)}, y {digest(data.y)}, split {digest(data.split.astype(str))}")
-    from ragalib.evaluation import candidates as compare
+    from ragalib.detection.default import ensure_default_bundle
 
-    bundle = compare.ensure_default_bundle()
+    bundle = ensure_default_bundle()
     for row in songs.ensure_songs()[:4]:
-        found = detect.detect_file(row["path"], bundle)
+        found = pipeline.detect_file(row["path"], bundle)
         print(f"detect {row['file']}: {found.raga} {found.confidence:.4f} Sa {found.tonic_note}")
 
 

@@ -8,7 +8,7 @@ from ragalib import RagalibError, synth
 from ragalib.corpus import augment, dataset
 from ragalib.corpus.takes import synth_take_name, synth_take_seed, synthesised_take
 from ragalib.features import FeatureConfig
-from ragalib.models import cnn as model
+from ragalib.models import cnn
 from ragalib.models.bundle import _augmented_key
 
 SHORT = FeatureConfig(segment_seconds=2.0, kind="melody")
@@ -117,7 +117,7 @@ def test_augmentation_refuses_a_split_other_than_by_take(recordings, tmp_path):
     plain = build(recordings, tmp_path)
     split = dataset.random_segment_split(len(plain.y))
     with pytest.raises(RagalibError, match="by-take split"):
-        model.train(plain, model.TrainSettings(epochs=1, augment=1), split=split)
+        cnn.train(plain, cnn.TrainSettings(epochs=1, augment=1), split=split)
     with pytest.raises(RagalibError, match="0 or more"):
         augment.augmented(plain, -1)
 
@@ -138,10 +138,10 @@ def test_a_copy_too_short_for_a_segment_adds_nothing(recordings, tmp_path):
 def test_a_bundle_is_retrained_when_the_augmented_copies_would_change(recordings, tmp_path,
                                                                       monkeypatch):
     plain = build(recordings, tmp_path)
-    settings = model.TrainSettings(augment=2)
+    settings = cnn.TrainSettings(augment=2)
     key = _augmented_key(plain, settings)
-    assert _augmented_key(plain, model.TrainSettings()) is None
-    assert _augmented_key(plain, model.TrainSettings(augment=3)) != key
+    assert _augmented_key(plain, cnn.TrainSettings()) is None
+    assert _augmented_key(plain, cnn.TrainSettings(augment=3)) != key
     assert augment.augmented_key(plain, 2, root=tmp_path) != key        # another folder
     assert augment.augmented_key(plain, 2, ranges=augment.Ranges(cents=50.0)) != key
     monkeypatch.setattr(augment, "VERSION", augment.VERSION + 1)

@@ -211,11 +211,11 @@ def test_a_folder_that_cannot_hold_files_is_named_as_the_target(tmp_path):
 def test_a_bundle_that_cannot_be_written_is_one_error_naming_it(tmp_path):
     from ragalib import RagalibError
     from ragalib.features import DEFAULT
-    from ragalib.models import cnn as model
+    from ragalib.models import cnn
     from ragalib.models.bundle import save_bundle
     from tests.test_model import FAST, separable
 
-    net, _ = model.train(separable(), FAST)
+    net, _ = cnn.train(separable(), FAST)
     (tmp_path / "models").write_text("a file where the models folder should be")
     with pytest.raises(RagalibError, match=r"models/b: cannot write"):
         save_bundle(tmp_path / "models" / "b", net, labels=["a", "b"], config=DEFAULT,

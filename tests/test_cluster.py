@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from ragalib import RagalibError, similarity
-from ragalib.detection import pipeline as detect
+from ragalib.detection import pipeline
 from ragalib.models.bundle import load_bundle
 from ragalib.util import parallel
 from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
@@ -65,8 +65,8 @@ def test_batch_detection_on_the_cluster_equals_the_local_one(scheduler, bundle_d
 
     def run(**where):
         with pytest.warns(Warning, match="cut.wav: truncated"):
-            found = list(detect.detect_files(paths, the_bundle, pitch_model=learned, **where))
-        return [(str(p), f.to_json() if isinstance(f, detect.Detection) else str(f))
+            found = list(pipeline.detect_files(paths, the_bundle, pitch_model=learned, **where))
+        return [(str(p), f.to_json() if isinstance(f, pipeline.Detection) else str(f))
                 for p, f in found]
 
     here, there = run(workers=1), run(scheduler=scheduler)
@@ -83,7 +83,7 @@ def test_the_command_line_prints_the_same_bytes_with_a_scheduler(scheduler, bund
                             "--model", str(bundle_dir), "--scheduler", scheduler, str(tmp_path)],
                            capture_output=True, text=True, timeout=300)
     assert there.returncode == 0, there.stderr
-    here = detect.detect_files(sorted(tmp_path.glob("*.wav")), load_bundle(bundle_dir),
+    here = pipeline.detect_files(sorted(tmp_path.glob("*.wav")), load_bundle(bundle_dir),
                                tonic="A3", workers=1)
     assert there.stdout.splitlines() == [json.dumps(found.to_json()) for _, found in here]
 

@@ -7,10 +7,10 @@ import pytest
 import soundfile
 
 from ragalib import RagalibError, audio
-from ragalib.detection import pipeline as detect
-from ragalib.evaluation import scores as evaluate
+from ragalib.detection import pipeline
+from ragalib.evaluation import scoring
 from ragalib.features import DEFAULT
-from ragalib.melody import pitch, tonic
+from ragalib.melody import pitch, salience, tonic
 from ragalib.models import cnn as model
 from ragalib.models.bundle import load_bundle, save_bundle
 from tests.test_model import FAST, separable
@@ -43,13 +43,13 @@ def test_a_tonic_between_the_keys_is_found_within_a_few_cents(cents):
 
 
 def test_traces_join_agreeing_neighbours():
-    found = detect.Detection(file="x", raga="a", confidence=1.0, probabilities={}, tonic_hz=None,
+    found = pipeline.Detection(file="x", raga="a", confidence=1.0, probabilities={}, tonic_hz=None,
                              tonic_note=None, shift=0, segments=[
                                  {"start": s, "end": s + 5.0, "raga": r, "confidence": 0.9}
                                  for s, r in [(0, "a"), (5, "a"), (10, "b"), (20, "a"), (25, "a"),
                                               (30, "a")]])
-    assert detect.traces(found) == [("a", 0, 10.0), ("a", 20, 35.0)]
-    assert detect.clock(95) == "1:35"
+    assert pipeline.traces(found) == [("a", 0, 10.0), ("a", 20, 35.0)]
+    assert pipeline.clock(95) == "1:35"
 
 
 @pytest.mark.parametrize("note, shift", [("C#4", 0), ("D4", -1), ("C4", 1), ("G3", -6),
@@ -80,7 +80,7 @@ def bundle_dir(tmp_path_factory):
 
 def test_detection_follows_the_json_contract(bundle_dir):
     bundle = load_bundle(bundle_dir)
-    found = detect.detect_signal(np.tile(melody(220.0), 2), bundle, name="x.wav")
+    found = pipeline.detect_signal(np.tile(melody(220.0), 2), bundle, name="x.wav")
     out = found.to_json()
     assert list(out) == ["file", "raga", "confidence", "probabilities", "tonic_hz", "segments"]
     assert out["file"] == "x.wav" and out["raga"] in ("a", "b")
@@ -90,7 +90,7 @@ def test_detection_follows_the_json_contract(bundle_dir):
     assert out["segments"][0]["start"] == 0.0 and out["segments"][0]["end"] == 5.0
     assert abs(tonic.semitones_to(out["tonic_hz"], "A3")) == 0
     json.dumps(out)                                             # serialisable as it is
-    plain = detect.detect_signal(np.tile(melody(220.0), 2), bundle, tonic=None)
+    plain = pipeline.detect_signal(np.tile(melody(220.0), 2), bundle, tonic=None)
     assert plain.to_json()["tonic_hz"] is None and plain.shift == 0
 
 
@@ -98,7 +98,7 @@ def test_quiet_segments_are_left_out_and_said_so(bundle_dir):
     bundle = load_bundle(bundle_dir)
     y = np.concatenate([melody(220.0)[:5 * SR], np.zeros(5 * SR, np.float32),
                         melody(220.0)[:5 * SR]])
-    found = detect.detect_signal(y, bundle, tonic=None, separation=False)
+    found = pipeline.detect_signal(y, bundle, tonic=None, separation=False)
     assert found.skipped == [(5.0, 10.0)] and [s["start"] for s in found.segments] == [0.0, 10.0]
 
 
@@ -163,8 +163,8 @@ def test_music_however_noisy_has_a_pitch_and_noise_has_none():
     song = np.tile(melody(220.0), 2)
     noisy = song + 2 * np.sqrt(np.mean(song ** 2)) * rng.standard_normal(len(song))
     for y, pitched in ((song, True), (noisy, True), (rng.standard_normal(len(song)), False)):
-        raw, removed = tonic.saliences(y.astype(np.float32), sr=SR)
-        assert (tonic.pitchedness(raw, removed) > tonic.MIN_PITCHEDNESS) == pitched
+        raw, removed = salience.saliences(y.astype(np.float32), sr=SR)
+        assert (salience.pitchedness(raw, removed) > salience.MIN_PITCHEDNESS) == pitched
 
 
 def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
@@ -177,51 +177,51 @@ def test_a_bad_tonic_is_one_error(bundle_dir, tmp_path):
 
 
 def test_a_bundle_with_a_pitch_model_lets_both_judge_the_song(bundle_dir):
-    from ragalib.melody import pitch_model as raga_stats
+    from ragalib.melody import pitch_model
 
     bundle = load_bundle(bundle_dir)
     y = np.tile(melody(220.0), 2)
-    alone = detect.detect_signal(y, bundle, tonic="A3")
+    alone = pipeline.detect_signal(y, bundle, tonic="A3")
     winner = next(label for label in bundle.labels if label != alone.raga)
-    fits = np.full(raga_stats.BINS, 0.01 / raga_stats.BINS)
+    fits = np.full(pitch_model.BINS, 0.01 / pitch_model.BINS)
     fits[[0, 10, 20, 35, 45]] += 0.99 / 5                    # the melody's S R G P D
-    profiles = np.array([fits if label == winner else np.full(raga_stats.BINS,
-                                                               1 / raga_stats.BINS)
+    profiles = np.array([fits if label == winner else np.full(pitch_model.BINS,
+                                                               1 / pitch_model.BINS)
                          for label in bundle.labels])
-    bundle.pitch_model = raga_stats.PitchModel(tuple(bundle.labels), profiles,
+    bundle.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), profiles,
                                                 np.full((2, 12, 12), np.log(1 / 12)))
-    both = detect.detect_signal(y, bundle, tonic="A3")
+    both = pipeline.detect_signal(y, bundle, tonic="A3")
     assert both.probabilities[winner] > 1e6 * alone.probabilities[winner]   # pulled its way
     assert sum(both.probabilities.values()) == pytest.approx(1.0)
     assert both.segments == alone.segments                   # the timeline stays the CNN's
-    pitch = detect.detect_signal(y, bundle, tonic="A3", judge="pitch")
-    cnn = detect.detect_signal(y, bundle, tonic="A3", judge="cnn")
+    pitch = pipeline.detect_signal(y, bundle, tonic="A3", judge="pitch")
+    cnn = pipeline.detect_signal(y, bundle, tonic="A3", judge="cnn")
     assert pitch.raga == winner and cnn.probabilities == alone.probabilities
     assert pitch.segments == alone.segments
     with pytest.raises(RagalibError, match="unknown judge"):
-        detect.detect_signal(y, bundle, tonic="A3", judge="jury")
+        pipeline.detect_signal(y, bundle, tonic="A3", judge="jury")
     bundle.pitch_model = None
     with pytest.raises(RagalibError, match="no pitch model"):
-        detect.detect_signal(y, bundle, tonic="A3", judge="pitch")
+        pipeline.detect_signal(y, bundle, tonic="A3", judge="pitch")
 
 
 def test_songs_are_grouped_by_voice_and_drone_and_scored_per_group():
     rows = [{"instrument": "singer", "drone": True, "raga": "yaman", "tonic_hz": 220.0},
             {"instrument": "flute", "drone": False, "raga": "kafi", "tonic_hz": 220.0},
             {"instrument": "singer", "drone": True, "raga": "todi", "tonic_hz": 220.0}]
-    found = [detect.Detection("a", "yaman", 1.0, {}, 221.0, "A3", 0),
-             detect.Detection("b", "kafi", 1.0, {}, 330.0, "E4", 0),
-             detect.Detection("c", "marwa", 1.0, {}, 110.0, "A2", 0)]
-    groups = evaluate.song_groups(rows)
+    found = [pipeline.Detection("a", "yaman", 1.0, {}, 221.0, "A3", 0),
+             pipeline.Detection("b", "kafi", 1.0, {}, 330.0, "E4", 0),
+             pipeline.Detection("c", "marwa", 1.0, {}, 110.0, "A2", 0)]
+    groups = scoring.song_groups(rows)
     assert groups == {"played, no drone": [1], "sung, with drone": [0, 2]}
-    assert evaluate.group_scores(found, rows, groups["sung, with drone"]) == ((1, 2), (2, 2))
-    assert evaluate.group_scores(found, rows, groups["played, no drone"]) == ((1, 1), (0, 1))
+    assert scoring.group_scores(found, rows, groups["sung, with drone"]) == ((1, 2), (2, 2))
+    assert scoring.group_scores(found, rows, groups["played, no drone"]) == ((1, 1), (0, 1))
 
 
 def test_combine_is_the_normalised_product():
-    np.testing.assert_allclose(detect.combine([0.6, 0.4], {"a": 0.2, "b": 0.8}, ["a", "b"]),
+    np.testing.assert_allclose(pipeline.combine([0.6, 0.4], {"a": 0.2, "b": 0.8}, ["a", "b"]),
                                [0.12 / 0.44, 0.32 / 0.44])
-    np.testing.assert_allclose(detect.combine([1.0, 0.0], {"a": 0.0, "b": 1.0}, ["a", "b"]),
+    np.testing.assert_allclose(pipeline.combine([1.0, 0.0], {"a": 0.0, "b": 1.0}, ["a", "b"]),
                                [1.0, 0.0])               # no common ground: the CNN's own
 
 
@@ -229,9 +229,9 @@ def test_the_pipeline_described_is_the_one_the_bundle_runs(bundle_dir):
     from dataclasses import replace
 
     bundle = load_bundle(bundle_dir)
-    steps = detect.describe_pipeline(bundle)
+    steps = pipeline.describe_pipeline(bundle)
     assert len(steps) == 4 and "shift the audio" in steps[2]
     bundle.config = replace(bundle.config, kind="melody")
     bundle.pitch_model = object()
-    steps = detect.describe_pipeline(bundle)
+    steps = pipeline.describe_pipeline(bundle)
     assert "rotate the melody features" in steps[2] and "product of experts" in steps[4]

@@ -5,12 +5,10 @@ import pytest
 import soundfile
 
 from ragalib import RagalibError, audio, features, synth
-from ragalib.detection import evidence
-from ragalib.detection import pipeline as detect
-from ragalib.evaluation import scores as evaluate
+from ragalib.detection import evidence, pipeline
+from ragalib.evaluation import scoring
 from ragalib.features import DEFAULT, FeatureConfig
-from ragalib.melody import pitch_model as raga_stats
-from ragalib.melody import tonic
+from ragalib.melody import pitch_model, salience
 from ragalib.melody.tonic import Tonic
 from ragalib.models.bundle import load_bundle
 from ragalib.ragas import tonic_hz
@@ -21,21 +19,21 @@ SR = synth.SR
 
 @pytest.fixture(scope="module")
 def learned():
-    return raga_stats.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
+    return pitch_model.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
                             for r in ("yaman", "bhupali")])
 
 
 def test_the_spectrum_is_computed_once_for_the_tonic_and_the_pitch_model(monkeypatch, learned):
     calls = []
-    real = tonic._cqt
+    real = salience._cqt
 
     def counted(y, sr, hop_length):
         calls.append(np.shape(y))
         return real(y, sr, hop_length)
 
-    monkeypatch.setattr(tonic, "_cqt", counted)
+    monkeypatch.setattr(salience, "_cqt", counted)
     song = evidence.PreparedSong(synth.improvise("yaman", 11.0, seed=3), sr=SR)
-    info = detect.resolve_tonic(song, "auto", pitch_model=learned)
+    info = pipeline.resolve_tonic(song, "auto", pitch_model=learned)
     found = evidence.gather(song, info, [DEFAULT, FeatureConfig(kind="chroma")],
                             pitch_model=learned, pitch_segments=True)
     assert len(calls) == 1            # drone, tonic, whole-song verdict, every segment
@@ -73,7 +71,7 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
         path = tmp_path / f"song{i}.wav"
         soundfile.write(path, np.tile(melody(hz), 2), SR)
         rows.append({"path": path, "raga": "a", "tonic_note": "A3"})
-    variants = {name: evaluate.VARIANTS[name] for name in ("default (auto tonic, separation)",
+    variants = {name: scoring.VARIANTS[name] for name in ("default (auto tonic, separation)",
                                                           "no separation", "true tonic given")}
     gathered = list(evidence.gather_songs(rows, variants, [bundle.config], sr=SR,
                                           tonic_model=learned, pitch_model=learned, workers=2))
@@ -82,9 +80,9 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
         for name, variant in variants.items():
             tonic_arg = (Tonic.given(row["tonic_note"]) if variant["tonic"] == Tonic.true()
                          else variant["tonic"])
-            one = detect.detect_signal(y, bundle, tonic=tonic_arg, pitch_model=learned,
+            one = pipeline.detect_signal(y, bundle, tonic=tonic_arg, pitch_model=learned,
                                        separation=variant["separation"])
-            batch = detect.decide(found[name], bundle)
+            batch = pipeline.decide(found[name], bundle)
             assert batch.raga == one.raga and batch.tonic_note == one.tonic_note
             assert batch.probabilities == pytest.approx(one.probabilities, abs=1e-6)
             assert batch.segments == one.segments
@@ -115,8 +113,8 @@ def _gather_counted(rows, learned, monkeypatch, *, key="fitted in test_evidence"
     real = evidence._gather_signal
     monkeypatch.setattr(evidence, "_gather_signal",
                         lambda path, **kw: calls.append(path) or real(path, **kw))
-    variants = {"default": evaluate.VARIANTS["default (auto tonic, separation)"],
-                "true tonic": evaluate.VARIANTS["true tonic given"]}
+    variants = {"default": scoring.VARIANTS["default (auto tonic, separation)"],
+                "true tonic": scoring.VARIANTS["true tonic given"]}
     found = list(evidence.gather_songs(rows, variants, [DEFAULT], sr=SR, tonic_model=learned,
                                        pitch_model=learned, workers=1))
     return found, len(calls)
@@ -175,7 +173,7 @@ def test_the_pitch_model_a_call_uses_is_resolved_in_one_place(monkeypatch):
     from ragalib.detection.evidence import pitch_model_for
 
     fitted = []
-    monkeypatch.setattr(raga_stats, "ensure_pitch_model",
+    monkeypatch.setattr(pitch_model, "ensure_pitch_model",
                         lambda: fitted.append("learned") or "learned")
     assert pitch_model_for("given", "bundle's") == "given"
     assert pitch_model_for(None, "bundle's") == "bundle's"

@@ -1,8 +1,7 @@
-from ragalib.evaluation import candidates as compare
-from ragalib.evaluation import findings
+from ragalib.evaluation import candidates, findings
 
-AUTO, FLAT, GIVEN = compare.SONG_VARIANTS
-W, AUG = compare.WITH_PITCH, compare.AUGMENTED
+AUTO, FLAT, GIVEN = candidates.SONG_VARIANTS
+W, AUG = candidates.WITH_PITCH, candidates.AUGMENTED
 
 
 def table(right, n=60):
@@ -13,8 +12,8 @@ def counts(changes=()):
     right = {}
     for cnn in ("melody", "melody" + AUG):
         right.update({(cnn, AUTO): 50, (cnn, FLAT): 10, (cnn, GIVEN): 52, (cnn + W, AUTO): 57})
-    right.update({("mfcc", AUTO): 6, ("mfcc" + W, AUTO): 40, (compare.PCD, AUTO): 57,
-                  (compare.PCD, FLAT): 57})
+    right.update({("mfcc", AUTO): 6, ("mfcc" + W, AUTO): 40, (candidates.PCD, AUTO): 57,
+                  (candidates.PCD, FLAT): 57})
     right.update(dict(changes))
     return right
 
@@ -29,7 +28,7 @@ def test_a_sentence_is_flagged_as_soon_as_its_result_changes():
     broken = {("mfcc", AUTO): 30,                      # far above chance
               ("melody", FLAT): 30,                    # transposition no longer matters
               ("melody", GIVEN): 54,                   # four songs gained by the true Sa
-              (compare.PCD, FLAT): 55}                 # the baseline needs Sa after all
+              (candidates.PCD, FLAT): 55}                 # the baseline needs Sa after all
     said = dict(findings.song_claims(table(counts(broken)), 60))
     failed = [s for s, holds in said.items() if not holds]
     assert len(failed) == 4

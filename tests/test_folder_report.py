@@ -8,7 +8,7 @@ import soundfile
 from ragalib.errors import RagalibError
 from ragalib.evaluation import folder as folder_report
 from ragalib.features import DEFAULT
-from ragalib.models import cnn as model
+from ragalib.models import cnn
 from ragalib.models.bundle import load_bundle, save_bundle
 from tests.test_detect import SR, melody
 from tests.test_model import FAST, separable
@@ -18,7 +18,7 @@ from tests.test_model import FAST, separable
 def bundle(tmp_path_factory):
     ds = separable()
     ds.labels = ["bhupali", "yaman"]
-    net, history = model.train(ds, FAST)
+    net, history = cnn.train(ds, FAST)
     folder = tmp_path_factory.mktemp("bundle") / "b"
     save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
                       history=history)
@@ -76,11 +76,11 @@ def test_report_folder_without_a_folder_is_one_line():
 def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, recordings):
     import copy
 
-    from ragalib.melody import pitch_model as raga_stats
+    from ragalib.melody import pitch_model
 
     hybrid = copy.copy(bundle)
-    flat = np.full(raga_stats.BINS, 1 / raga_stats.BINS)
-    hybrid.pitch_model = raga_stats.PitchModel(tuple(bundle.labels), np.array([flat, flat]),
+    flat = np.full(pitch_model.BINS, 1 / pitch_model.BINS)
+    hybrid.pitch_model = pitch_model.PitchModel(tuple(bundle.labels), np.array([flat, flat]),
                                                 np.full((2, 12, 12), np.log(1 / 12)))
     score = folder_report.score_folder(recordings, hybrid, tonic="catalogue",
                                        report=lambda message: None)

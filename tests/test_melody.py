@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 
 from ragalib import ragas
-from ragalib.melody import pitch_model as raga_stats
-from ragalib.melody import tonic
-from ragalib.melody import trackers as melody
+from ragalib.melody import pitch_model, salience, tonic, trackers
 from ragalib.synth import singer
 from ragalib.synth.score import Note, Score
 from ragalib.synth.tanpura import tanpura
@@ -24,10 +22,10 @@ def glide(seconds=3.0, start_hz=180.0, end_hz=270.0):
     return (0.5 * y / np.abs(y).max()).astype(np.float32), np.arange(0, n, 64) / SR, hz[::64]
 
 
-@pytest.mark.parametrize("method", melody.TRACKERS)
+@pytest.mark.parametrize("method", trackers.TRACKERS)
 def test_every_tracker_follows_a_gliding_tone(method):
     y, times, truth = glide()
-    found = melody.scores(times, truth, *melody.track(y, SR, method))
+    found = trackers.scores(times, truth, *trackers.track(y, SR, method))
     assert found["raw pitch accuracy"] > 0.9
     assert found["voicing recall"] > 0.9
 
@@ -35,21 +33,21 @@ def test_every_tracker_follows_a_gliding_tone(method):
 def test_scores_are_perfect_against_the_reference_and_octave_errors_count_only_as_chroma():
     times = np.arange(200) * 0.01
     truth = np.where(np.arange(200) < 150, 220.0, np.nan)
-    assert melody.scores(times, truth, times, truth)["raw pitch accuracy"] == 1.0
-    octave = melody.scores(times, truth, times, truth * 2)
+    assert trackers.scores(times, truth, times, truth)["raw pitch accuracy"] == 1.0
+    octave = trackers.scores(times, truth, times, truth * 2)
     assert octave["raw pitch accuracy"] == 0.0 and octave["raw chroma accuracy"] == 1.0
 
 
 def test_an_unknown_tracker_is_refused():
     with pytest.raises(ValueError, match="unknown tracker"):
-        melody.track(np.zeros(SR, np.float32), SR, "crepe")
+        trackers.track(np.zeros(SR, np.float32), SR, "crepe")
 
 
 def test_a_sung_melody_is_tracked_against_its_own_contour():
     score = Score("yaman", ragas.tonic_hz("C#3"), 3.2,
                   (Note(0.1, 1.0, 0, 0), Note(1.1, 1.0, 4, 0), Note(2.1, 1.0, 7, 0)))
     y, sung = singer.sing(score, singer="male", seed=1)
-    found = melody.scores(sung.times, sung.hz, *melody.track(y.astype(np.float32), SR,
+    found = trackers.scores(sung.times, sung.hz, *trackers.track(y.astype(np.float32), SR,
                                                              "contour"))
     assert found["raw pitch accuracy"] > 0.9
 
@@ -62,24 +60,24 @@ def test_the_drone_votes_for_its_sa_under_a_melody_on_another_note():
     f0 = sa * 2 * 2 ** (steps / 12)      # a voice an octave up, louder than the drone
     voice = sum(k ** -1.0 * np.sin(2 * np.pi * k * np.cumsum(f0 / SR)) for k in range(1, 6))
     y = (0.3 * drone + voice / np.abs(voice).max()).astype(np.float32)
-    hist = tonic.drone_profile(tonic.salience(y, sr=SR))
+    hist = tonic.drone_profile(salience.salience(y, sr=SR))
     silent = tonic.drone_profile(np.zeros((360, 50)))
     assert hist.shape == silent.shape == (60,) and not silent.any()
-    candidates = tonic.sa_bin(sa) + tonic.BINS_PER_SEMITONE * np.arange(12)
+    candidates = tonic.sa_bin(sa) + salience.BINS_PER_SEMITONE * np.arange(12)
     vote = tonic.drone_evidence(hist, candidates % hist.size)
     assert int(np.argmax(vote)) == 0 and vote.max() == 0.0
     # the melody's own histogram has nothing on Sa
-    melody_only = tonic.pitch_class_histogram(y, sr=SR)
+    melody_only = salience.pitch_class_histogram(y, sr=SR)
     assert melody_only[tonic.sa_bin(sa)] < 0.05
 
 
 def test_the_drone_evidence_moves_the_joint_estimate_only_when_weighted():
-    model = raga_stats.PitchModel(("a", "b"), np.full((2, raga_stats.BINS),
-                                                       1 / raga_stats.BINS),
+    model = pitch_model.PitchModel(("a", "b"), np.full((2, pitch_model.BINS),
+                                                       1 / pitch_model.BINS),
                                    np.log(np.full((2, 12, 12), 1 / 12)))
     bins = np.repeat(np.arange(0, 60, 5), 20)
     levels = np.ones(len(bins))
-    drone = np.zeros(raga_stats.BINS)
+    drone = np.zeros(pitch_model.BINS)
     drone[15] = 1.0                      # a drone on D#
     flat, _ = model.scores(bins, levels)
     voted, sa_bins = model.scores(bins, levels, drone=drone, drone_weight=1.0)

@@ -4,10 +4,10 @@ import pytest
 from ragalib import RagalibError
 from ragalib.corpus import dataset
 from ragalib.features import DEFAULT, FeatureConfig
-from ragalib.models import cnn as model
+from ragalib.models import cnn
 from ragalib.models.bundle import load_bundle, save_bundle
 
-FAST = model.TrainSettings(epochs=2, learning_rate=1e-3, normalize=True, seed=3)
+FAST = cnn.TrainSettings(epochs=2, learning_rate=1e-3, normalize=True, seed=3)
 
 
 def separable(n_per_class=24, seed=0):
@@ -24,7 +24,7 @@ def separable(n_per_class=24, seed=0):
 
 
 def test_the_published_network_has_its_layers_and_parameter_count():
-    net = model.build_model((216, 13, 1), 10)
+    net = cnn.build_model((216, 13, 1), 10)
     kinds = [layer.__class__.__name__ for layer in net.layers]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D",
                      "MaxPooling2D", "Flatten", "Dense", "Dense"]
@@ -35,31 +35,31 @@ def test_the_published_network_has_its_layers_and_parameter_count():
 
 
 def test_options_add_batch_norm_dropout_and_normalisation():
-    settings = model.TrainSettings(batch_norm=True, dropout=0.3, normalize=True)
-    kinds = [layer.__class__.__name__ for layer in model.build_model((216, 13, 1), 10, settings).layers]
+    settings = cnn.TrainSettings(batch_norm=True, dropout=0.3, normalize=True)
+    kinds = [layer.__class__.__name__ for layer in cnn.build_model((216, 13, 1), 10, settings).layers]
     assert kinds.count("BatchNormalization") == 3 and "Dropout" in kinds
     assert kinds[0] == "Normalization"
 
 
 def test_two_epochs_on_a_separable_set_beat_chance_and_repeat_exactly():
     ds = separable()
-    net, history = model.train(ds, FAST)
+    net, history = cnn.train(ds, FAST)
     x, y = ds.part("test")
-    result = model.evaluate(net, x, y, ds.labels)
+    result = cnn.evaluate(net, x, y, ds.labels)
     assert len(history["loss"]) == 2 and result["accuracy"] >= 0.9
     assert np.sum(result["confusion"]) == len(y)
-    _, again = model.train(ds, FAST)
+    _, again = cnn.train(ds, FAST)
     assert again == history                                    # deterministic training
 
 
 def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
     ds = separable()
-    net, history = model.train(ds, FAST)
+    net, history = cnn.train(ds, FAST)
     folder = save_bundle(tmp_path / "bundle", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, metrics={"test_accuracy": 1.0}, history=history)
     bundle = load_bundle(folder, config=DEFAULT)
     x, _ = ds.part("test")
-    np.testing.assert_allclose(model.predict(bundle.model, x), model.predict(net, x), atol=1e-6)
+    np.testing.assert_allclose(cnn.predict(bundle.model, x), cnn.predict(net, x), atol=1e-6)
     assert bundle.labels == ["a", "b"] and bundle.settings == FAST and bundle.config == DEFAULT
     assert bundle.metrics["test_accuracy"] == 1.0 and bundle.history == history
     with pytest.raises(RagalibError, match="n_mfcc 13 in the bundle but 20 offered"):
@@ -69,7 +69,7 @@ def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
 
 def test_saving_over_a_bundle_replaces_it_whole(tmp_path):
     ds = separable()
-    net, _ = model.train(ds, FAST)
+    net, _ = cnn.train(ds, FAST)
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST, metrics={"run": 1})
     save_bundle(folder, net, labels=ds.labels, config=DEFAULT, settings=FAST,
@@ -82,7 +82,7 @@ def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
     import json
 
     ds = separable()
-    net, _ = model.train(ds, FAST)
+    net, _ = cnn.train(ds, FAST)
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     meta = json.loads((folder / "bundle.json").read_text())
@@ -116,7 +116,7 @@ def test_broken_bundles_are_clear_errors(tmp_path, make, message):
 ])
 def test_a_damaged_model_file_is_named_as_such_not_as_missing(tmp_path, damage, message):
     ds = separable()
-    net, _ = model.train(ds, FAST)
+    net, _ = cnn.train(ds, FAST)
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     path = folder / "model.keras"

@@ -9,7 +9,7 @@ from ragalib import ragas, synth
 from ragalib.corpus import published
 from ragalib.corpus.takes import synth_take_seed
 from ragalib.features import FeatureConfig
-from ragalib.models import cnn as model
+from ragalib.models import cnn
 from ragalib.models.bundle import BUNDLE_JSON
 from ragalib.ragas import raga_ids
 
@@ -66,16 +66,16 @@ def test_figure_and_quoted_rows():
 
 @pytest.mark.parametrize("shape", [(216, 13, 1), (87, 13, 1), (5, 3, 1)])
 def test_layer_table_matches_the_formula(shape):
-    net = model.build_model(shape, 10, model.TrainSettings())
-    table = model.layer_table(net)
-    assert [r["output shape"] for r in table] == [s for _, s in model.expected_shapes(shape, 10)]
+    net = cnn.build_model(shape, 10, cnn.TrainSettings())
+    table = cnn.layer_table(net)
+    assert [r["output shape"] for r in table] == [s for _, s in cnn.expected_shapes(shape, 10)]
     assert sum(r["parameters"] for r in table) == net.count_params()
 
 
 def test_bundle_is_trained_once_then_reused(tmp_path):
     kw = dict(root=tmp_path / "rec", cache_dir=tmp_path / "ds", out=tmp_path / "model",
               seconds=6.0)
-    settings = model.TrainSettings(epochs=1)
+    settings = cnn.TrainSettings(epochs=1)
     from ragalib import features
     original = features.DEFAULT
     published_build = published.build

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from ragalib.detection import pipeline as detect
+from ragalib.detection import pipeline
 from ragalib.features import DEFAULT
-from ragalib.melody import pitch_model as raga_stats
-from ragalib.models import cnn as model
+from ragalib.melody import pitch_model
+from ragalib.models import cnn
 from ragalib.models.bundle import PITCH_FILE, load_bundle, save_bundle
-from ragalib.serving import client as service
+from ragalib.serving import client
 from tests.test_detect import melody
 
 SR = DEFAULT.sr
@@ -25,12 +25,12 @@ LABELS = ["bhairavi", "kafi", "yaman"]
 def tiny_bundle(folder):
     """An untrained network (seeded) and a flat pitch model in a bundle: every contract of
     the service holds whatever the model has learned, and it is made in a second."""
-    model.seed_everything(0)
-    net = model.build_model(DEFAULT.input_shape, len(LABELS))
+    cnn.seed_everything(0)
+    net = cnn.build_model(DEFAULT.input_shape, len(LABELS))
     net.fit(np.zeros((2, *DEFAULT.input_shape)), np.arange(2), epochs=1, verbose=0)  # an optimiser to save
-    save_bundle(folder, net, labels=LABELS, config=DEFAULT, settings=model.TrainSettings())
-    flat = np.full((len(LABELS), raga_stats.BINS), 1 / raga_stats.BINS)
-    raga_stats.PitchModel(tuple(LABELS), flat, np.full((len(LABELS), 12, 12), np.log(1 / 12))).save(
+    save_bundle(folder, net, labels=LABELS, config=DEFAULT, settings=cnn.TrainSettings())
+    flat = np.full((len(LABELS), pitch_model.BINS), 1 / pitch_model.BINS)
+    pitch_model.PitchModel(tuple(LABELS), flat, np.full((len(LABELS), 12, 12), np.log(1 / 12))).save(
         folder / PITCH_FILE)
     return folder
 
@@ -64,14 +64,14 @@ def songs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(songs):
-    with service.start(model=songs["bundle"], catalog=songs["catalog"]) as running:
+    with client.start(model=songs["bundle"], catalog=songs["catalog"]) as running:
         yield running
 
 
 def test_detect_answers_what_detect_json_answers(server, songs):
     answer = server.post("detect", songs["song"])
     assert answer.status_code == 200
-    here = detect.detect_file(songs["song"], load_bundle(songs["bundle"])).to_json()
+    here = pipeline.detect_file(songs["song"], load_bundle(songs["bundle"])).to_json()
     assert answer.json() == {**here, "file": "song.flac"}
     assert [s["start"] for s in answer.json()["segments"]] == [0.0, 5.0]
     assert server.post("detect", songs["song"], tonic="none").json()["tonic_hz"] is None
@@ -125,7 +125,7 @@ def test_an_upload_is_kept_under_a_plain_name_of_its_own():
 
 
 def test_a_bounded_load_loses_no_request(server, songs):
-    result = service.load_test(server.url, [songs["clip"], songs["song"]], requests=48,
+    result = client.load_test(server.url, [songs["clip"], songs["song"]], requests=48,
                                clients=8)
     print(result.summary())
     assert result.statuses == {200: 48} and len(result.latencies) == 48
@@ -134,7 +134,7 @@ def test_a_bounded_load_loses_no_request(server, songs):
 @pytest.fixture(scope="module")
 def strict(songs):
     """A service that takes one song at a time, none waiting, for one second, up to 8 MiB."""
-    with service.start("--concurrent", "1", "--queue", "0", "--timeout", "1", "--max-mb", "8",
+    with client.start("--concurrent", "1", "--queue", "0", "--timeout", "1", "--max-mb", "8",
                        model=songs["bundle"]) as running:
         yield running
 

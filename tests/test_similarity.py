@@ -4,8 +4,8 @@ import soundfile
 
 from ragalib import RagalibError, similarity, synth
 from ragalib.features import DEFAULT
-from ragalib.melody import pitch_model as raga_stats
-from ragalib.models import cnn as model
+from ragalib.melody import pitch_model
+from ragalib.models import cnn
 from ragalib.models.bundle import load_bundle, save_bundle
 from ragalib.ragas import tonic_hz
 from tests.test_model import FAST, separable
@@ -16,7 +16,7 @@ SR = synth.SR
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     ds = separable()
-    net, _ = model.train(ds, FAST)
+    net, _ = cnn.train(ds, FAST)
     folder = save_bundle(tmp_path_factory.mktemp("b") / "bundle", net, labels=ds.labels,
                                config=DEFAULT, settings=FAST)
     return load_bundle(folder)
@@ -24,7 +24,7 @@ def bundle(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def learned():
-    return raga_stats.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
+    return pitch_model.fit([(r, synth.improvise(r, 10.0, seed=1), tonic_hz("C#4"))
                             for r in ("yaman", "bhupali")])
 
 
@@ -193,5 +193,5 @@ def test_models_never_saved_do_not_share_their_cached_embeddings(bundle, learned
     unsaved = replace(bundle, path=None)
     same = similarity._model_key(unsaved, "cnn", learned)
     assert similarity._model_key(replace(bundle, path=None), "cnn", learned) == same
-    other = model.build_model(bundle.config.input_shape, len(bundle.labels))
+    other = cnn.build_model(bundle.config.input_shape, len(bundle.labels))
     assert similarity._model_key(replace(bundle, path=None, model=other), "cnn", learned) != same

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 import pytest
 
 from ragalib.display import plots
-from ragalib.models import cnn as model
+from ragalib.models import cnn
 from ragalib.tuning import tuner as tuning
 from tests.test_model import separable
 
@@ -47,7 +47,7 @@ def test_best_settings_are_the_best_rows_train_settings_for_the_full_run(tmp_pat
     tuner = tuning.search(separable(), max_trials=1, initial_points=1, epochs=1,
                           directory=tmp_path)
     best = tuning.best_settings(tuner, epochs=75, seed=4)
-    assert isinstance(best, model.TrainSettings) and best.epochs == 75 and best.seed == 4
+    assert isinstance(best, cnn.TrainSettings) and best.epochs == 75 and best.seed == 4
     row = tuning.trials_table(tuner)[0]
     assert best == tuning.settings_of(row, epochs=75, seed=4)
     assert best.filters == (row["filters"],) * 3 and best.dense == row["dense"]

@@ -14,11 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from ragalib.cli import main as cli
+from ragalib.cli import main
 from ragalib.errors import RagalibError
-from ragalib.tuning import chief as tuning_chief
+from ragalib.tuning import chief, tuner
 from ragalib.tuning import cluster as tuning_cluster
-from ragalib.tuning import tuner as tuning
 from tests.test_model import separable
 
 LIMIT = 240.0
@@ -43,13 +42,13 @@ def _join(monkeypatch, cluster, worker_id, identity):
         env.setenv("KERASTUNER_TUNER_ID", worker_id)
         env.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
         env.setenv("KERASTUNER_ORACLE_PORT", str(cluster.port))
-        return tuning_chief.Cluster(join_timeout=LIMIT, on_lost=None).join(identity)
+        return chief.Cluster(join_timeout=LIMIT, on_lost=None).join(identity)
 
 
 def _identity(ds, **change):
     search = {"tuner": SEARCH["tuner"], "epochs": SEARCH["epochs"], "seed": 0,
               "initial_points": 3, **change}
-    return tuning.search_identity(ds, **search)
+    return tuner.search_identity(ds, **search)
 
 
 class _Killer(threading.Thread):
@@ -112,7 +111,7 @@ def test_a_chief_and_two_workers_finish_a_search_and_refuse_a_worker_that_differ
                                                r"epochs a trial, seed 0\), the chief runs"):
             _join(monkeypatch, cluster, "w2", _identity(ds, epochs=2))
         with monkeypatch.context() as patch:
-            patch.setattr(tuning_chief, "space_signature", lambda: "changed")
+            patch.setattr(chief, "space_signature", lambda: "changed")
             with pytest.raises(RagalibError, match="search space differs from the chief's"):
                 _join(monkeypatch, cluster, "w3", _identity(ds))
     finally:
@@ -125,7 +124,7 @@ def test_a_chief_and_two_workers_finish_a_search_and_refuse_a_worker_that_differ
     assert {w for ran in run.ran_by.values() for w in ran} <= {"tuner0", "tuner1"}
     record = json.loads((run.project_dir / "cluster.json").read_text())
     assert record["finished"] and len(record["refused"]) == 4 and record["lost"] == []
-    assert tuning.best_settings(run, epochs=3) == tuning.settings_of(run.trials[0], epochs=3)
+    assert tuner.best_settings(run, epochs=3) == tuner.settings_of(run.trials[0], epochs=3)
     # the chief kept the records a search on one machine keeps: it reuses them, untrained
     import keras
 
@@ -133,8 +132,8 @@ def test_a_chief_and_two_workers_finish_a_search_and_refuse_a_worker_that_differ
         raise AssertionError("a finished search trained again")
 
     monkeypatch.setattr(keras.Model, "fit", no_training)
-    again = tuning.search(ds, directory=cluster.search["directory"], **SEARCH)
-    assert tuning.trials_table(again) == run.trials
+    again = tuner.search(ds, directory=cluster.search["directory"], **SEARCH)
+    assert tuner.trials_table(again) == run.trials
 
 
 def test_a_worker_killed_half_way_leaves_its_trial_to_the_other_and_the_run_says_so(searches):
@@ -174,7 +173,7 @@ def test_a_port_in_use_is_refused_before_any_process_starts(tmp_path, capsys):
             tuning_cluster.run_local(separable(), port=port, directory=tmp_path, **SEARCH)
         assert time.monotonic() - start < 5
         assert list(tmp_path.iterdir()) == []                   # no records, no logs
-        assert cli.main(["tune", "--port", str(port)]) == 2     # before loading any dataset
+        assert main.main(["tune", "--port", str(port)]) == 2     # before loading any dataset
     err = capsys.readouterr().err
     assert err.startswith(f"ragalib: port {port} on 127.0.0.1 is already in use") \
         and err.count("\n") == 1
@@ -188,7 +187,7 @@ def test_a_port_in_use_is_refused_before_any_process_starts(tmp_path, capsys):
     (["--worker-id", "w1"], "--worker-id names the worker that joins with --oracle"),
 ])
 def test_the_tune_command_refuses_options_that_do_not_go_together(argv, message, capsys):
-    assert cli.main(["tune", *argv]) == 2
+    assert main.main(["tune", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ragalib: ") and message in err and err.count("\n") == 1
 
@@ -200,4 +199,4 @@ def test_a_worker_with_no_chief_to_join_says_so_in_one_line(monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
     with pytest.raises(RagalibError, match=rf"^worker w1: no chief answered at 127\.0\.0\.1:{port} "
                                            r"within 0\.5 s"):
-        tuning_chief.Cluster(join_timeout=0.5, on_lost=None).join(_identity(separable()))
+        chief.Cluster(join_timeout=0.5, on_lost=None).join(_identity(separable()))

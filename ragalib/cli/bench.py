@@ -79,12 +79,12 @@ def dataset(seconds, repeat):
 def train(seconds, repeat):
     """Training the published CNN for its 75 epochs (notebook 05_train_cnn)."""
     from ..corpus import dataset as datasets
-    from ..models import cnn as model
+    from ..models import cnn
 
     data = datasets.build()
-    model.train(data, model.TrainSettings(epochs=1))  # warm-up: TF start-up
-    settings = model.TrainSettings()
-    times = timed(lambda run: model.train(data, settings), repeat)
+    cnn.train(data, cnn.TrainSettings(epochs=1))  # warm-up: TF start-up
+    settings = cnn.TrainSettings()
+    times = timed(lambda run: cnn.train(data, settings), repeat)
     print(f"train: the published CNN, {settings.epochs} epochs on {int(sum(data.split == 'train'))}"
           f" segments, {repeat} runs after warm-up: {_runs(times, 1)} s; median "
           f"{statistics.median(times):.1f} s = {statistics.median(times) / settings.epochs:.2f}"
@@ -97,10 +97,10 @@ def detect(seconds, repeat):
     from ..constants import SR
     from ..corpus import songs
     from ..detection import pipeline as detection
+    from ..detection.default import detector
     from ..detection.evidence import pitch_model_for
-    from ..evaluation import candidates as compare
 
-    bundle = compare.detector()                     # loading the model is not timed
+    bundle = detector()                     # loading the model is not timed
     spec = replace(songs.song_plan(1)[0], seconds=60.0)
     y, _ = songs.render_song(spec)
     pitch_model = pitch_model_for(bundle.pitch_model)
@@ -153,10 +153,10 @@ def similarity(seconds, repeat):
     08_similarity)."""
     from .. import similarity as search
     from ..corpus import songs
+    from ..detection.default import detector
     from ..detection.evidence import pitch_model_for
-    from ..evaluation import candidates as compare
 
-    bundle = compare.detector()
+    bundle = detector()
     learned = pitch_model_for(bundle.pitch_model)
     rows = songs.ensure_songs()
     folder = songs.songs_dir()
@@ -215,16 +215,16 @@ def serve(seconds, repeat):
     import tempfile
 
     from ..corpus import songs
-    from ..evaluation import candidates as compare
-    from ..serving import client as service
+    from ..detection.default import detector
+    from ..serving import client
 
-    bundle = compare.detector()                 # built here, not in the service, if missing
+    bundle = detector()                 # built here, not in the service, if missing
     rows = songs.ensure_songs()
-    with tempfile.TemporaryDirectory() as tmp, service.start() as running:
-        excerpts = service.write_excerpts([r["path"] for r in rows[:8]], tmp,
+    with tempfile.TemporaryDirectory() as tmp, client.start() as running:
+        excerpts = client.write_excerpts([r["path"] for r in rows[:8]], tmp,
                                           sr=bundle.config.sr)
-        service.load_test(running.url, excerpts, requests=16, clients=8)      # warm-up
-        results = [service.load_test(running.url, excerpts, requests=200, clients=8)
+        client.load_test(running.url, excerpts, requests=16, clients=8)      # warm-up
+        results = [client.load_test(running.url, excerpts, requests=200, clients=8)
                    for _ in range(repeat)]
     for result in results:
         print(f"serve: {result.summary()}")

@@ -104,9 +104,9 @@ def tune(args):
 
     Taught by use in notebook 06_tuning.
     """
-    from ..tuning import cluster as tuning_cluster
+    from ..tuning import cluster
 
-    run = tuning_cluster.run_command(args)
+    run = cluster.run_command(args)
     if args.oracle is not None:
         print(f"worker {args.worker_id}: ran {run} trial(s) for the chief at {args.oracle}")
         return 0
@@ -126,9 +126,9 @@ def detect(args):
     import json
 
     from ..audio import audio_files, check_readable
-    from ..detection import pipeline as detect
+    from ..detection import pipeline
+    from ..detection.default import detector
     from ..errors import NoMelody
-    from ..evaluation import candidates as compare
     from ..melody.tonic import Tonic
 
     tonic = Tonic.parse(args.tonic)   # a bad tonic is one error, not one per file
@@ -150,19 +150,19 @@ def detect(args):
         for exc in files:
             print(f"ragalib: {exc}", file=sys.stderr)
         return 1
-    bundle = compare.detector(args.model)
+    bundle = detector(args.model)
     if not args.json:
         choice = bundle.info.get("chosen_as_default")
         print(f"model {bundle.path} ({len(bundle.labels)} ragas"
               f"{'; ' + choice if choice else ''})")
         print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
-    answers = detect.detect_files(         # in order, each as soon as it is ready
+    answers = pipeline.detect_files(         # in order, each as soon as it is ready
         [f for f in files if not isinstance(f, Exception)], bundle, tonic=tonic,
         separation=not args.no_separation, judge=args.judge, scheduler=args.scheduler)
     for path in files:
         found = path if isinstance(path, Exception) else next(answers)[1]
         if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
-            answer = detect.no_raga_json(str(path), found)
+            answer = pipeline.no_raga_json(str(path), found)
             print(json.dumps(answer) if args.json
                   else f"{path.name[:40]:40s} {'-':10s}  {answer['reason']}", flush=True)
         elif isinstance(found, Exception):
@@ -172,8 +172,8 @@ def detect(args):
         elif args.json:
             print(json.dumps(found.to_json()), flush=True)
         else:
-            runs = ", ".join(f"{r} {detect.clock(a)}-{detect.clock(b)}"
-                             for r, a, b in detect.traces(found)) or "-"
+            runs = ", ".join(f"{r} {pipeline.clock(a)}-{pipeline.clock(b)}"
+                             for r, a, b in pipeline.traces(found)) or "-"
             print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
                   f"{found.tonic_note or '-':>7s} {found.shift:+5d}  {runs}")
             if found.skipped:
@@ -189,10 +189,10 @@ def similar(args):
     import json
 
     from .. import audio, similarity
-    from ..evaluation import candidates as compare
+    from ..detection.default import detector
 
     audio.check_readable(args.file)    # a bad query fails before the model and the index
-    bundle = compare.detector(args.model)
+    bundle = detector(args.model)
     index = similarity.build_index(args.catalog, bundle, method=args.method,
                                    scheduler=args.scheduler)
     try:

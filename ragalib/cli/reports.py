@@ -48,7 +48,7 @@ def singer(seconds, seeds):
     from ..synth.quality import assess_singer
 
     print("\nsinging voice: the same improvisations sung (male on C#3 for even seeds, female "
-          f"on C#4 for odd), no accompaniment")
+          "on C#4 for odd), no accompaniment")
     rows = [assess_singer(r, seconds, seed=s, singer="female" if s % 2 else "male")
             for r in ragas.raga_ids() for s in seeds]
     print(text_table([{"raga": r["raga"], "in-tune": r["in_tune"], "med|c|": r["median_cents"],
@@ -65,21 +65,21 @@ def singer(seconds, seeds):
 def detect(model=None, songs_set="test"):
     """Every pipeline step switched off in turn, on the test songs (notebook 07_song_detection)."""
     from ..corpus import songs
-    from ..evaluation import candidates as compare
-    from ..evaluation import scores as evaluate
+    from ..detection.default import detector
+    from ..evaluation import scoring
     from ..util.stats import share
 
-    bundle = compare.detector(model)
+    bundle = detector(model)
     rows = songs.ensure_songs(kind=songs_set)
-    table, found = evaluate.evaluate_songs(rows, bundle)
+    table, found = scoring.evaluate_songs(rows, bundle)
     print(f"detection report: {len(rows)} {songs_set} songs, model {bundle.path}")
     print(text_table([{"pipeline": r["pipeline"], "songs": r["song accuracy"],
                        "segments": r["segment accuracy"],
                        "tonic pc": r["tonic pitch class right"]} for r in table]))
-    default = found[next(iter(evaluate.VARIANTS))]
+    default = found[next(iter(scoring.VARIANTS))]
     print("the default pipeline, by kind of song:")
-    for label, group in evaluate.song_groups(rows).items():
-        raga, sa = evaluate.group_scores(default, rows, group)
+    for label, group in scoring.song_groups(rows).items():
+        raga, sa = scoring.group_scores(default, rows, group)
         print(f"  {label:24s} raga {share(*raga, 'songs')}; Sa {share(*sa)}")
 
 
@@ -101,9 +101,9 @@ def similarity(model=None):
     """Precision at 5 of the recommendations, CNN against MFCC means (notebook 08_similarity)."""
     from .. import similarity as search
     from ..corpus import songs
-    from ..evaluation import candidates as compare
+    from ..detection.default import detector
 
-    bundle = compare.detector(model)
+    bundle = detector(model)
     folder = songs.songs_dir()
     songs.ensure_songs()
     print(f"similarity report: {folder}, model {bundle.path} "
@@ -119,13 +119,13 @@ def similarity(model=None):
 def folder(path, model=None):
     """The detector on your own labelled recordings, ``path/<raga_id>/<files>`` (notebook
     07_song_detection)."""
-    from ..evaluation import candidates as compare
+    from ..detection.default import detector
     from ..evaluation import folder as folder_report
 
     if path is None:
         raise RagalibError("report folder needs a folder: report folder DIR "
                            "(DIR/<raga_id>/<files>, optional DIR/tonics.csv)")
-    bundle = compare.detector(model)
+    bundle = detector(model)
     score = folder_report.score_folder(path, bundle)
     print(f"model {bundle.path} ({bundle.config.kind} features)")
     print("\n".join(folder_report.report_lines(score, bundle.labels)))
@@ -135,20 +135,20 @@ def models():
     """Every candidate on the dev songs (the choice), the held-out takes and the test songs
     (notebook 09_robust_features)."""
     from ..corpus import songs
-    from ..evaluation import candidates as compare
-    from ..evaluation import scores as evaluate
+    from ..detection.default import ensure_default_bundle
+    from ..evaluation import candidates, scoring
 
-    chosen = compare.ensure_default_bundle()
-    bundles = compare.ensure_candidates()
+    chosen = ensure_default_bundle()
+    bundles = candidates.ensure_candidates()
     learned = chosen.pitch_model
-    choice, dev_table = evaluate.dev_choice(bundles, learned)
+    choice, dev_table = scoring.dev_choice(bundles, learned)
     on_dev = {r["model"]: r["song accuracy"] for r in dev_table}
-    takes = evaluate.take_scores(bundles, learned)
+    takes = scoring.take_scores(bundles, learned)
     rows = songs.ensure_songs()
-    table, _ = evaluate.candidate_song_scores(bundles, learned, rows)
+    table, _ = scoring.candidate_song_scores(bundles, learned, rows)
     print(f"model report: song accuracy on the dev songs (the choice), then held-out harmonium "
           f"takes and {len(rows)} test songs")
-    for i, variant in enumerate(compare.SONG_VARIANTS, 1):
+    for i, variant in enumerate(candidates.SONG_VARIANTS, 1):
         print(f"  ({i}) test songs, {variant}: song accuracy / segment accuracy")
 
     def pair(a, b):
@@ -157,9 +157,9 @@ def models():
     print(text_table([{"model": r["model"], "dev": on_dev.get(r["model"]),
                        "test takes": pair(r["take segments"], r["whole takes"]),
                        **{f"({i})": pair(r["songs: " + v], r["segments: " + v])
-                          for i, v in enumerate(compare.SONG_VARIANTS, 1)}}
-                      for r in evaluate.candidate_summary(takes, table)]))
-    default = compare.candidate_name(chosen)
+                          for i, v in enumerate(candidates.SONG_VARIANTS, 1)}}
+                      for r in scoring.candidate_summary(takes, table)]))
+    default = candidates.candidate_name(chosen)
     print(f"default detector ({chosen.path}): {chosen.info.get('chosen_as_default')}")
     print(f"the dev songs choose {choice}" + ("; so does the default" if choice == default else
-          f"; the default is {default}: they differ, so change compare.DEFAULT_CANDIDATE"))
+          f"; the default is {default}: they differ, so change detection.default.DEFAULT_CANDIDATE"))

@@ -17,7 +17,7 @@ def compile_kernels():
     import numpy as np
 
     from .. import audio, features
-    from ..melody import tonic
+    from ..melody import salience
 
     start = time.perf_counter()
     y = np.random.default_rng(0).normal(scale=0.1, size=features.DEFAULT.segment_samples)
@@ -26,7 +26,7 @@ def compile_kernels():
         features.extract(y[None], config=features.FeatureConfig(kind=kind))
     audio.suppress_percussion(y)
     audio.pitch_shift(y, 1, sr=features.DEFAULT.sr)
-    tonic.salience(y, sr=features.DEFAULT.sr)
+    salience.salience(y, sr=features.DEFAULT.sr)
     return time.perf_counter() - start
 
 

@@ -129,7 +129,7 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
         part), ``val_accuracy``, ``precision``, ``recall``, ``confusion``; ``info`` records the
         dataset key, the split seed and the minutes per take.
     """
-    from ..models import cnn as model
+    from ..models import cnn
     from ..models.bundle import Bundle, load_bundle, save_bundle
 
     data = build(root=root, cache_dir=cache_dir, seconds=seconds)
@@ -145,11 +145,11 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
     except Exception:   # missing or unreadable: train
         pass
     parts = split(data)
-    net, history = model.train(data, settings, split=parts)
+    net, history = cnn.train(data, settings, split=parts)
     x_test, y_test = data.part("test", split=parts)
-    report = model.evaluate(net, x_test, y_test, data.labels)
+    report = cnn.evaluate(net, x_test, y_test, data.labels)
     metrics = {"test_accuracy": report.pop("accuracy"), "test_segments": int(len(y_test)),
-               "val_accuracy": model.evaluate(net, *data.part("val", split=parts),
+               "val_accuracy": cnn.evaluate(net, *data.part("val", split=parts),
                                               data.labels)["accuracy"], **report}
     save_bundle(folder, net, labels=data.labels, config=data.config, settings=settings,
                 metrics=metrics, history=history, info=info)
@@ -161,11 +161,11 @@ def song_counts(bundles, pitch_model, rows):
     """Songs right, per bundle, with the default pipeline only (auto tonic, separation):
     ``{name: (right, songs)}``.
 
-    Taught in notebook 05_train_cnn; :func:`ragalib.evaluation.scores.candidate_song_scores` does the
+    Taught in notebook 05_train_cnn; :func:`ragalib.evaluation.scoring.candidate_song_scores` does the
     work, so every bundle hears the same audio.
     """
     from ..evaluation.candidates import SONG_VARIANTS
-    from ..evaluation.scores import candidate_song_scores
+    from ..evaluation.scoring import candidate_song_scores
 
     table, _ = candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS[:1])
     found = {row["model"]: row["song accuracy"] for row in table}

@@ -1,2 +1,18 @@
-"""Raga recognition: what a song gives each judge (:mod:`.evidence`) and the pipeline from a
-file to its raga (:mod:`.pipeline`)."""
+"""Raga recognition: what a song gives each judge (:mod:`.evidence`), the pipeline from a file
+to its raga (:mod:`.pipeline`) and the default detector (:mod:`.default`).
+
+Taught in notebook 07_song_detection. The pipeline's calls are also here, loaded on first
+use: ``detection.detector()`` is the default detector (the one ``python -m ragalib detect``
+uses), ``detection.detect_file(path)`` names a file's raga with it.
+"""
+
+import lazy_loader as lazy
+
+__getattr__, __dir__, __all__ = lazy.attach(
+    __name__,
+    submodules=["default", "evidence", "pipeline"],
+    submod_attrs={
+        "default": ["detector", "ensure_default_bundle"],
+        "pipeline": ["Detection", "detect_file", "detect_files", "detect_signal"],
+    },
+)

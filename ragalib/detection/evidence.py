@@ -43,7 +43,7 @@ class PreparedSong:
 
     @property
     def salience(self):
-        """:func:`ragalib.melody.tonic.salience` of the whole signal with the drone removed: what the
+        """:func:`ragalib.melody.salience.salience` of the whole signal with the drone removed: what the
         melody is read from."""
         return self._saliences()[1]
 
@@ -56,13 +56,13 @@ class PreparedSong:
 
     @property
     def pitchedness(self):
-        """:func:`ragalib.melody.tonic.pitchedness` of the whole signal: is there a melody at all?"""
-        from ..melody.tonic import pitchedness
+        """:func:`ragalib.melody.salience.pitchedness` of the whole signal: is there a melody at all?"""
+        from ..melody.salience import pitchedness
 
         return self._once("pitchedness", lambda: pitchedness(*self._saliences()))
 
     def _saliences(self):
-        from ..melody.tonic import saliences
+        from ..melody.salience import saliences
 
         return self._once("saliences", lambda: saliences(self.y, sr=self.sr))
 
@@ -114,7 +114,7 @@ class PreparedSong:
     def pitch_by_segment(self, pitch_model, tonic_hz, config):
         """The pitch model's raga for each loud segment, read from the frames of the whole
         signal's salience that fall in it."""
-        from ..melody.tonic import HOP_LENGTH as hop
+        from ..melody.salience import HOP_LENGTH as hop
 
         _, loud = self.segments(config)
         sal, n = self.salience, config.segment_samples
@@ -243,7 +243,7 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
     Parameters
     ----------
     variants : dict
-        Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.evaluation.scores.VARIANTS`);
+        Name -> ``{"tonic": ..., "separation": bool}`` (see :data:`ragalib.evaluation.scoring.VARIANTS`);
         the tonic ``"true"`` gives each song its own Sa from the manifest. Variants that
         separate share one separated signal.
     tonic_model : ragalib.melody.pitch_model.PitchModel, optional

@@ -80,7 +80,7 @@ def detect_signal(y, bundle, *, name="<signal>", tonic="auto", separation=True,
     RagalibError
         If the signal is shorter than one segment or every segment is silent.
     NoMelody
-        If it has no melody to read (:data:`ragalib.melody.tonic.MIN_PITCHEDNESS`): noise, hum.
+        If it has no melody to read (:data:`ragalib.melody.salience.MIN_PITCHEDNESS`): noise, hum.
     """
     found = song_evidence(y, bundle.config, name=name, tonic=tonic, separation=separation,
                           tonic_model=pitch_model_for(pitch_model, bundle.pitch_model,
@@ -99,7 +99,7 @@ def song_evidence(y, config, *, name="<signal>", tonic="auto", separation=True,
     """
     from .. import audio
     from ..errors import NoMelody
-    from ..melody.tonic import MIN_PITCHEDNESS
+    from ..melody.salience import MIN_PITCHEDNESS
     from .evidence import PreparedSong, gather
 
     audio.segments(y, config=config, source=name)    # refuse a short song before any work
@@ -212,10 +212,10 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
     -------
     Detection
     """
-    from ..models import cnn as model
+    from ..models import cnn
 
     config = bundle.config
-    probs = model.predict(bundle.model, evidence.features[config][..., None])
+    probs = cnn.predict(bundle.model, evidence.features[config][..., None])
     mean = probs.mean(axis=0)
     if judge not in JUDGES:
         raise RagalibError(f"unknown judge {judge!r}: choose one of {', '.join(JUDGES)}")
@@ -241,14 +241,19 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
                      tonic_hz=info.tonic_hz, tonic_note=info.tonic_note, shift=info.shift)
 
 
-def detect_file(path, bundle, *, tonic="auto", separation=True, pitch_model=None,
+def detect_file(path, bundle=None, *, tonic="auto", separation=True, pitch_model=None,
                 judge="both"):
-    """Load a file at the bundle's rate and detect its raga (see :func:`detect_signal`).
+    """Load a file at the bundle's rate and detect its raga (see :func:`detect_signal`);
+    without a bundle, with the default detector (:func:`ragalib.detection.detector`, built on
+    first use).
 
-    Behind notebook 07_song_detection (not called there by name).
+    Behind notebook 07_song_detection (not called there by name); ``rl.detect_file("song.wav")``
+    is the README's first example.
     """
     from ..audio import load
+    from .default import detector
 
+    bundle = detector() if bundle is None else bundle
     y = load(path, sr=bundle.config.sr)
     return detect_signal(y, bundle, name=str(path), tonic=tonic, separation=separation,
                          pitch_model=pitch_model, judge=judge)

@@ -365,7 +365,7 @@ def tonic_profile(hist, tonic_hz, *, ax=None, true_hz=None,
     """The song's predominant-pitch histogram over one octave, with the estimated Sa marked.
 
     Taught in notebook 07_song_detection. ``hist`` comes from
-    :func:`ragalib.melody.tonic.pitch_class_histogram` (60 bins from C), or is another profile on the
+    :func:`ragalib.melody.salience.pitch_class_histogram` (60 bins from C), or is another profile on the
     same bins (:func:`ragalib.melody.tonic.drone_profile`, with its own ``title`` and ``ylabel``);
     labels are note names.
     """

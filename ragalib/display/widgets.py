@@ -282,7 +282,7 @@ def detect_upload(bundle):
 
     import ipywidgets as w
 
-    from ..detection import pipeline as detect
+    from ..detection import pipeline
     from ..errors import RagalibError
     from . import plots
 
@@ -298,7 +298,7 @@ def detect_upload(bundle):
             path = Path(folder) / Path(item["name"]).name
             path.write_bytes(bytes(item["content"]))
             try:
-                found = detect.detect_file(path, bundle)
+                found = pipeline.detect_file(path, bundle)
             except RagalibError as exc:
                 text.value, image.layout.display = _text(f"ragalib: {exc}"), "none"
                 return

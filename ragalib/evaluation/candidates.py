@@ -2,18 +2,15 @@
 the pitch-class baseline, side by side.
 
 Taught in notebook 09_robust_features; ``python -m ragalib report models`` prints the table.
-Every candidate is scored (by :mod:`ragalib.evaluation.scores`) on the held-out takes (harmonium and
+Every candidate is scored (by :mod:`ragalib.evaluation.scoring`) on the held-out takes (harmonium and
 sung; the published evaluation) and on songs (other instruments, other keys, tabla, drone) under each pipeline variant. The default
 detector is chosen on the *dev* songs and then reported on the *test* songs, so the figure we
 quote was never used to pick the model.
 """
 
-import shutil
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from ..errors import RagalibError
-from ..util.progress import quiet
 
 PCD = "pitch classes, no CNN"
 """The baseline's name in the tables: :meth:`ragalib.melody.pitch_model.PitchModel.classify`."""
@@ -85,14 +82,7 @@ IN_NOTEBOOK = tuple(c.name for c in CANDIDATES if c.kind != "chroma")
 """The candidates notebook 09 trains and compares, to stay within its five minutes on a fresh
 machine: the published model, the default detector's network, and the same with
 augmentation. Chroma is one line away there (its "Try this")."""
-DEFAULT_CANDIDATE = Candidate("melody", with_pitch=True).name
-"""The default detector's recipe: the melody CNN with the pitch model. It is the choice of
-:func:`best_candidate` on the dev songs (notebook 09 and ``report models`` check that it
-still is), fixed here so that a fresh machine builds only this one candidate (in about 2.3
-minutes, with the harmonium and sung takes it needs) instead of every candidate."""
 SONG_VARIANTS = ("default (auto tonic, separation)", "no transposition", "true tonic given")
-SELECTION_RULE = 3
-"""Part of the default bundle's selection key: bump it when the default's recipe changes."""
 
 
 def candidate_settings(kind, copies=0):
@@ -181,103 +171,3 @@ def candidate_name(bundle, *, alone=False):
     Taught in notebook 09_robust_features.
     """
     return Candidate.of(bundle, alone=alone).name
-
-
-def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
-    """Copy ``bundle`` to the default bundle folder, recording why it was chosen; with
-    ``pitch_model``, the copy judges songs together with it.
-
-    Behind notebook 09_robust_features (not called there by name).
-
-    The copy is written beside the target and swapped in by rename, like every bundle.
-    """
-    import json
-
-    from ..models.bundle import BUNDLE_JSON, PITCH_FILE
-    from ..paths import default_bundle_dir
-
-    out = Path(out or default_bundle_dir())
-    tmp = out.with_name(f".{out.name}.promote")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(bundle.path, tmp)
-    (tmp / PITCH_FILE).unlink(missing_ok=True)
-    if pitch_model is not None:
-        pitch_model.save(tmp / PITCH_FILE)
-    meta = json.loads((tmp / BUNDLE_JSON).read_text(encoding="utf-8"))
-    meta.setdefault("info", {})["chosen_as_default"] = reason
-    meta["info"]["pitch_model_key"] = pitch_model.key if pitch_model is not None else None
-    if selection_key is not None:
-        meta["info"]["selection_key"] = selection_key
-    (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    old = out.with_name(f".{out.name}.old")
-    if out.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
-    return out
-
-
-def ensure_default_bundle():
-    """The default detector, :data:`DEFAULT_CANDIDATE`, built if missing.
-
-    Taught in notebooks 07_song_detection and 09_robust_features. Trains (or reuses) that one
-    candidate's CNN and the pitch model, and promotes them to ``data/models/default``; reuses
-    the default bundle when it was promoted from exactly today's CNN and pitch model. On a
-    fresh machine this takes about a minute and a half (takes, features, pitch model, about
-    25 epochs). :func:`dev_choice` checks the recipe on the dev songs.
-    """
-    from ..corpus import dataset
-    from ..melody.pitch_model import ensure_pitch_model
-    from ..models.bundle import load_bundle
-
-    default = Candidate.named(DEFAULT_CANDIDATE)
-    bundle = ensure_candidate(default.cnn.name)
-    learned = (ensure_pitch_model(data=dataset.build(bundle.config)) if default.with_pitch
-               else None)
-    key = _selection_key(bundle, learned)
-    try:
-        current = load_bundle()
-    except RagalibError:
-        current = None
-    if current is not None and current.info.get("selection_key") == key:
-        return current
-    promote(bundle, f"{DEFAULT_CANDIDATE}, the candidate with the best song accuracy on the "
-                    f"dev songs (notebook 09; `python -m ragalib report models` measures it "
-                    f"again)", pitch_model=learned, selection_key=key)
-    return load_bundle()
-
-
-def detector(folder=None):
-    """The bundle in ``folder``; without one, the default detector, built on first use with
-    progress bars on stderr (about 2.5 minutes on a fresh machine, said first).
-
-    Behind notebook 09_robust_features (not called there by name).
-
-    Taught by use: ``detect``, ``similar``, ``report`` and ``bench`` on the command line.
-    """
-    import sys
-
-    from ..models.bundle import load_bundle
-    from ..paths import default_bundle_dir
-
-    if folder is not None:
-        return load_bundle(folder)
-    try:
-        return load_bundle()
-    except RagalibError:
-        print(f"ragalib: no default detector in {default_bundle_dir()} yet; building it "
-              f"once ({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
-              file=sys.stderr)
-        with quiet(False):              # minutes of work: bars even under --json or a report
-            return ensure_default_bundle()
-
-
-def _selection_key(bundle, pitch_model):
-    """What the default bundle is made of: the rule, its CNN's bundle, the pitch model."""
-    from ..models.bundle import BUNDLE_JSON
-    from ..paths import content_key
-
-    return content_key("default detector", SELECTION_RULE, DEFAULT_CANDIDATE,
-                       pitch_model.key if pitch_model is not None else None,
-                       Path(bundle.path) / BUNDLE_JSON)

@@ -10,7 +10,7 @@ off a run.
 
 from ..util.stats import count, share, wilson_interval
 from .candidates import AUGMENT_COPIES, PCD, SONG_VARIANTS, Candidate
-from .scores import most_confused
+from .scoring import most_confused
 
 CHANCE = 0.1
 """Ten ragas: a guess is right one time in ten."""
@@ -18,7 +18,7 @@ CHANCE = 0.1
 
 def song_claims(table, n, cnns=(Candidate("melody").name,
                                 Candidate("melody", AUGMENT_COPIES).name), published="mfcc"):
-    """``[(sentence, holds), ...]`` about the song columns of :func:`ragalib.evaluation.scores.candidate_song_scores`.
+    """``[(sentence, holds), ...]`` about the song columns of :func:`ragalib.evaluation.scoring.candidate_song_scores`.
 
     Taught in notebook 09_robust_features.
 
@@ -76,7 +76,7 @@ def confusion_lines(rows, answers, models):
     rows : list of dict
         The songs (``raga`` is the truth).
     answers : dict
-        ``(model, pipeline)`` -> detected ragas, as :func:`ragalib.evaluation.scores.candidate_song_scores` returns.
+        ``(model, pipeline)`` -> detected ragas, as :func:`ragalib.evaluation.scoring.candidate_song_scores` returns.
     models : iterable of str
     """
     from ..ragas import differing_degrees

@@ -145,7 +145,7 @@ def summary(score, labels):
     Behind notebook 07_song_detection (not called there by name).
     """
     from ..melody.tonic import semitones_to
-    from .scores import song_confusion
+    from .scoring import song_confusion
 
     per_raga = {}
     for row, found in zip(score.rows, score.found):

@@ -243,7 +243,7 @@ def melody(y, *, config=DEFAULT):
 
     Taught in notebook 09_robust_features. Each frame holds one value: the salience of the
     predominant pitch (harmonic sum over a constant-Q spectrum, see
-    :func:`ragalib.melody.tonic.salience`), relative to the loudest frame of its segment, placed in
+    :func:`ragalib.melody.salience.salience`), relative to the loudest frame of its segment, placed in
     the pitch-class bin (:data:`CHROMA_BINS` per octave, bin 0 = C) of that pitch. The
     harmonics, which chroma keeps and which differ from one instrument to the next, are gone.
 
@@ -251,7 +251,7 @@ def melody(y, *, config=DEFAULT):
     -------
     np.ndarray, shape (frames, CHROMA_BINS) or (k, frames, CHROMA_BINS), float32
     """
-    from ..melody.tonic import BINS_PER_SEMITONE, salience
+    from ..melody.salience import BINS_PER_SEMITONE, salience
 
     signals = _signal(y)
     stack = signals[None] if signals.ndim == 1 else signals

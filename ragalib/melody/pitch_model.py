@@ -31,7 +31,8 @@ from ..constants import SR
 from ..errors import RagalibError
 from ..paths import content_key, pitch_model_path
 from ..util.files import atomic_write
-from .tonic import BINS_PER_SEMITONE, folded_histogram, predominant, sa_bin
+from .salience import BINS_PER_SEMITONE, folded_histogram, predominant
+from .tonic import sa_bin
 
 VERSION = 2
 """Part of the cache key: bump it when what the model learns changes."""
@@ -54,7 +55,7 @@ def note_sequence(bins, sa, *, min_frames=MIN_NOTE_FRAMES):
 
     Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
 
-    ``bins`` are predominant-pitch bins (see :func:`ragalib.melody.tonic.predominant`); ``sa`` is
+    ``bins`` are predominant-pitch bins (see :func:`ragalib.melody.salience.predominant`); ``sa`` is
     Sa's folded bin. Runs shorter than ``min_frames`` (slides, ornaments) are dropped.
     """
     steps = np.round(((np.asarray(bins) - sa) % BINS) / BINS_PER_SEMITONE).astype(int) % 12
@@ -151,7 +152,7 @@ class PitchModel:
         With ``tonic_hz`` the ragas are scored at that Sa only; without, each raga at its
         best Sa. The probabilities are a softmax of the per-frame log likelihoods: they rank
         the ragas, they are not calibrated. ``sal``, the signal's
-        :func:`ragalib.melody.tonic.salience` if already computed, stands in for ``y``.
+        :func:`ragalib.melody.salience.salience` if already computed, stands in for ``y``.
 
         Returns
         -------

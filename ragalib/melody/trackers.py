@@ -4,9 +4,9 @@ Taught in notebook 07_song_detection. A raga detector that works on real music n
 singer's pitch, frame by frame, through the tanpura, the harmonium and the tabla. Four ways:
 
 * ``"peak"``: each frame's peak of a harmonic-sum salience over a constant-Q spectrum
-  (:func:`ragalib.melody.tonic.salience`), the detector's tracker until this measurement;
+  (:func:`ragalib.melody.salience.salience`), the detector's tracker until this measurement;
 * ``"contour"``: the same salience with the drone removed, followed as a continuous path
-  (:func:`ragalib.melody.tonic.predominant`), the detector's tracker now; in both, loud frames count
+  (:func:`ragalib.melody.salience.predominant`), the detector's tracker now; in both, loud frames count
   as voiced;
 * ``"pyin"``: librosa's probabilistic YIN, a monophonic tracker with an HMM over voicing;
 * ``"swift"``: SwiftF0, a small pretrained network whose weights ship inside its wheel
@@ -16,6 +16,8 @@ Each returns times and f0 (NaN where it hears no melody); :func:`scores` measure
 reference with mir_eval's melody metrics (raw pitch accuracy within 50 cents, voicing recall
 and false alarm).
 """
+
+import functools
 
 import numpy as np
 
@@ -37,11 +39,10 @@ def track(y, sr, method="swift"):
     """
     y = np.asarray(y, dtype=np.float32)
     if method in ("peak", "contour"):
-        from .tonic import _FMIN, BINS_PER_SEMITONE, HOP_LENGTH, contour, loud_frames, salience
+        from .salience import HOP_LENGTH, bin_hz, contour, loud_frames, salience
 
         sal = salience(y, sr=sr, drone_removed=method == "contour")
-        peak = sal.argmax(axis=0) if method == "peak" else contour(sal)
-        hz = _FMIN * 2.0 ** (peak / (12.0 * BINS_PER_SEMITONE))
+        hz = bin_hz(sal.argmax(axis=0) if method == "peak" else contour(sal))
         hz[~loud_frames(sal)] = np.nan
         return np.arange(len(hz)) * HOP_LENGTH / sr, hz
     if method == "pyin":
@@ -57,16 +58,12 @@ def track(y, sr, method="swift"):
     raise ValueError(f"unknown tracker {method!r}: choose one of {', '.join(TRACKERS)}")
 
 
-_SWIFT = []
-
-
+@functools.cache
 def _swift():
     """One SwiftF0 session per process (loading the network takes a moment)."""
-    if not _SWIFT:
-        from swift_f0 import SwiftF0
+    from swift_f0 import SwiftF0
 
-        _SWIFT.append(SwiftF0())
-    return _SWIFT[0]
+    return SwiftF0()
 
 
 def scores(ref_times, ref_hz, est_times, est_hz):

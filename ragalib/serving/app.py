@@ -419,8 +419,8 @@ def command(args):
     import sys
 
     from .. import similarity
+    from ..detection.default import detector
     from ..detection.evidence import pitch_model_for
-    from ..evaluation import candidates as compare
 
     if not (0 < args.max_mb < math.inf and 0 < args.timeout < math.inf and args.queue >= 0):
         raise RagalibError("serve: --max-mb and --timeout must be finite numbers above 0, "
@@ -429,7 +429,7 @@ def command(args):
                     timeout=args.timeout)
     sock = listen(args.host, args.port)
     try:
-        bundle = compare.detector(args.model)
+        bundle = detector(args.model)
         tonic_model = pitch_model_for(bundle.pitch_model)
         index = None
         if args.catalog is not None:

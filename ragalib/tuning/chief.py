@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 from ..errors import RagalibError
-from . import tuner as tuning
+from . import tuner
 
 SERVICE = "ragalib.TuningCluster"
 """The gRPC service ragalib adds beside KerasTuner's on the chief's port."""
@@ -96,7 +96,7 @@ def space_signature():
     import hashlib
 
     recorder = _SpaceRecorder()
-    tuning.settings_from(recorder, epochs=1)
+    tuner.settings_from(recorder, epochs=1)
     text = json.dumps(recorder.declared, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from ..errors import RagalibError
 from ..paths import quick_mode, tuning_dir
 from ..util.progress import bar as progress_bar
-from . import tuner as tuning
+from . import tuner
 from .chief import Cluster, check_worker_id
 
 TIMEOUT = 3600.0
@@ -101,7 +101,7 @@ def read_records(project_dir):
     """
     from types import SimpleNamespace
 
-    kt = tuning._keras_tuner()
+    kt = tuner._keras_tuner()
     project_dir = Path(project_dir)
     trials = {}
     for path in sorted(project_dir.glob("trial_*/trial.json")):
@@ -204,11 +204,11 @@ class LocalCluster:
         defaults = {"tuner": "bayesian", "max_trials": 8, "initial_points": 3, "epochs": 15,
                     "seed": 0}
         self.search = {**defaults, **search}
-        tuning.check_search(self.search["tuner"], max_trials=self.search["max_trials"],
+        tuner.check_search(self.search["tuner"], max_trials=self.search["max_trials"],
                             initial_points=self.search["initial_points"])
         self.search["directory"] = str(Path(search.get("directory") or tuning_dir()).resolve())
         self.dataset, self.workers, self.host, self.port = dataset, workers, host, port
-        self.project_dir = Path(self.search["directory"]) / tuning.project_name(
+        self.project_dir = Path(self.search["directory"]) / tuner.project_name(
             dataset, **{k: self.search[k] for k in ("tuner", "initial_points", "epochs",
                                                      "seed")})
         self.processes = {}         # id -> Popen: "chief", then the workers
@@ -293,7 +293,7 @@ class LocalCluster:
         """Wait for the chief to finish (at most ``timeout`` seconds), then return the
         :class:`ClusterRun`. A chief that fails, a search that runs out of time or whose
         workers all stopped before it finished, is a :class:`RagalibError`."""
-        trials = tuning.budget(self.search["tuner"], max_trials=self.search["max_trials"],
+        trials = tuner.budget(self.search["tuner"], max_trials=self.search["max_trials"],
                                epochs=self.search["epochs"])[0]
         who = (f"a chief and {self.workers} worker{'s' * (self.workers != 1)}"
                if self.workers else "a chief, for workers from elsewhere")
@@ -367,7 +367,7 @@ class LocalCluster:
                 how = f"ended with {_how_it_ended(code)}" + (f": {said}" if said else "")
             problems.append(f"worker {who} {how}{after} (log: {self.logs[who]})")
         problems += [f"trial {f['trial']} {f['status'].lower()}: {f['reason']}" for f in failed]
-        return ClusterRun(trials=tuning.trials_table(records), ran_by=ran_by, failed=failed,
+        return ClusterRun(trials=tuner.trials_table(records), ran_by=ran_by, failed=failed,
                           workers=codes, problems=problems, project_dir=self.project_dir,
                           oracle=records.oracle)
 
@@ -444,7 +444,7 @@ def join_search(dataset, oracle, worker_id, **search):
     os.environ.update(env)
     cluster = Cluster()
     try:
-        return tuning.search(dataset, cluster=cluster, **search).trials_run
+        return tuner.search(dataset, cluster=cluster, **search).trials_run
     except KeyboardInterrupt:
         if cluster.attendance is not None and cluster.attendance.lost:
             raise RagalibError(cluster.attendance.lost) from None
@@ -523,10 +523,10 @@ def _child(argv):
     _watch_parent()
     one_line_warnings()
     preload = None
-    if spec.get("preload") and tuning.cluster_role() == "worker":
+    if spec.get("preload") and tuner.cluster_role() == "worker":
         import grpc  # noqa: F401  (here first: the thread alone imports TensorFlow's modules)
 
-        preload = threading.Thread(target=tuning._keras_tuner, daemon=True, name="preload")
+        preload = threading.Thread(target=tuner._keras_tuner, daemon=True, name="preload")
         preload.start()
     try:
         ds = datasets.load_cache(spec["dataset"], spec["key"])
@@ -534,8 +534,8 @@ def _child(argv):
             raise RagalibError(f"{spec['dataset']}: no dataset with key {spec['key'][:12]} "
                                "(it changed while the search started)")
         who = os.environ["KERASTUNER_TUNER_ID"]
-        if tuning.cluster_role() == "chief":
-            tuning.search(ds, cluster=Cluster(), **spec["search"])
+        if tuner.cluster_role() == "chief":
+            tuner.search(ds, cluster=Cluster(), **spec["search"])
             print(f"chief: the search is done (records in {Path(spec['search']['directory'])})")
         else:
             address = (os.environ["KERASTUNER_ORACLE_IP"],

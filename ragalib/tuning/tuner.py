@@ -20,7 +20,7 @@ import warnings
 
 from ..corpus.published import PUBLISHED_AFTER, PUBLISHED_BEFORE
 from ..models.cnn import TrainSettings, _quiet_stderr, build_model, load_keras, seed_everything
-from ..paths import tuned_bundle_dir, tuning_dir
+from ..paths import tuning_dir
 from ..util.progress import bar as progress_bar
 
 TUNERS = ("bayesian", "random", "hyperband")

@@ -9,7 +9,7 @@ test ends, even after a failure. A screenshot of the answered page is kept in
 import base64
 from pathlib import Path
 
-from ragalib.serving import client as service
+from ragalib.serving import client
 from tests.browser.lab import require_chromium
 from tests.test_serve import tiny_bundle, write_song
 
@@ -27,7 +27,7 @@ DROP = """async ([name, data]) => {
 
 def test_a_picked_file_shows_its_raga_and_a_dropped_text_file_the_reason(browser, tmp_path):
     song = write_song(tmp_path / "melody.wav", 17)
-    with service.start(model=tiny_bundle(tmp_path / "bundle")) as running:
+    with client.start(model=tiny_bundle(tmp_path / "bundle")) as running:
         expected = running.post("detect", song).json()
         page = browser.new_page(viewport={"width": 900, "height": 900})
         problems = []

@@ -113,7 +113,7 @@ def take_scores(bundles, pitch_model):
     from ..audio import load
     from ..corpus import dataset
     from ..detection.evidence import PreparedSong
-    from ..models import cnn as model
+    from ..models import cnn
     from ..ragas import DEFAULT_TONIC, tonic_hz
 
     if not bundles:
@@ -122,9 +122,9 @@ def take_scores(bundles, pitch_model):
     for candidate, bundle in bundles.items():
         data = dataset.build(bundle.config)
         x, y = data.part("test")
-        rows.append({"model": candidate, "segments": model.evaluate(bundle.model, x, y,
+        rows.append({"model": candidate, "segments": cnn.evaluate(bundle.model, x, y,
                                                                data.labels)["accuracy"],
-                     "takes": model.evaluate_takes(bundle.model, data)})
+                     "takes": cnn.evaluate_takes(bundle.model, data)})
         held_out[candidate] = sorted(t for t, role in data.take_roles().items() if role == "test")
     first, *others = bundles
     for candidate in others:
