@@ -4,6 +4,8 @@ Met in notebook 01_amplitude (a file that is missing, not audio or silent) and n
 09_robust_features.
 """
 
+import sys
+
 
 class RagalibError(ValueError):
     """Bad input or an unusable file: the message says what was wrong and what is allowed.
@@ -68,6 +70,15 @@ def with_warnings(function, *args, **kwargs):
         warnings.simplefilter("always", RagalibWarning)
         result = function(*args, **kwargs)
     return result, [(w.category, str(w.message)) for w in heard]
+
+
+def say(message):
+    """Tell the user one thing on one line of stderr: ``ragalib: <message>``.
+
+    Behind notebook 04_dataset (the recordings it skips say why so); every command's one-line
+    failures and notices go through it.
+    """
+    print(f"ragalib: {message}", file=sys.stderr)
 
 
 def say_again(heard):

@@ -1,14 +1,26 @@
-"""Where ragalib finds its committed catalogue and writes what it generates.
+"""Where ragalib finds its catalogue and writes what it generates.
 
 Behind notebook 04_dataset (the recordings and datasets it shows) and every later chapter;
-the README's "Data layout" lists each folder.
+``docs/data-and-caches.md`` lists each folder.
 """
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE_PATH = PROJECT_ROOT / "data" / "ragas.json"
+"""The source checkout when ragalib runs from one (its notebooks and ``data/`` are here)."""
+CATALOGUE_PATH = files(__package__).joinpath("catalogues", "ragas.json")
+"""The raga catalogue, package data: inside the installed package as in a checkout."""
+
+
+def in_checkout():
+    """True when ragalib runs from a source checkout (``pip install -e .`` or ``make setup``),
+    not from an installed wheel.
+
+    Behind notebook 04_dataset (not called there by name).
+    """
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "notebooks").is_dir()
 
 
 def data_dir():
@@ -16,10 +28,17 @@ def data_dir():
 
     Behind notebook 04_dataset (not called there by name).
 
-    ``$RAGALIB_DATA`` overrides the default ``data/`` beside the package, which lets tests and
-    instructors keep generated files elsewhere.
+    ``$RAGALIB_DATA`` if set (tests and instructors keep generated files elsewhere); else
+    ``data/`` in the source checkout; else, for an installed package, the user data folder
+    that ``platformdirs`` names (``~/.local/share/ragalib`` on Linux), never site-packages.
     """
-    return Path(os.environ.get("RAGALIB_DATA", PROJECT_ROOT / "data"))
+    if os.environ.get("RAGALIB_DATA"):
+        return Path(os.environ["RAGALIB_DATA"])
+    if in_checkout():
+        return PROJECT_ROOT / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ragalib", appauthor=False))
 
 
 def quick_mode():
@@ -41,7 +60,7 @@ def work_dir():
     return data_dir() / "quick" if quick_mode() else data_dir()
 
 
-# Every folder and file ragalib generates, in one place (README, "What is cached where").
+# Every folder and file ragalib generates, in one place (``docs/data-and-caches.md``).
 
 def recordings_dir():
     """``data/recordings/``: the takes, one folder per raga, synthesised and your own.

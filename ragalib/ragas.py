@@ -1,6 +1,6 @@
 """The raga catalogue: swaras, their semitones, pitches and frequencies on any tonic.
 
-Taught in notebook 00_meet_the_ragas. The catalogue itself is ``data/ragas.json``; this module
+Taught in notebook 00_meet_the_ragas. The catalogue itself is ``ragalib/catalogues/ragas.json`` (package data); this module
 loads it, validates every note in it, and turns sargam notation into numbers.
 
 Notation: ``S r R g G m M P d D n N`` (lowercase komal, ``M`` tivra), a leading ``,`` for the
@@ -11,6 +11,7 @@ oscillation), and ``|`` for a breath between phrases.
 import functools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import RagalibError
 from .paths import CATALOGUE_PATH
@@ -86,7 +87,10 @@ def parse_phrases(text):
 
 @dataclass(frozen=True)
 class Raga:
-    """One raga's grammar, as the catalogue gives it. Taught in notebook 00_meet_the_ragas."""
+    """One raga's grammar, as the catalogue gives it.
+
+    Behind notebook 00_meet_the_ragas (not called there by name).
+    """
 
     id: str
     name: str
@@ -178,7 +182,7 @@ def load_catalogue(path=None):
     Parameters
     ----------
     path : str or Path, optional
-        A catalogue JSON file; default ``data/ragas.json``.
+        A catalogue JSON file; default ``ragalib/catalogues/ragas.json`` (package data).
 
     Returns
     -------
@@ -193,7 +197,8 @@ def load_catalogue(path=None):
     """
     path = CATALOGUE_PATH if path is None else path
     try:
-        entries = json.loads(open(path, encoding="utf-8").read())["ragas"]
+        source = Path(path) if isinstance(path, str) else path   # a Path or package data
+        entries = json.loads(source.read_text(encoding="utf-8"))["ragas"]
     except (OSError, ValueError, KeyError) as exc:
         raise RagalibError(f"{path}: not a readable raga catalogue ({exc})") from None
     ragas = [_validate_entry(entry) for entry in entries]
@@ -452,7 +457,7 @@ def closest_pairs():
     """The pairs of ragas of the catalogue that differ in the fewest degrees:
     ``[(a, b, degrees), ...]`` (see :func:`differing_degrees`).
 
-    Taught in notebooks 05_train_cnn and 09_robust_features.
+    Taught in notebook 05_train_cnn.
     """
     ids = raga_ids()
     pairs = [(a, b, differing_degrees(a, b)) for i, a in enumerate(ids) for b in ids[i + 1:]]

@@ -10,13 +10,12 @@ The baseline embedding is the plain mean of a song's MFCCs (c0 left out, as in c
 """
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import RagalibError
+from .errors import RagalibError, say
 from .paths import content_key, index_path
 from .util.files import atomic_write, file_digest
 
@@ -124,9 +123,6 @@ def _song_input_or_reason(path, **kwargs):
         return None, str(exc)
 
 
-def _to_stderr(message):
-    print(f"ragalib: {message}", file=sys.stderr)
-
 
 @dataclass
 class Index:
@@ -210,7 +206,7 @@ def _read_saved(path):
 
 
 def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
-                workers=None, scheduler=None, report=_to_stderr):
+                workers=None, scheduler=None, report=say):
     """Embed every song in ``folder``; reuse what is cached while nothing has changed.
 
     Taught in notebook 08_similarity. The cache is keyed by the bundle, the pitch model and

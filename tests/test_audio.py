@@ -49,6 +49,20 @@ def test_bad_files_give_an_error_naming_the_file(tmp_path, make, message):
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
+def test_offset_and_duration_read_only_that_part(tmp_path):
+    path = tmp_path / "ramp.wav"
+    ramp = (np.arange(3 * SR) / (3 * SR)).astype(np.float32)
+    soundfile.write(path, ramp, SR, subtype="FLOAT")
+    np.testing.assert_array_equal(audio.load(path, offset=1.0, duration=0.5),
+                                  ramp[SR:SR + SR // 2])
+    np.testing.assert_array_equal(audio.load(path, offset=2.5), ramp[5 * SR // 2:])
+    assert len(audio.load(path, sr=SR // 2, offset=1.0, duration=1.0)) == SR // 2
+    with pytest.raises(RagalibError, match=r"no audio samples from 4 s for 1 s"):
+        audio.load(path, offset=4.0, duration=1.0)
+    with pytest.raises(RagalibError, match="must not be negative"):
+        audio.load(path, offset=-1.0)
+
+
 @pytest.mark.parametrize("seconds, count", [(5.0, 1), (10.0, 2), (12.3, 2), (14.99, 2),
                                             (600.0, 120)])
 def test_segment_counts_for_exact_and_inexact_lengths(seconds, count):

@@ -1,6 +1,7 @@
 """Every public function and class says which chapter teaches it (or which it works behind)."""
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -29,3 +30,89 @@ def test_every_public_definition_names_a_notebook_that_exists():
         wrong += [f"{where}: {name}" for name in named - chapters]
     assert not silent, f"{len(silent)} docstrings name no notebook: {silent[:5]}"
     assert not wrong, f"docstrings name notebooks that do not exist: {wrong[:5]}"
+
+
+TAUGHT_IN = re.compile(r"Taught in\b.*?(?=\.(?:\s|$)|\n\s*\n|$)", re.DOTALL)
+"""One "Taught in notebook(s) ..." sentence: up to the first full stop that ends a sentence, or
+to the end of its paragraph. ("Behind notebook ..." and "Taught by use ..." make no claim.)"""
+BACKTICKED = re.compile(r"`+([^`]+?)`+")
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def taught_in(docstring):
+    """The notebooks a docstring's "Taught in ..." sentences name, in order of mention."""
+    return [name for sentence in TAUGHT_IN.findall(docstring or "")
+            for name in NOTEBOOK.findall(sentence)]
+
+
+def names_in_code(source):
+    """Every name a code cell uses: plain names, attribute names, names imported from ragalib."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("!", "%"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set(IDENTIFIER.findall(source))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ragalib"):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def notebook_names():
+    """For each chapter, every name its code cells use or its prose puts in backticks."""
+    chapters = {}
+    for path in sorted((PACKAGE.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        names = set()
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            if cell["cell_type"] == "code":
+                names |= names_in_code(source)
+            elif cell["cell_type"] == "markdown":
+                for quoted in BACKTICKED.findall(source):
+                    names.update(IDENTIFIER.findall(quoted))
+        chapters[path.stem] = names
+    return chapters
+
+
+def wrong_claims(definitions, chapters):
+    """``(where, name: chapter)`` for each chapter a "Taught in" sentence names that never uses the name."""
+    claims, wrong = 0, []
+    for where, node in definitions:
+        for chapter in taught_in(ast.get_docstring(node)):
+            claims += 1
+            if node.name not in chapters.get(chapter, ()):
+                wrong.append(f"{where}: {chapter}")
+    return claims, wrong
+
+
+def test_the_claim_parser_reads_only_the_taught_in_sentence_and_every_notebook_in_it():
+    doc = ('Plays it. Taught in notebooks 01_amplitude (the samples, 2.5 s of them),\n'
+           '04_dataset and 07_song_detection, and used in 3 later chapters. See 05_train_cnn.\n\n'
+           'Behind notebook 08_similarity (not called there by name).')
+    assert taught_in(doc) == ["01_amplitude", "04_dataset", "07_song_detection"]
+    assert taught_in("Taught in notebook 00_meet_the_ragas.\n\nMore about 03_mfcc") == ["00_meet_the_ragas"]
+    assert taught_in("Taught by use: 05_train_cnn. Behind notebook 06_tuning.") == []
+    assert names_in_code("%matplotlib inline\n!ls\nfrom ragalib.audio import load as read\n"
+                         "x = tuning.search(y)") >= {"load", "tuning", "search", "x", "y"}
+
+    play, stop = ast.parse('def play():\n    """Taught in notebooks 01_amplitude and 02_spectrogram."""\n'
+                           'def stop():\n    """Taught in notebook 01_amplitude."""').body
+    chapters = {"01_amplitude": {"play"}, "02_spectrogram": {"play", "stop"}}
+    claims, wrong = wrong_claims([("a.py:1 play", play), ("a.py:3 stop", stop)], chapters)
+    assert (claims, wrong) == (3, ["a.py:3 stop: 01_amplitude"])
+
+
+def test_a_docstring_says_taught_in_a_notebook_only_where_that_notebook_uses_it():
+    chapters = notebook_names()
+    assert len(chapters) >= 10 and all(chapters.values()), "notebooks read as empty"
+    claims, wrong = wrong_claims(public_definitions(), chapters)
+    assert claims >= 100, f"only {claims} 'Taught in' claims found: is the parser broken?"
+    assert not wrong, (f"{len(wrong)} of {claims} 'Taught in' claims name a notebook that "
+                       "never uses the name (say 'Behind notebook NN_name (not called there "
+                       "by name).' instead):\n"
+                       + "\n".join(wrong))

@@ -73,3 +73,31 @@ def test_relative_imports_are_resolved_to_modules():
 def test_ragalib_has_no_import_cycle():
     cycle = find_cycle(graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+FACE = {"__init__", "__main__", "audio", "constants", "errors", "paths", "ragas", "similarity"}
+"""The top level: the face and the few modules every room uses (similarity is one task in one
+module; a package of one module would add a level and nothing else)."""
+
+
+def test_only_the_face_sits_at_the_top_level():
+    top = {p.stem for p in PACKAGE.glob("*.py")}
+    assert top == FACE
+
+
+def test_no_module_imports_a_private_name_of_another():
+    crossings = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or
+                                                     (node.module or "").startswith("ragalib")):
+                crossings += [f"{module_name(path)}: {a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not crossings, crossings
+
+
+def test_only_the_command_line_imports_the_command_line():
+    edges = graph()
+    outside = {m: sorted(t for t in targets if t.startswith("ragalib.cli."))
+               for m, targets in edges.items() if not m.startswith(("ragalib.cli", "ragalib.__main__"))}
+    assert not {m: t for m, t in outside.items() if t}

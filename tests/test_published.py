@@ -8,6 +8,7 @@ import soundfile
 from ragalib import ragas, synth
 from ragalib.corpus import published
 from ragalib.corpus.takes import synth_take_seed
+from ragalib.evaluation import reproduction
 from ragalib.features import FeatureConfig
 from ragalib.models import cnn
 from ragalib.models.bundle import BUNDLE_JSON
@@ -59,9 +60,9 @@ def test_differing_degrees_and_closest_pairs():
 
 
 def test_figure_and_quoted_rows():
-    row = published.figure("s", "e", 57, 60, "songs")
+    row = reproduction.figure("s", "e", 57, 60, "songs")
     assert row["accuracy"] == "57/60 songs (95%; 95% interval 86-98%)"
-    assert all("QUOTED" in r["setting"] for r in published.QUOTED)
+    assert all("QUOTED" in r["setting"] for r in reproduction.QUOTED)
 
 
 @pytest.mark.parametrize("shape", [(216, 13, 1), (87, 13, 1), (5, 3, 1)])
@@ -97,15 +98,15 @@ def test_bundle_is_trained_once_then_reused(tmp_path):
     data = short_build(root=tmp_path / "rec", cache_dir=tmp_path / "ds", seconds=6.0)
     parts = published.split(data)
     assert published.siblings_in_training(data, parts) > 0
-    mistakes = published.confident_mistakes(second.model, data, parts, top=2)
+    mistakes = reproduction.confident_mistakes(second.model, data, parts, top=2)
     assert len(mistakes) <= 2 and all(t != p for _, _, t, p, _ in mistakes)
     clip = published.segment_audio(tmp_path / "rec", data.takes[0], 2.0, 2.0, sr=SHORT.sr)
     assert len(clip) == 2 * SHORT.sr
 
 
 def test_verdict_places_the_quoted_figures():
-    text = published.verdict((200, 240), (47, 240), (6, 60))
+    text = reproduction.verdict((200, 240), (47, 240), (6, 60))
     assert "200/240" in text and "clearly higher" in text and "not clearly" not in text
     assert "72% (before tuning) is below" in text and "92.7% (after tuning) above" in text
-    assert "not clearly higher" in published.verdict((10, 60), (9, 60), (6, 60))
-    assert "72% (before tuning) is inside" in published.verdict((43, 60), (9, 60), (6, 60))
+    assert "not clearly higher" in reproduction.verdict((10, 60), (9, 60), (6, 60))
+    assert "72% (before tuning) is inside" in reproduction.verdict((43, 60), (9, 60), (6, 60))

@@ -60,9 +60,9 @@ def test_notes_start_and_end_without_clicks():
 
 
 def test_ladders_follow_aroha_across_octaves_and_vakra_avaroha():
-    yaman = improviser._Grammar(ragas.get_raga("yaman"), np.random.default_rng(0))
+    yaman = improviser.Grammar(ragas.get_raga("yaman"), np.random.default_rng(0))
     assert yaman.up[yaman.up.index(9):yaman.up.index(9) + 5] == [9, 11, 12, 14, 16]
-    darbari = improviser._Grammar(ragas.get_raga("darbari"), np.random.default_rng(0))
+    darbari = improviser.Grammar(ragas.get_raga("darbari"), np.random.default_rng(0))
     path = improviser._walk(darbari.down, 12, 0, -1)
     assert path == [8, 10, 7, 5, 7, 3, 5, 2, 0]        # d n P m P g m R S
 

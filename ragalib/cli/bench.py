@@ -2,7 +2,7 @@
 
 Every bench warms up first (numba's compiled kernels, TensorFlow's start-up, lazy imports),
 then times ``repeat`` runs and prints them and their median: this machine is noisy, so the
-median is the figure the README quotes.
+median is the figure ``docs/timings.md`` quotes.
 """
 
 import statistics

@@ -1,16 +1,15 @@
 """What each command of ``python -m ragalib`` does and prints, once :mod:`ragalib.cli.main` has
 parsed its arguments: ``synth``, ``dataset``, ``songs``, ``train``, ``tune``, ``detect`` and
 ``similar`` (``report``, ``bench`` and ``serve`` live in :mod:`ragalib.cli.reports`,
-:mod:`ragalib.cli.bench` and :mod:`ragalib.serving.app`).
+:mod:`ragalib.cli.bench` and :mod:`ragalib.cli.serve`).
 
 Each returns the exit status: 0, or 1 when some of the work failed (each failure already told on
 one ``ragalib:`` line); bad input raises :class:`ragalib.RagalibError`, which the command line
 prints on one line.
 """
 
-import sys
 
-from ..errors import RagalibError
+from ..errors import RagalibError, say
 from ..util.tables import text_table
 
 
@@ -113,7 +112,7 @@ def tune(args):
     print(text_table(run.table(), floatfmt=".4g"))
     print(run.best_line())
     for line in run.problems:
-        print(f"ragalib: {line}", file=sys.stderr)
+        say(f"{line}")
     return 0 if run.ok else 1
 
 
@@ -148,7 +147,7 @@ def detect(args):
             files.append(exc)
     if all(isinstance(f, Exception) for f in files):
         for exc in files:
-            print(f"ragalib: {exc}", file=sys.stderr)
+            say(f"{exc}")
         return 1
     bundle = detector(args.model)
     if not args.json:
@@ -167,7 +166,7 @@ def detect(args):
                   else f"{path.name[:40]:40s} {'-':10s}  {answer['reason']}", flush=True)
         elif isinstance(found, Exception):
             where = "" if str(path) in str(found) or path is found else f"{path}: "
-            print(f"ragalib: {where}{found}", file=sys.stderr)
+            say(f"{where}{found}")
             failed += 1
         elif args.json:
             print(json.dumps(found.to_json()), flush=True)

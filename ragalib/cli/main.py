@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..constants import SR
-from ..errors import RagalibError
+from ..errors import RagalibError, say
 from ..ragas import DEFAULT_TONIC
 from ..util.progress import quiet
 from . import arguments, commands
@@ -150,7 +150,7 @@ def build_parser():
     add_scheduler(p)
     p.set_defaults(func=commands.similar)
 
-    from ..serving.app import add_arguments as serve_arguments
+    from .serve import add_arguments as serve_arguments
 
     serve_arguments(sub.add_parser("serve", help="answer detect and similar over HTTP, with a "
                                                  "page to try it in the browser"))
@@ -183,12 +183,12 @@ def main(argv=None):
         with quiet(args.command in LINE_BY_LINE or getattr(args, "json", False)):
             return args.func(args)
     except KeyboardInterrupt:       # Ctrl-C: every write is atomic, so nothing is half-written
-        print("ragalib: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
     except RagalibError as exc:
-        print(f"ragalib: {exc}", file=sys.stderr)
+        say(f"{exc}")
         return 2
     except OSError as exc:  # a folder that is a file, a full disk, no permission...
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"ragalib: {where}{exc.strerror or exc}", file=sys.stderr)
+        say(f"{where}{exc.strerror or exc}")
         return 2

@@ -13,7 +13,6 @@ to its label), with two fixes:
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import AUDIO_SUFFIXES
-from ..errors import RagalibError
+from ..errors import RagalibError, say
 from ..features import DEFAULT, FeatureConfig, extract
 from ..paths import content_key, datasets_dir, recordings_dir
 from ..ragas import raga_ids
@@ -33,11 +32,8 @@ BUILDER_VERSION = 1
 SPLITS = ("train", "val", "test")
 
 
-def _warn(message):
-    print(f"ragalib: {message}", file=sys.stderr)
 
-
-def scan_recordings(root, *, report=_warn, ignore=()):
+def scan_recordings(root, *, report=say, ignore=()):
     """Find the recordings under ``root``: ``{raga_id: [paths sorted by name]}``.
 
     Taught in notebook 04_dataset.
@@ -255,7 +251,7 @@ def save_cache(dataset, npz_path, json_path=None):
     atomic_write(npz_path, write_npz)  # last: its presence means both are complete
 
 
-def load_cache(npz_path, key, report=_warn):
+def load_cache(npz_path, key, report=say):
     """The cached dataset if it is intact and its key matches, else None.
 
     Behind notebook 04_dataset (not called there by name).
@@ -279,7 +275,7 @@ def load_cache(npz_path, key, report=_warn):
                    config=FeatureConfig.from_dict(meta["config"]), **arrays)
 
 
-def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=True, report=_warn):
+def build(config=DEFAULT, *, root=None, cache_dir=None, force=False, synthesise=True, report=say):
     """The dataset for ``config``: loaded from the cache when it is valid, else built.
 
     Taught in notebook 04_dataset. Renders any missing synthesised takes first (see

@@ -8,7 +8,8 @@ recording session* in training. Here each raga gets one synthesised take of that
 each with its own seed and its own recording session (:mod:`ragalib.synth.session`), in a
 folder of its own (``data/published/``), so chapter 04's recordings and dataset are
 untouched. The same network is trained on a random split of those segments and scored on its
-test segments, then on the test songs, beside the chapter 05 bundle (split by take).
+test segments, then on the test songs, beside the chapter 05 bundle (split by take): the
+figures and the verdict are :mod:`ragalib.evaluation.reproduction`'s.
 """
 
 import zlib
@@ -22,17 +23,6 @@ SECONDS = {"full": 600.0, "quick": 30.0}
 """Seconds of the one take per raga: ten minutes, as published; 30 s in quick mode."""
 SPLIT_SEED = 0
 """Seed of the random segment split (:func:`ragalib.corpus.dataset.random_segment_split`)."""
-PUBLISHED_BEFORE, PUBLISHED_AFTER = 0.72, 0.927
-"""The published test accuracies, before and after tuning (quoted, not measured here)."""
-QUOTED = (
-    {"setting": "published (QUOTED from the blog, not measured here)",
-     "evaluation": "test segments, random split, before tuning",
-     "accuracy": f"{PUBLISHED_BEFORE:.0%} (quoted; number of segments not stated)"},
-    {"setting": "published (QUOTED from the blog, not measured here)",
-     "evaluation": "test segments, random split, after tuning",
-     "accuracy": f"{PUBLISHED_AFTER:.1%} (quoted; number of segments not stated)"},
-)
-"""The two published figures as table rows (:func:`figure` makes the measured ones)."""
 
 
 def take_name():
@@ -60,7 +50,7 @@ def ensure_recordings(root=None, *, seconds=None):
     under ``root`` (default ``data/published/recordings``), as
     ``<root>/<raga>/published_v<V>_take1.wav``; older ``published_*`` files are removed.
 
-    Taught in notebook 05_train_cnn. The rendering is chapter 04's
+    Behind notebook 05_train_cnn (not called there by name). The rendering is chapter 04's
     (:func:`ragalib.corpus.takes.ensure_recordings`), with one take per raga, its own names and
     its own seeds.
 
@@ -157,92 +147,14 @@ def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None
                   metrics=metrics, history=history, info=info, path=folder)
 
 
-def song_counts(bundles, pitch_model, rows):
-    """Songs right, per bundle, with the default pipeline only (auto tonic, separation):
-    ``{name: (right, songs)}``.
-
-    Taught in notebook 05_train_cnn; :func:`ragalib.evaluation.scoring.candidate_song_scores` does the
-    work, so every bundle hears the same audio.
-    """
-    from ..evaluation.candidates import SONG_VARIANTS
-    from ..evaluation.scoring import candidate_song_scores
-
-    table, _ = candidate_song_scores(bundles, pitch_model, rows, variants=SONG_VARIANTS[:1])
-    found = {row["model"]: row["song accuracy"] for row in table}
-    return {name: (round(found[name] * len(rows)), len(rows)) for name in bundles}
-
-
-def figure(setting, evaluation, k, n, what="segments"):
-    """One measured row of the chapter's table: ``k`` right of ``n`` with a 95% interval
-    (:func:`ragalib.util.stats.share`).
-
-    Taught in notebook 05_train_cnn.
-    """
-    from ..util.stats import share
-
-    return {"setting": setting, "evaluation": evaluation, "accuracy": share(k, n, what)}
-
-
-def confident_mistakes(net, data, split=None, part="test", *, top=3):
-    """The ``top`` wrong segments the model was surest of: ``[(take, start seconds, true
-    raga, predicted raga, probability), ...]``.
-
-    Taught in notebook 05_train_cnn, to listen to them (:func:`segment_audio`).
-    """
-    from ..models.cnn import predict
-
-    split = data.split if split is None else split
-    index = np.flatnonzero(split == part)
-    p = predict(net, data.X[index][..., None])
-    said, sure = p.argmax(axis=1), p.max(axis=1)
-    wrong = np.flatnonzero(said != data.y[index])
-    order = wrong[np.argsort(-sure[wrong], kind="stable")][:top]
-    return [(data.takes[data.take[index[i]]], float(data.start[index[i]]),
-             data.labels[data.y[index[i]]], data.labels[said[i]], float(sure[i]))
-            for i in order]
-
-
 def segment_audio(root, take, start, seconds, *, sr):
     """``seconds`` of the recording ``root / take`` from ``start``, at ``sr``.
 
-    Taught in notebook 05_train_cnn.
+    Taught in notebook 05_train_cnn. Read by :func:`ragalib.audio.load`, which reads only
+    that part of the file.
     """
-    import soundfile
+    from ..audio import load
 
-    with soundfile.SoundFile(Path(root) / take) as f:
-        native = f.samplerate
-        f.seek(int(round(start * native)))
-        y = f.read(int(round(seconds * native)), dtype="float32", always_2d=True).mean(axis=1)
-    if native != sr:
-        import librosa
-
-        y = librosa.resample(y, orig_sr=native, target_sr=sr)
-    return y
+    return load(Path(root) / take, sr=sr, offset=start, duration=seconds)
 
 
-def _where(value, k, n):
-    from ..util.stats import wilson_interval
-
-    low, high = wilson_interval(k, n)
-    return "inside" if low <= value <= high else ("below" if value < low else "above")
-
-
-def verdict(published_setting, by_take, on_songs):
-    """The chapter's conclusion, from its counts: each argument is ``(right, n)``. Says where
-    the two quoted figures fall against the interval of the published setting, whether that
-    setting scores clearly (intervals apart) above the split by take, and what it scores on
-    songs.
-
-    Taught in notebook 05_train_cnn.
-    """
-    from ..util.stats import share, wilson_interval
-
-    apart = wilson_interval(*published_setting)[0] > wilson_interval(*by_take)[1]
-    return (f"The same untuned network scores {share(*published_setting, 'test segments')} "
-            f"in the published setting against {share(*by_take, 'test segments')} with the "
-            f"split by take: {'clearly' if apart else 'not clearly'} higher, intervals "
-            f"{'apart' if apart else 'overlapping'}. The quoted {PUBLISHED_BEFORE:.0%} (before "
-            f"tuning) is {_where(PUBLISHED_BEFORE, *published_setting)} its interval, the "
-            f"quoted {PUBLISHED_AFTER:.1%} (after tuning) "
-            f"{_where(PUBLISHED_AFTER, *published_setting)} it. On the test songs it gets "
-            f"{share(*on_songs, 'songs')}.")

@@ -22,7 +22,7 @@ import numpy as np
 from ..constants import OUTPUT_PEAK
 from ..paths import songs_dir
 from ..ragas import DEFAULT_TONIC, get_raga, raga_ids, tonic_hz
-from ..synth.improviser import _Grammar, perform
+from ..synth.improviser import Grammar, perform
 from ..synth.recital import rms
 from ..synth.score import Score
 from ..synth.tabla import THEKAS, tabla
@@ -137,7 +137,7 @@ def compose_song(raga_id, seconds, *, tonic=DEFAULT_TONIC, bpm=96.0, seed=0, sun
     """
     raga = get_raga(raga_id)
     rng = np.random.default_rng(seed)
-    grammar = _Grammar(raga, rng, low=-5, high=17, sung=sung)
+    grammar = Grammar(raga, rng, low=-5, high=17, sung=sung)
     refrain = [grammar.pakad(0)]
     refrain.append(grammar.arc(refrain[0][-1][0], span=(2, 9)))
     verse = [grammar.arc(refrain[-1][-1][0], span=(7, 15))]

@@ -116,8 +116,8 @@ def render_take(raga, seconds, *, seed, voice="harmonium", session_seed=None, sr
     recording session ``session_seed`` (default ``seed``), at ``sr`` (default the
     synthesiser's rate).
 
-    Taught in notebook 04_dataset; :mod:`ragalib.corpus.augment` replays a take's score on another
-    voice with it.
+    Behind notebook 04_dataset (not called there by name); :mod:`ragalib.corpus.augment`
+    replays a take's score on another voice with it.
     """
     from .. import synth
     from ..synth.session import record

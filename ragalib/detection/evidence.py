@@ -12,7 +12,7 @@ worker processes and hands back :class:`Evidence`: small arrays, no audio.
 
 import warnings
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -27,7 +27,7 @@ class PreparedSong:
     """A mono signal at ``sr`` at its own Sa (after percussion suppression, if the pipeline
     does it), with everything read from it computed once.
 
-    Taught in notebook 07_song_detection.
+    Behind notebook 07_song_detection (not called there by name).
     """
 
     def __init__(self, y, *, sr, name="<signal>"):
@@ -37,6 +37,8 @@ class PreparedSong:
         self._memo = {}
 
     def _once(self, key, make):
+        """``make()``, once per ``key``: the memo of the methods that take arguments (the
+        properties are ``functools.cached_property``)."""
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]
@@ -45,26 +47,27 @@ class PreparedSong:
     def salience(self):
         """:func:`ragalib.melody.salience.salience` of the whole signal with the drone removed: what the
         melody is read from."""
-        return self._saliences()[1]
+        return self._saliences[1]
 
-    @property
+    @cached_property
     def drone(self):
         """:func:`ragalib.melody.tonic.drone_profile` of the whole signal: what keeps sounding."""
         from ..melody.tonic import drone_profile
 
-        return self._once("drone", lambda: drone_profile(self._saliences()[0]))
+        return drone_profile(self._saliences[0])
 
-    @property
+    @cached_property
     def pitchedness(self):
         """:func:`ragalib.melody.salience.pitchedness` of the whole signal: is there a melody at all?"""
         from ..melody.salience import pitchedness
 
-        return self._once("pitchedness", lambda: pitchedness(*self._saliences()))
+        return pitchedness(*self._saliences)
 
+    @cached_property
     def _saliences(self):
         from ..melody.salience import saliences
 
-        return self._once("saliences", lambda: saliences(self.y, sr=self.sr))
+        return saliences(self.y, sr=self.sr)
 
     def segments(self, config):
         """The signal's segments, and which are loud enough to judge (within
@@ -281,9 +284,11 @@ def _gather_row_or_reason(row, **kwargs):
         return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
-EVIDENCE_VERSION = 2
+EVIDENCE_VERSION = 3
 """Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
-:func:`gather` computes changes. An entry is also renewed whenever the song's bytes, the
+:func:`gather` computes changes, or when a class it pickles moves to another module (3: the
+package by task, ``ragalib.evidence`` to ``ragalib.detection.evidence`` and
+``ragalib.features`` to a package). An entry is also renewed whenever the song's bytes, the
 variants, the feature configs, the sample rate or either model's key change."""
 
 
@@ -293,7 +298,12 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
     :data:`EVIDENCE_VERSION`, the song's bytes and everything else it was analysed with), so
     a song analysed the same way before is read back, not analysed again. Models without a
     key (built by hand, not by :func:`ragalib.melody.pitch_model.fit`) are never cached against; a
-    damaged entry is analysed again, and a cache that cannot be written is left alone."""
+    damaged entry is analysed again, and a cache that cannot be written is left alone.
+
+    Not ``joblib.Memory``: it reports an entry it cannot load through ``logging``, in several
+    lines with a traceback (this says it in one line, as a :class:`RagalibWarning`), and it
+    creates its folder when made and warns when it cannot write there, where a read-only data
+    folder must still answer quietly, uncached."""
     import joblib
 
     from ..paths import evidence_dir

@@ -38,7 +38,7 @@ class Detection:
     segment_probabilities: np.ndarray = None
 
     def to_json(self):
-        """The JSON object of ``detect --json`` (README, "Command line"): file, raga,
+        """The JSON object of ``detect --json`` (``docs/command-line.md``): file, raga,
         confidence, probabilities, tonic_hz, segments."""
         return {"file": self.file, "raga": self.raga, "confidence": round(self.confidence, 4),
                 "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
@@ -192,7 +192,7 @@ def combine(probabilities, pitch_probabilities, labels):
     """The song verdict of a CNN and the pitch model together: the normalised product of the
     CNN's mean probabilities and the pitch model's (a product of experts).
 
-    Taught in notebook 09_robust_features.
+    Behind notebook 09_robust_features (not called there by name).
     """
     product = np.asarray(probabilities) * np.array([pitch_probabilities[r] for r in labels])
     total = product.sum()

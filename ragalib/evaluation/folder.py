@@ -10,19 +10,15 @@ reported on one line each and left out; every other file is judged once, in work
 """
 
 import csv
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import RagalibError
+from ..errors import RagalibError, say
 
 JUDGE_OPTIONS = {"CNN alone": "cnn", "pitch model alone": "pitch"}
 """The ``detect --judge`` value of each judge the report scores alone."""
 
-
-def _warn(message):
-    print(f"ragalib: {message}", file=sys.stderr)
 
 
 def read_tonics(root):
@@ -73,7 +69,7 @@ class FolderScore:
     seconds: float = 0.0
 
 
-def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=_warn):
+def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=say):
     """Detect the raga of every recording under ``root`` and keep what is needed to score it.
 
     Behind notebook 07_song_detection (not called there by name).

@@ -222,7 +222,7 @@ def most_confused(rows, answers, *, top=3):
     """The most frequent (true, detected) raga pairs among wrong answers, with the swaras the
     two ragas share: ``[(true, detected, count, shared swaras), ...]``.
 
-    Taught in notebook 09_robust_features.
+    Behind notebook 09_robust_features (not called there by name).
     """
     from collections import Counter
 

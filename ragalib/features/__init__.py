@@ -174,7 +174,10 @@ def log_spectrogram(y, *, config=DEFAULT, top_db=80.0):
 
 
 def mel_spectrogram(y, *, config=DEFAULT):
-    """Mel-band power spectrogram, shape ``(n_mels, frames)``. Taught in notebook 03_mfcc."""
+    """Mel-band power spectrogram, shape ``(n_mels, frames)``.
+
+    Behind notebook 03_mfcc (not called there by name).
+    """
     import librosa
 
     return librosa.feature.melspectrogram(y=_signal(y), sr=config.sr, n_fft=config.n_fft,
@@ -323,7 +326,8 @@ def cepstral_envelope(y, *, config=DEFAULT, n_keep=None, frame=None):
 def mfcc_profile(y, *, config=DEFAULT, floor_db=30.0):
     """Mean MFCC vector over the sounding frames of a signal: a summary of its timbre.
 
-    Taught in notebook 03_mfcc, where distances between profiles show that a change of
+    Behind notebook 03_mfcc (not called there by name),
+    where distances between profiles show that a change of
     instrument moves MFCCs more than a change of raga. Coefficient 0 (overall loudness) is
     left out, and so are frames more than ``floor_db`` below the loudest: otherwise the
     profile would mostly measure how much of the clip is silence between phrases.

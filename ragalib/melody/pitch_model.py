@@ -84,7 +84,8 @@ def tuning_offset(hist):
     """Which of the ``BINS_PER_SEMITONE`` fine positions the song's notes sit on (0 for a
     song tuned to A440), from its folded histogram.
 
-    Taught in notebook 07_song_detection. ``librosa.pitch_tuning`` answers the same question
+    Behind notebook 07_song_detection (not called there by name).
+    ``librosa.pitch_tuning`` answers the same question
     from a list of frequencies; the song is already a folded histogram here, so its mass is
     weighed in a triangular window around each position instead of going back to the frames.
     """

@@ -34,7 +34,8 @@ def bin_hz(bins):
 def salience(y, *, sr, hop_length=HOP_LENGTH, drone_removed=False):
     """Pitch salience (harmonic sum over a CQT), shape (bins, frames), bin 0 at C2.
 
-    Taught in notebook 07_song_detection. ``y`` may be a stack of signals, shape (k, n); the
+    Behind notebook 07_song_detection (not called there by name).
+    ``y`` may be a stack of signals, shape (k, n); the
     result is then (k, bins, frames). With ``drone_removed``, each CQT bin first loses its
     :data:`DRONE_PERCENTILE`-th percentile over time: what sounds all the time (a tanpura's
     strings and their partials) no longer lends its energy to the melody's candidates, which
@@ -97,6 +98,13 @@ def contour(sal, *, reach=CONTOUR_REACH, jump=CONTOUR_JUMP):
     the harmonium whenever they are momentarily louder than the voice; a voice moves
     continuously, so the path stays with it.
 
+    Hand-written rather than ``librosa.sequence.viterbi``, a different model (probabilities
+    through a dense transition matrix whose rows sum to one, where this adds scaled salience
+    and charges a fixed price for any leap) that is also slower: with a 360 x 360 matrix from
+    ``librosa.sequence.transition_local`` it takes 6.8 ms per second of audio against 2.0 ms
+    here (3.5 times as long; 20 s of ``improvise("yaman", 20.0, seed=0)``, drone removed,
+    median of 5 runs after a warm-up, on 2 cores).
+
     Returns
     -------
     np.ndarray of int, shape (frames,)
@@ -149,7 +157,7 @@ def pitchedness(sal, drone_removed):
     ``drone_removed`` salience, the median of each frame's highest ``sal`` over its median
     across bins (a harmonic sound's peak stands far out; noise's spectrum is flat).
 
-    Taught in notebook 07_song_detection. 0 for a sound with no loud frame.
+    Behind notebook 07_song_detection (not called there by name). 0 for a sound with no loud frame.
     """
     keep = loud_frames(drone_removed)
     if not keep.any():

@@ -49,7 +49,8 @@ class TonicEstimate:
 class Tonic:
     """How detection finds a song's Sa: a small value, parsed once where text comes in.
 
-    Taught in notebook 07_song_detection, whose pipeline variants switch the tonic step to
+    Behind notebook 07_song_detection (not called there by name),
+    whose pipeline variants switch the tonic step to
     each of these. Build one with :meth:`auto` (estimated with the pitch model learned from
     the training takes), :meth:`catalogue` (estimated from the catalogue's note emphasis
     alone), :meth:`given` (a note name or Hz), :meth:`none` (no transposition), or
@@ -245,11 +246,15 @@ def _place_octave(sa_bin, bins, levels):
 def note_name(hz):
     """The nearest equal-tempered note, such as ``"C#4"`` (flats written ``b``).
 
-    Taught in notebook 07_song_detection. music21 spells it, as it spells the catalogue's
+    Behind notebook 07_song_detection (not called there by name).
+    music21 spells it, as it spells the catalogue's
     notes (C#, Eb, F#, G#, Bb); ``librosa.hz_to_note`` would write every black key as a sharp.
     """
     from music21 import pitch
 
+    # Not librosa.hz_to_midi: it computes 12 * (log2(hz) - log2(440)) + 69, which differs in
+    # the last bits and so rounds some exact quarter-tones the other way (14.1529 Hz: 9.5 here,
+    # 9.499999999999993 there), which would rename those notes.
     note = pitch.Pitch(midi=float(np.round(69 + 12 * np.log2(hz / 440.0))))
     return note.nameWithOctave.replace("-", "b")
 

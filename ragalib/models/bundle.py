@@ -66,7 +66,8 @@ def save_bundle(folder, model, *, labels, config, settings, metrics=None, histor
                 info=None):
     """Write a model bundle atomically: ``model.keras`` and ``bundle.json`` in ``folder``.
 
-    Taught in notebook 05_train_cnn. The bundle is written to a temporary folder beside
+    Behind notebook 05_train_cnn (not called there by name).
+    The bundle is written to a temporary folder beside
     ``folder`` and swapped in by renames, so a crash never leaves half a bundle, and an
     existing bundle is replaced only once the new one is complete.
     """
@@ -179,7 +180,7 @@ def load_bundle(folder=None, *, config=None):
 def train_bundle(settings=TrainSettings(), *, config=None, out=None):
     """Build (or load) the dataset, train, evaluate on the held-out takes, save a bundle.
 
-    Taught in notebook 05_train_cnn; ``python -m ragalib train`` calls it.
+    Behind notebook 05_train_cnn (not called there by name); ``python -m ragalib train`` calls it.
 
     Returns
     -------

@@ -16,8 +16,12 @@ from ..util.progress import keras_callbacks
 
 
 @contextmanager
-def _quiet_stderr():
-    """Silence file descriptor 2: TensorFlow's C++ start-up noise bypasses Python's stderr."""
+def quiet_stderr():
+    """Silence file descriptor 2: TensorFlow's C++ start-up noise bypasses Python's stderr.
+
+    Behind notebooks 05_train_cnn and 06_tuning (not called there by name). Meant for imports
+    only: everything written to stderr inside the block is lost, Python's tracebacks too.
+    """
     saved = os.dup(2)
     with open(os.devnull, "w") as devnull:
         os.dup2(devnull.fileno(), 2)
@@ -35,7 +39,7 @@ def load_keras():
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    with _quiet_stderr():
+    with quiet_stderr():
         import keras as _keras
         import tensorflow  # noqa: F401  (its import is what prints)
     return _keras
@@ -208,8 +212,8 @@ def train(dataset, settings=TrainSettings(), *, split=None, root=None):
 
 
 SECONDS_PER_VALUE = 3.2e-7
-"""Seconds per input value and epoch (training and validation) on the 2-core laptop of the
-README: the basis of the time :func:`describe_training` announces."""
+"""Seconds per input value and epoch (training and validation) on the 2-core laptop of
+``docs/timings.md``: the basis of the time :func:`describe_training` announces."""
 
 
 def describe_training(kind, settings, n_train, n_val, shape):
@@ -267,7 +271,8 @@ def evaluate(model, X, y, labels):
 def evaluate_takes(model, dataset, part="test", *, split=None):
     """Accuracy per *take*: each take's segment probabilities averaged into one answer.
 
-    Taught in notebook 05_train_cnn; the same averaging judges a whole song in chapter 07.
+    Behind notebook 05_train_cnn (not called there by name); the same averaging judges a whole
+    song in chapter 07.
     """
     split = dataset.split if split is None else split
     takes = np.unique(dataset.take[split == part])

@@ -46,7 +46,7 @@ PAGE = "page.html"
 class Limits:
     """What one service takes on (``serve --max-mb --concurrent --queue --timeout``).
 
-    Taught in notebook 10_serving.
+    Behind notebook 10_serving (not called there by name).
     """
 
     max_mb: float = 20.0
@@ -270,7 +270,7 @@ def upload_name(filename):
 def make_app(service):
     """The ASGI application (FastAPI) that answers for ``service``.
 
-    Taught in notebook 10_serving.
+    Behind notebook 10_serving (not called there by name).
     """
     from contextlib import asynccontextmanager
     from importlib.resources import files
@@ -382,61 +382,3 @@ def serve(service, sock, *, announce=print):
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
-
-
-def add_arguments(parser):
-    """``python -m ragalib serve``'s options.
-
-    Behind notebook 10_serving (not called there by name).
-    """
-    from ..cli.arguments import positive_int
-
-    defaults = Limits()
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="the address to listen on (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: a free one")
-    parser.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
-    parser.add_argument("--catalog", type=Path, help="a folder of songs for POST /similar")
-    parser.add_argument("--max-mb", type=float, default=defaults.max_mb,
-                        help=f"the largest upload in MiB (default {defaults.max_mb:g})")
-    parser.add_argument("--concurrent", type=positive_int, default=defaults.concurrent,
-                        help=f"songs analysed at once (default {defaults.concurrent})")
-    parser.add_argument("--queue", type=int, default=defaults.queue,
-                        help=f"requests that may wait (default {defaults.queue}); more get 503")
-    parser.add_argument("--timeout", type=float, default=defaults.timeout,
-                        help=f"seconds a request may take (default {defaults.timeout:g}); "
-                             "then 504")
-    parser.set_defaults(func=command)
-
-
-def command(args):
-    """``python -m ragalib serve``: load the bundle (and index the catalogue) once, then
-    answer until stopped.
-
-    Behind notebook 10_serving (not called there by name).
-    """
-    import math
-    import sys
-
-    from .. import similarity
-    from ..detection.default import detector
-    from ..detection.evidence import pitch_model_for
-
-    if not (0 < args.max_mb < math.inf and 0 < args.timeout < math.inf and args.queue >= 0):
-        raise RagalibError("serve: --max-mb and --timeout must be finite numbers above 0, "
-                           "--queue at least 0")
-    limits = Limits(max_mb=args.max_mb, concurrent=args.concurrent, queue=args.queue,
-                    timeout=args.timeout)
-    sock = listen(args.host, args.port)
-    try:
-        bundle = detector(args.model)
-        tonic_model = pitch_model_for(bundle.pitch_model)
-        index = None
-        if args.catalog is not None:
-            index = similarity.build_index(args.catalog, bundle, pitch_model=tonic_model)
-            print(f"catalogue {args.catalog}: {len(index.files)} songs indexed", file=sys.stderr)
-        service = Service(bundle, index=index, limits=limits, tonic_model=tonic_model)
-        serve(service, sock, announce=lambda line: print(line, flush=True))
-    finally:
-        sock.close()
-    return 0

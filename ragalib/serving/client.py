@@ -7,9 +7,7 @@ calls. The service itself is :mod:`ragalib.serving.app`.
 
 import atexit
 import collections
-import os
 import queue
-import signal
 import statistics
 import subprocess
 import sys
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RagalibError
+from ..util.processes import stop_group
 
 START_SECONDS = 300
 """How long :func:`start` waits for the service to listen: loading TensorFlow and the bundle
@@ -28,7 +27,8 @@ takes about 10 s; a fresh machine with no default detector builds it first (2.5 
 class Running:
     """A ``python -m ragalib serve`` process on this machine, started by :func:`start`.
 
-    Taught in notebook 10_serving. ``url`` is where it answers; :meth:`stop` (or leaving a
+    Behind notebook 10_serving (not called there by name).
+    ``url`` is where it answers; :meth:`stop` (or leaving a
     ``with`` block) ends it and every process it started, even after a failure; so does the
     end of the Python process that started it.
     """
@@ -60,21 +60,6 @@ class Running:
     def stop(self):
         """SIGTERM (uvicorn finishes what it is sending), then SIGKILL after 10 s."""
         stop_group(self.process, grace=10)
-
-
-def stop_group(process, *, grace):
-    """Stop a process started in a session of its own and everything it started: SIGTERM to
-    its process group, then SIGKILL if it is still running ``grace`` seconds later.
-
-    Behind notebook 10_serving (the service it starts); the browser tests stop JupyterLab so.
-    """
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def start(*options, model=None, catalog=None, port=0, timeout=START_SECONDS):
@@ -158,7 +143,7 @@ def write_excerpts(paths, folder, *, seconds=10.0, sr):
 class LoadResult:
     """What :func:`load_test` measured.
 
-    Taught in notebook 10_serving.
+    Behind notebook 10_serving (not called there by name).
     """
 
     requests: int

@@ -65,8 +65,12 @@ def _walk(ladder, start, target, direction):
     return path
 
 
-class _Grammar:
-    """One raga's grammar as numbers, and the phrase shapes an improviser draws on."""
+class Grammar:
+    """One raga's grammar as numbers, and the phrase shapes an improviser draws on.
+
+    Behind notebooks 00_meet_the_ragas and 04_dataset (not called there by name): the
+    improviser's phrases and the songs' sung lines (:mod:`ragalib.corpus.songs`) both draw on it.
+    """
 
     def __init__(self, raga, rng, low=LOW, high=HIGH, sung=False):
         self.raga, self.rng, self.low, self.high, self.sung = raga, rng, low, high, sung
@@ -222,7 +226,7 @@ def improvise_score(raga_id, seconds, *, tonic=DEFAULT_TONIC, seed=0, low=LOW, h
     if not np.isfinite(seconds) or seconds <= 0:
         raise RagalibError(f"duration must be a positive number of seconds, not {seconds}")
     rng = np.random.default_rng(seed)
-    grammar = _Grammar(raga, rng, low, high, sung)
+    grammar = Grammar(raga, rng, low, high, sung)
     base_beat = 60.0 / rng.uniform(70, 105)
     notes, t, rest, since_pakad, index = [], rng.uniform(0.05, 0.3), 0, 0, 0
     names, weights = list(_SHAPES), np.array(list(_SHAPES.values()))

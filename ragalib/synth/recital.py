@@ -155,7 +155,8 @@ def render_recital(score, recital, *, sr=SR):
 def improvised_recital(raga_id, seconds, *, seed=0, tonic=None, singer=None, sr=SR):
     """An improvisation in ``raga_id`` sung as a recital: ``(y, score, sung, recital)``.
 
-    Taught in notebook 07_song_detection; the sung training takes are made with it.
+    Behind notebook 07_song_detection (not called there by name); the sung training takes are
+    made with it.
     """
     from .improviser import improvise_score
 

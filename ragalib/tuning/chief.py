@@ -41,12 +41,11 @@ import os
 import re
 import signal
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 
-from ..errors import RagalibError
+from ..errors import RagalibError, say
 from . import tuner
 
 SERVICE = "ragalib.TuningCluster"
@@ -336,7 +335,7 @@ class _Chief:
                 atomic_write(self.project_dir / "cluster.json",
                              lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
             except RagalibError as exc:
-                print(f"ragalib: warning: {exc}", file=sys.stderr)
+                say(f"warning: {exc}")
 
     def is_present(self, worker_id):
         with self.lock:
@@ -425,7 +424,7 @@ class _Chief:
                 self.record["lost"].append({"worker": worker, "trial": int(trial.trial_id)})
             self.write()
         except Exception as exc:    # noqa: BLE001 (never raise under KerasTuner's lock)
-            print(f"ragalib: warning: losing worker {worker}: {exc}", file=sys.stderr)
+            say(f"warning: losing worker {worker}: {exc}")
 
     def _save_unlocked(self, oracle):
         """Save the oracle's state (KerasTuner's ``end_trial`` saves it while the trial still
@@ -433,7 +432,7 @@ class _Chief:
         try:
             oracle.save()
         except Exception as exc:    # noqa: BLE001 (never raise under KerasTuner's lock)
-            print(f"ragalib: warning: saving the oracle: {exc}", file=sys.stderr)
+            say(f"warning: saving the oracle: {exc}")
 
     def _finish_unlocked(self, oracle, stop_triggered):
         try:
@@ -454,7 +453,7 @@ class _Chief:
             oracle.save()
             return True
         except Exception as exc:    # noqa: BLE001 (never raise under KerasTuner's lock)
-            print(f"ragalib: warning: finishing the search: {exc}", file=sys.stderr)
+            say(f"warning: finishing the search: {exc}")
             return False
 
     def _awaited(self):

@@ -2,7 +2,7 @@
 workers, as processes on this machine or on many.
 
 Taught in notebook 06_tuning ("A chief and two workers, on this machine"); the command line
-is ``python -m ragalib tune`` (README, "Tuning on many machines"). Each process runs the
+is ``python -m ragalib tune`` (``docs/scaling.md``, "Tuning on many machines"). Each process runs the
 same search; the environment tells it its role (``KERASTUNER_TUNER_ID``,
 ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``), and :mod:`ragalib.tuning.chief` is the
 chief's part of the protocol: who may join, who ran which trial, what happens when a worker
@@ -98,10 +98,16 @@ def read_records(project_dir):
     reads a tuner: an object whose ``oracle`` has the ``trials`` and ``proposed_by``.
 
     Behind notebook 06_tuning (not called there by name).
+
+    Not KerasTuner's own ``Oracle.reload()``, which gives the same rows of a finished search
+    but needs its private ``_set_project_dir`` (or a whole Tuner with a hypermodel), creates
+    the project folder, fails on a missing or half-written ``oracle.json`` (read here while a
+    chief may still be writing it) and lists the trials in the file system's order, not the
+    sorted one :meth:`LocalCluster.result` reports failures in.
     """
     from types import SimpleNamespace
 
-    kt = tuner._keras_tuner()
+    kt = tuner.keras_tuner()
     project_dir = Path(project_dir)
     trials = {}
     for path in sorted(project_dir.glob("trial_*/trial.json")):
@@ -119,7 +125,8 @@ def read_records(project_dir):
 class ClusterRun:
     """What :func:`run_local` returns: the trials the chief recorded, and what went wrong.
 
-    Taught in notebook 06_tuning. ``trials`` is :func:`ragalib.tuning.tuner.trials_table` of the
+    Behind notebook 06_tuning (not called there by name).
+    ``trials`` is :func:`ragalib.tuning.tuner.trials_table` of the
     records (best first); ``ran_by`` maps a trial to the workers that ran it (two when a
     worker stopped during it and another ran it again); ``failed`` lists the trials with no
     result; ``workers`` each process's exit status; ``problems`` one line for each failed
@@ -372,25 +379,16 @@ class LocalCluster:
                           oracle=records.oracle)
 
     def stop(self):
-        """Stop every process still running (SIGTERM, then SIGKILL after
-        :data:`STOP_GRACE` seconds), and remove the temporary dataset copy."""
+        """Stop every process still running and what it started (SIGTERM to its process
+        group, then SIGKILL after :data:`STOP_GRACE` seconds), and remove the temporary
+        dataset copy."""
         import shutil
 
+        from ..util.processes import stop_groups
+
         try:
-            for p in self.processes.values():
-                if p.poll() is None:
-                    p.terminate()
-            end = time.monotonic() + STOP_GRACE
-            for p in self.processes.values():
-                try:
-                    p.wait(timeout=max(0.1, end - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
+            stop_groups(self.processes.values(), grace=STOP_GRACE)
         finally:
-            for p in self.processes.values():
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
             for f in self._files:
                 f.close()
             if self._tmp is not None:
@@ -431,7 +429,8 @@ def join_search(dataset, oracle, worker_id, **search):
     """Run one worker in this process for the chief at ``oracle`` (``"HOST:PORT"``), until
     the chief has no trial left; returns how many trials this worker ran.
 
-    Taught in notebook 06_tuning (what ``--oracle HOST:PORT --worker-id ID`` does on another
+    Behind notebook 06_tuning (not called there by name;
+    what ``--oracle HOST:PORT --worker-id ID`` does on another
     machine). ``dataset`` and ``search`` must be the chief's, or the chief refuses the worker
     (a :class:`RagalibError`, before TensorFlow is loaded); so is a chief that cannot be
     reached, and one that goes away mid-search.
@@ -526,7 +525,7 @@ def _child(argv):
     if spec.get("preload") and tuner.cluster_role() == "worker":
         import grpc  # noqa: F401  (here first: the thread alone imports TensorFlow's modules)
 
-        preload = threading.Thread(target=tuner._keras_tuner, daemon=True, name="preload")
+        preload = threading.Thread(target=tuner.keras_tuner, daemon=True, name="preload")
         preload.start()
     try:
         ds = datasets.load_cache(spec["dataset"], spec["key"])

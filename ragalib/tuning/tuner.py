@@ -18,8 +18,8 @@ import os
 import time
 import warnings
 
-from ..corpus.published import PUBLISHED_AFTER, PUBLISHED_BEFORE
-from ..models.cnn import TrainSettings, _quiet_stderr, build_model, load_keras, seed_everything
+from ..constants import PUBLISHED_AFTER, PUBLISHED_BEFORE
+from ..models.cnn import TrainSettings, build_model, load_keras, quiet_stderr, seed_everything
 from ..paths import tuning_dir
 from ..util.progress import bar as progress_bar
 
@@ -35,9 +35,13 @@ PUBLISHED = {"before tuning": PUBLISHED_BEFORE, "after tuning": PUBLISHED_AFTER}
 (quoted once, in :mod:`ragalib.corpus.published`)."""
 
 
-def _keras_tuner():
+def keras_tuner():
+    """Import and return KerasTuner (and Keras before it), without start-up noise.
+
+    Behind notebook 06_tuning (not called there by name).
+    """
     load_keras()
-    with _quiet_stderr():
+    with quiet_stderr():
         import keras_tuner
     return keras_tuner
 
@@ -146,7 +150,8 @@ def _recording(oracle_class, proposer):
 def hyperband_plan(epochs, factor=HYPERBAND_FACTOR):
     """The rounds one Hyperband iteration runs with at most ``epochs`` epochs a trial.
 
-    Taught in notebook 06_tuning. Read off KerasTuner's own Hyperband oracle, so the plan is
+    Behind notebook 06_tuning (not called there by name).
+    Read off KerasTuner's own Hyperband oracle, so the plan is
     the one it follows: each bracket starts many trials of few epochs and continues the best
     of each round for more epochs (from where they stopped), ending with a few full-length
     trials.
@@ -157,7 +162,7 @@ def hyperband_plan(epochs, factor=HYPERBAND_FACTOR):
         ``bracket``, ``round``, ``trials``, ``up_to_epoch`` (the epoch a trial of the round
         trains to) and ``epochs_each`` (the epochs it adds).
     """
-    kt = _keras_tuner()
+    kt = keras_tuner()
     oracle = kt.oracles.HyperbandOracle(objective=kt.Objective("val_accuracy", "max"),
                                         max_epochs=epochs, factor=factor)
     rows = []
@@ -174,7 +179,8 @@ def hyperband_plan(epochs, factor=HYPERBAND_FACTOR):
 def budget(tuner="bayesian", *, max_trials=8, epochs=15):
     """``(trials, epochs)``: how many trials a search runs and the most epochs they train.
 
-    Taught in notebook 06_tuning. For the Bayesian and random searches that is ``max_trials``
+    Behind notebook 06_tuning (not called there by name).
+    For the Bayesian and random searches that is ``max_trials``
     trials of at most ``epochs`` epochs; Hyperband's count follows :func:`hyperband_plan`
     (``max_trials`` does not apply). Early stopping can only make the epochs fewer.
 
@@ -298,7 +304,7 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
             identity, cluster):
     from sklearn.exceptions import ConvergenceWarning
 
-    kt = _keras_tuner()
+    kt = keras_tuner()
     x_train, y_train = dataset.part("train")
     x_val, y_val = dataset.part("val")
     n_classes = len(dataset.labels)
@@ -378,7 +384,9 @@ def _search(dataset, *, tuner, max_trials, initial_points, epochs, seed, directo
     else:
         done = len([t for t in found.oracle.trials.values() if t.status == "COMPLETED"])
         bar.update(min(done, trials))
-    with _quiet_stderr(), warnings.catch_warnings():
+    # stderr stays open (only the imports, in keras_tuner(), are silenced): what a failing
+    # trial says reaches the terminal or the cluster's log
+    with warnings.catch_warnings():
         # the Gaussian process fitted to a few trials often leaves a length scale at its
         # bound (that hyper-parameter made no visible difference); a continued Hyperband
         # trial loads its weights but starts the optimiser afresh: neither is an error
@@ -509,7 +517,7 @@ def trial_score(dataset, settings, *, seed):
     seed_everything(seed)
     x_train, y_train = dataset.part("train")
     net = build_model(x_train.shape[1:], len(dataset.labels), settings, train_x=x_train)
-    with _quiet_stderr():
+    with quiet_stderr():
         history = _fit(net, x_train, y_train, dataset.part("val"),
                        batch_size=settings.batch_size, epochs=settings.epochs)
     return float(max(history.history["val_accuracy"]))

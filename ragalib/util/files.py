@@ -15,6 +15,8 @@ from ..errors import RagalibError
 
 LOW_SPACE = 1 << 20
 """Free bytes under which a failed write is put down to a full disk (1 MiB)."""
+DIGEST_CHUNK = 1 << 20
+"""Bytes :func:`file_digest` reads at a time (1 MiB)."""
 
 
 def atomic_write(path, write):
@@ -50,10 +52,17 @@ def file_digest(path):
     the evidence cache.
 
     Behind notebook 08_similarity (not called there by name).
+
+    Read in chunks of :data:`DIGEST_CHUNK` bytes, so a long recording is never held whole in
+    memory (``hashlib.file_digest`` does the same but needs Python 3.11).
     """
     import hashlib
 
-    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        while chunk := f.read(DIGEST_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def raise_write_failure(path, exc):

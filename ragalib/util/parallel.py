@@ -13,6 +13,7 @@ same bytes wherever they were computed.
 """
 
 import ast
+import functools
 import os
 import signal
 import sys
@@ -30,7 +31,14 @@ worker busy while the caller works on a result, few enough that results (whole s
 not pile up in memory."""
 CONNECT_SECONDS = 10
 """How long a Dask scheduler may take to answer before :func:`map_in_workers` gives up."""
-_warned = []
+
+
+@functools.cache
+def _warn_one_core():
+    """Say once per process (the cache makes later calls do nothing) that a script without a
+    main guard works on one core."""
+    print("ragalib: working on one core; put your script's code under "
+          "`if __name__ == \"__main__\":` to use them all", file=sys.stderr)
 
 
 def default_workers():
@@ -161,10 +169,7 @@ def map_in_workers(function, items, *, workers=None, scheduler=None, desc="worki
     workers = min(default_workers() if workers is None else workers,
                   len(items) // MIN_ITEMS_PER_WORKER)
     if workers > 1 and not main_is_safe_to_import():
-        if not _warned:
-            print("ragalib: working on one core; put your script's code under "
-                  "`if __name__ == \"__main__\":` to use them all", file=sys.stderr)
-            _warned.append(True)
+        _warn_one_core()
         workers = 1
     if workers <= 1:
         yield from _counted(map(function, items), progress_bar(**bar))

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ragalib.serving.client import stop_group
+from ragalib.util.processes import stop_group
 
 CHROMIUM = os.environ.get("RAGALIB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
