@@ -94,6 +94,20 @@ def test_detection_follows_the_json_contract(bundle_dir):
     assert plain.to_json()["tonic_hz"] is None and plain.shift == 0
 
 
+def test_the_face_detects_a_file_with_the_default_detector(bundle_dir, tmp_path, monkeypatch):
+    import ragalib as rl
+    from ragalib.detection import default
+
+    bundle = load_bundle(bundle_dir)
+    monkeypatch.setattr(default, "detector", lambda folder=None: bundle)   # no minutes of build
+    song = tmp_path / "song.wav"
+    soundfile.write(song, np.tile(melody(220.0), 2), SR)
+    found = rl.detect_file(song)
+    assert found.to_json() == pipeline.detect_file(song, bundle).to_json()
+    assert rl.detector is default.detector and rl.Detection is pipeline.Detection
+    assert {"detect_file", "detector", "load", "get_raga", "melody", "cli"} <= set(dir(rl))
+
+
 def test_quiet_segments_are_left_out_and_said_so(bundle_dir):
     bundle = load_bundle(bundle_dir)
     y = np.concatenate([melody(220.0)[:5 * SR], np.zeros(5 * SR, np.float32),

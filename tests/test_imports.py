@@ -101,3 +101,15 @@ def test_only_the_command_line_imports_the_command_line():
     outside = {m: sorted(t for t in targets if t.startswith("ragalib.cli."))
                for m, targets in edges.items() if not m.startswith(("ragalib.cli", "ragalib.__main__"))}
     assert not {m: t for m, t in outside.items() if t}
+
+
+def test_importing_the_face_loads_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, ragalib as rl; rl.get_raga; "
+            "print(sorted(m for m in ('librosa', 'tensorflow', 'keras', 'music21', 'fastapi') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"

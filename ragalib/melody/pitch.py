@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constants import NOTE_RANGE_HZ
 from ..errors import RagalibError
 
-FMIN, FMAX = 60.0, 1600.0
+FMIN, FMAX = NOTE_RANGE_HZ
 
 
 def cents(measured_hz, target_hz):

@@ -21,10 +21,11 @@ import functools
 
 import numpy as np
 
+from ..constants import MELODY_RANGE_HZ
+
 TRACKERS = ("peak", "contour", "pyin", "swift")
-FMIN, FMAX = 65.0, 1100.0
-"""The range every tracker searches: below a male singer's lower Pa to above a female
-singer's upper Pa."""
+FMIN, FMAX = MELODY_RANGE_HZ
+"""The range every tracker searches (:data:`ragalib.constants.MELODY_RANGE_HZ`)."""
 
 
 def track(y, sr, method="swift"):
