@@ -38,7 +38,6 @@ def one_line_warnings():
 
     Behind notebooks 01_amplitude and 09_robust_features (not called there by name).
     """
-    import sys
     import warnings
 
     python = warnings.showwarning
@@ -47,7 +46,7 @@ def one_line_warnings():
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, RagalibWarning):
-            print(f"ragalib: warning: {message}", file=sys.stderr)
+            say(f"warning: {message}")
         else:
             python(message, category, filename, lineno, file, line)
 

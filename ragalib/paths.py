@@ -88,7 +88,7 @@ def models_dir():
 
 def default_bundle_dir():
     """``data/models/default``: the bundle detection uses unless told otherwise, a copy of the
-    best candidate (see :func:`ragalib.detection.default.ensure_default_bundle`).
+    best candidate (see :func:`ragalib.detection.detector`).
 
     Behind notebook 04_dataset (not called there by name).
     """

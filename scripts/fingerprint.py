@@ -16,11 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from ragalib import features, synth  # noqa: E402
-from ragalib.corpus import (
-    dataset,
-    songs,  # noqa: E402
-)
-from ragalib.detection import pipeline
+from ragalib.corpus import dataset, songs  # noqa: E402
+from ragalib.detection import pipeline  # noqa: E402
 from ragalib.features import FeatureConfig  # noqa: E402
 
 
@@ -43,9 +40,9 @@ def main():
         print(f"features {kind} ({config.id}): {digest(features.extract(audio.segments(y, config=config), config=config))}")
     data = dataset.build()
     print(f"dataset {data.key}: X {digest(data.X)}, y {digest(data.y)}, split {digest(data.split.astype(str))}")
-    from ragalib.detection.default import ensure_default_bundle
+    from ragalib.detection import detector
 
-    bundle = ensure_default_bundle()
+    bundle = detector(current=True)
     for row in songs.ensure_songs()[:4]:
         found = pipeline.detect_file(row["path"], bundle)
         print(f"detect {row['file']}: {found.raga} {found.confidence:.4f} Sa {found.tonic_note}")

@@ -10,7 +10,8 @@ table goes to stdout (or ``--out``) in Markdown and ends with the summary line
 ``N cases, M as expected``; the exit status is 1 unless every case behaved. This regenerates
 the tables of ``shared/reviews/reliability.md`` for the cases it holds (issue 17).
 
-``--model`` defaults to the default detector (``data/models/default``, built on first use).
+``--model`` defaults to the default detector (``paths.default_bundle_dir()``: under
+``$RAGALIB_DATA`` when set; built on first use).
 """
 
 import argparse
@@ -242,8 +243,10 @@ def verdict(case, rc, errors, stdout, written):
 
 
 def main(argv=None):
+    from ragalib.paths import default_bundle_dir
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "data" / "models" / "default")
+    parser.add_argument("--model", type=Path, default=default_bundle_dir())
     parser.add_argument("--out", type=Path, help="write the Markdown table here")
     parser.add_argument("-k", "--only", help="run the cases whose name holds this")
     options = parser.parse_args(argv)

@@ -213,7 +213,7 @@ def test_a_bundle_that_cannot_be_written_is_one_error_naming_it(tmp_path):
     from ragalib.features import DEFAULT
     from ragalib.models import cnn
     from ragalib.models.bundle import save_bundle
-    from tests.test_model import FAST, separable
+    from tests.test_cnn import FAST, separable
 
     net, _ = cnn.train(separable(), FAST)
     (tmp_path / "models").write_text("a file where the models folder should be")

@@ -14,8 +14,8 @@ from ragalib import RagalibError, similarity
 from ragalib.detection import pipeline
 from ragalib.models.bundle import load_bundle
 from ragalib.util import parallel
-from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 from tests.test_parallel import signals
+from tests.test_pipeline import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 from tests.test_similarity import bundle, catalogue, learned  # noqa: F401  (fixtures)
 
 SR = 22050

@@ -1,4 +1,5 @@
-"""Every public function and class says which chapter teaches it (or which it works behind)."""
+"""Every module, public function and class says which chapter teaches it (or which it works
+behind), and a chapter said to teach it really uses it."""
 
 import ast
 import json
@@ -116,3 +117,37 @@ def test_a_docstring_says_taught_in_a_notebook_only_where_that_notebook_uses_it(
                        "never uses the name (say 'Behind notebook NN_name (not called there "
                        "by name).' instead):\n"
                        + "\n".join(wrong))
+
+
+class _Module:
+    """A module's docstring, the name a chapter imports it by (a package's own name for its
+    ``__init__``) and its public names: a chapter that uses one of them through a package's
+    face (``features.mfcc`` for ``features.spectral``) teaches the module too."""
+
+    def __init__(self, path):
+        self.tree = ast.parse(path.read_text(encoding="utf-8"))
+        self.name = path.parent.name if path.stem == "__init__" else path.stem
+        self.public = {node.name for node in self.tree.body
+                       if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                       and not node.name.startswith("_")}
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if COMMAND_LINE in path.parents or path.stem == "__main__" or path.parent == PACKAGE \
+                and path.stem == "__init__":
+            continue
+        yield f"{path.relative_to(PACKAGE.parent)}:1 module", _Module(path)
+
+
+def test_a_module_says_taught_in_a_notebook_only_where_that_notebook_imports_it():
+    chapters = notebook_names()
+    claims, wrong = 0, []
+    for where, module in modules():
+        for chapter in taught_in(ast.get_docstring(module.tree)):
+            claims += 1
+            if not ({module.name} | module.public) & chapters.get(chapter, set()):
+                wrong.append(f"{where} {module.name}: {chapter}")
+    assert claims >= 20, f"only {claims} module claims found: is the parser broken?"
+    assert not wrong, (f"{len(wrong)} of {claims} module docstrings say 'Taught in' a notebook "
+                       "that neither imports the module nor uses a name of it:\n" + "\n".join(wrong))

@@ -12,7 +12,7 @@ from ragalib.melody import pitch_model, salience
 from ragalib.melody.tonic import Tonic
 from ragalib.models.bundle import load_bundle
 from ragalib.ragas import tonic_hz
-from tests.test_detect import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
+from tests.test_pipeline import bundle_dir, melody  # noqa: F401  (bundle_dir: a fixture)
 
 SR = synth.SR
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ragalib import ragas
+from ragalib.evaluation import tracking
 from ragalib.melody import pitch_model, salience, tonic, trackers
 from ragalib.synth import singer
 from ragalib.synth.score import Note, Score
@@ -25,7 +26,7 @@ def glide(seconds=3.0, start_hz=180.0, end_hz=270.0):
 @pytest.mark.parametrize("method", trackers.TRACKERS)
 def test_every_tracker_follows_a_gliding_tone(method):
     y, times, truth = glide()
-    found = trackers.scores(times, truth, *trackers.track(y, SR, method))
+    found = tracking.scores(times, truth, *trackers.track(y, SR, method))
     assert found["raw pitch accuracy"] > 0.9
     assert found["voicing recall"] > 0.9
 
@@ -33,8 +34,8 @@ def test_every_tracker_follows_a_gliding_tone(method):
 def test_scores_are_perfect_against_the_reference_and_octave_errors_count_only_as_chroma():
     times = np.arange(200) * 0.01
     truth = np.where(np.arange(200) < 150, 220.0, np.nan)
-    assert trackers.scores(times, truth, times, truth)["raw pitch accuracy"] == 1.0
-    octave = trackers.scores(times, truth, times, truth * 2)
+    assert tracking.scores(times, truth, times, truth)["raw pitch accuracy"] == 1.0
+    octave = tracking.scores(times, truth, times, truth * 2)
     assert octave["raw pitch accuracy"] == 0.0 and octave["raw chroma accuracy"] == 1.0
 
 
@@ -47,7 +48,7 @@ def test_a_sung_melody_is_tracked_against_its_own_contour():
     score = Score("yaman", ragas.tonic_hz("C#3"), 3.2,
                   (Note(0.1, 1.0, 0, 0), Note(1.1, 1.0, 4, 0), Note(2.1, 1.0, 7, 0)))
     y, sung = singer.sing(score, singer="male", seed=1)
-    found = trackers.scores(sung.times, sung.hz, *trackers.track(y.astype(np.float32), SR,
+    found = tracking.scores(sung.times, sung.hz, *trackers.track(y.astype(np.float32), SR,
                                                              "contour"))
     assert found["raw pitch accuracy"] > 0.9
 

@@ -86,9 +86,9 @@ def test_bundle_is_trained_once_then_reused(tmp_path):
 
     published.build = short_build
     try:
-        first = published.ensure_bundle(settings, **kw)
+        first = reproduction.published_bundle(settings, **kw)
         stamp = (tmp_path / "model" / BUNDLE_JSON).stat().st_mtime_ns
-        second = published.ensure_bundle(settings, **kw)
+        second = reproduction.published_bundle(settings, **kw)
     finally:
         published.build = published_build
     assert features.DEFAULT is original

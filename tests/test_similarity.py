@@ -8,7 +8,7 @@ from ragalib.melody import pitch_model
 from ragalib.models import cnn
 from ragalib.models.bundle import load_bundle, save_bundle
 from ragalib.ragas import tonic_hz
-from tests.test_model import FAST, separable
+from tests.test_cnn import FAST, separable
 
 SR = synth.SR
 

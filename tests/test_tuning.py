@@ -2,10 +2,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from ragalib import tuning
 from ragalib.display import plots
 from ragalib.models import cnn
-from ragalib.tuning import tuner as tuning
-from tests.test_model import separable
+from tests.test_cnn import separable
 
 
 def _by_trial(rows):

@@ -18,7 +18,7 @@ from ragalib.cli import main
 from ragalib.errors import RagalibError
 from ragalib.tuning import chief, tuner
 from ragalib.tuning import cluster as tuning_cluster
-from tests.test_model import separable
+from tests.test_cnn import separable
 
 LIMIT = 240.0
 """Seconds any one wait may take (a busy 2-core machine loads TensorFlow in 5-25 s)."""

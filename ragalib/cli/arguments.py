@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import say
+
 
 def dropout(text):
     """A dropout rate in [0, 1)."""
@@ -81,8 +83,7 @@ class Parser(argparse.ArgumentParser):
                for arg in _ARGV):
             hint = "; use -- before a file name that starts with -"
         command = self.prog.removeprefix("python -m ragalib").strip()
-        print(f"ragalib: {command + ': ' if command else ''}{message}{hint} "
-              f"(see {self.prog} --help)", file=sys.stderr)
+        say(f"{command + ': ' if command else ''}{message}{hint} (see {self.prog} --help)")
         sys.exit(2)
 
 

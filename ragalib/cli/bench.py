@@ -96,7 +96,7 @@ def detect(seconds, repeat):
     on this machine's pool and on a local Dask cluster (notebook 07_song_detection)."""
     from ..constants import SR
     from ..corpus import songs
-    from ..detection import pipeline as detection
+    from ..detection import pipeline
     from ..detection.default import detector
     from ..detection.evidence import pitch_model_for
 
@@ -104,8 +104,8 @@ def detect(seconds, repeat):
     spec = replace(songs.song_plan(1)[0], seconds=60.0)
     y, _ = songs.render_song(spec)
     pitch_model = pitch_model_for(bundle.pitch_model)
-    detection.detect_signal(y[:10 * SR], bundle, pitch_model=pitch_model)  # warm-up
-    times = timed(lambda run: detection.detect_signal(y, bundle, pitch_model=pitch_model), repeat)
+    pipeline.detect_signal(y[:10 * SR], bundle, pitch_model=pitch_model)  # warm-up
+    times = timed(lambda run: pipeline.detect_signal(y, bundle, pitch_model=pitch_model), repeat)
     median = statistics.median(times)
     print(f"detect: a 60-s song ({spec.instrument}, tabla {spec.percussion}), {repeat} runs "
           f"after warm-up: {_runs(times)} s; median {median:.2f} s = "
@@ -138,12 +138,12 @@ def _batch(bundle, repeat):
     """Batch detection of the test songs, on this machine's pool and on a local Dask cluster
     (``detect DIR --scheduler``)."""
     from ..corpus import songs
-    from ..detection import pipeline as detection
+    from ..detection import pipeline
 
     rows = songs.ensure_songs()
     paths = [r["path"] for r in rows]
     _side_by_side(f"batch detection of {len(paths)} songs",
-                  lambda scheduler: list(detection.detect_files(paths, bundle,
+                  lambda scheduler: list(pipeline.detect_files(paths, bundle,
                                                                 scheduler=scheduler)),
                   repeat, sum(r["seconds"] for r in rows))
 

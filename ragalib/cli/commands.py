@@ -103,9 +103,7 @@ def tune(args):
 
     Taught by use in notebook 06_tuning.
     """
-    from ..tuning import cluster
-
-    run = cluster.run_command(args)
+    run = _run_tune(args)
     if args.oracle is not None:
         print(f"worker {args.worker_id}: ran {run} trial(s) for the chief at {args.oracle}")
         return 0
@@ -114,6 +112,47 @@ def tune(args):
     for line in run.problems:
         say(f"{line}")
     return 0 if run.ok else 1
+
+
+def _tune_search(args):
+    """The search options of ``tune``'s arguments: 3 trials (2 of them random) of at most 2
+    epochs with ``--quick``, else 8 (3) of at most 15, as in chapter 06."""
+    from ..paths import quick_mode
+
+    quick = quick_mode()
+    trials = args.trials or (3 if quick else 8)
+    return {"tuner": args.tuner, "max_trials": trials,
+            "initial_points": min(2 if quick else 3, trials),
+            "epochs": args.epochs or (2 if quick else 15)}
+
+
+def _run_tune(args):
+    """Start a chief and ``--workers`` workers here, or with ``--oracle HOST:PORT --worker-id
+    ID`` join a chief elsewhere as one worker: the
+    :class:`ragalib.tuning.cluster.ClusterRun`, or for a worker the number of trials it ran.
+    The options are checked (and the port) before the dataset is loaded.
+    """
+    from ..corpus import dataset
+    from ..tuning.chief import check_worker_id
+    from ..tuning.cluster import check_port, join_search, parse_address, run_local
+
+    search = _tune_search(args)
+    if args.oracle is not None:
+        if args.workers is not None or args.port is not None or args.host is not None:
+            raise RagalibError("--oracle joins a search running elsewhere: --workers, --port "
+                               "and --host are for starting one")
+        if args.worker_id is None:
+            raise RagalibError("--oracle needs --worker-id ID, unique in the search (such as "
+                               "the machine's name)")
+        address = parse_address(args.oracle)
+        check_worker_id(args.worker_id)
+        return join_search(dataset.build(), address, args.worker_id, **search)
+    if args.worker_id is not None:
+        raise RagalibError("--worker-id names the worker that joins with --oracle HOST:PORT")
+    host = args.host or "127.0.0.1"
+    port = check_port(host, args.port) if args.port is not None else None
+    return run_local(dataset.build(), workers=2 if args.workers is None else args.workers,
+                     port=port, host=host, **search)
 
 
 def detect(args):

@@ -15,15 +15,8 @@ from ..errors import RagalibError, say
 from ..ragas import DEFAULT_TONIC
 from ..util.progress import quiet
 from . import arguments, commands
-from .arguments import (
-    Parser,
-    add_scheduler,
-    dropout,
-    integer,
-    non_negative_int,
-    positive_int,
-    seconds,
-)
+from .arguments import (Parser, add_scheduler, dropout, integer, non_negative_int, positive_int,
+                        seconds)
 
 
 def _add_reports(parser, sets):

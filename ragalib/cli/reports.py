@@ -85,13 +85,13 @@ def detect(model=None, songs_set="test"):
 
 def melody(songs_set="dev"):
     """The f0 trackers against the singer's true pitch (notebook 07_song_detection)."""
-    from ..melody import trackers as melodies
+    from ..evaluation import tracking
 
-    rows = melodies.compare_trackers(songs_set)
-    print(f"melody report: {len(rows) // len(melodies.TRACKERS)} sung {songs_set} songs with "
+    rows = tracking.compare_trackers(songs_set)
+    print(f"melody report: {len(rows) // len(tracking.TRACKERS)} sung {songs_set} songs with "
           "their tanpura, harmonium and tabla, after percussion suppression, against the "
           "singer's true f0 (mir_eval; medians over songs)")
-    print(text_table(melodies.tracker_table(rows),
+    print(text_table(tracking.tracker_table(rows),
                      columns=["tracker", "raw pitch accuracy", "raw chroma accuracy",
                               "voicing recall", "voicing false alarm",
                               "worst raw pitch accuracy", "seconds"], floatfmt={"seconds": ".2f"}))
@@ -120,25 +120,25 @@ def folder(path, model=None):
     """The detector on your own labelled recordings, ``path/<raga_id>/<files>`` (notebook
     07_song_detection)."""
     from ..detection.default import detector
-    from ..evaluation import folder as folder_report
+    from ..evaluation.folder import report_lines, score_folder
 
     if path is None:
         raise RagalibError("report folder needs a folder: report folder DIR "
                            "(DIR/<raga_id>/<files>, optional DIR/tonics.csv)")
     bundle = detector(model)
-    score = folder_report.score_folder(path, bundle)
+    score = score_folder(path, bundle)
     print(f"model {bundle.path} ({bundle.config.kind} features)")
-    print("\n".join(folder_report.report_lines(score, bundle.labels)))
+    print("\n".join(report_lines(score, bundle.labels)))
 
 
 def models():
     """Every candidate on the dev songs (the choice), the held-out takes and the test songs
     (notebook 09_robust_features)."""
     from ..corpus import songs
-    from ..detection.default import ensure_default_bundle
+    from ..detection.default import detector
     from ..evaluation import candidates, scoring
 
-    chosen = ensure_default_bundle()
+    chosen = detector(current=True)
     bundles = candidates.ensure_candidates()
     learned = chosen.pitch_model
     choice, dev_table = scoring.dev_choice(bundles, learned)

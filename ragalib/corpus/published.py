@@ -105,48 +105,6 @@ def siblings_in_training(data, split, part="test"):
     return float(np.mean([t in trained for t in mine.tolist()])) if len(mine) else float("nan")
 
 
-def ensure_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None):
-    """The published CNN trained on a random split of the published setting's segments,
-    saved as a bundle (``data/published/model``) and reused while its settings and dataset
-    are unchanged.
-
-    Taught in notebook 05_train_cnn.
-
-    Returns
-    -------
-    ragalib.models.bundle.Bundle
-        ``metrics``: ``test_accuracy`` and ``test_segments`` (the random split's test
-        part), ``val_accuracy``, ``precision``, ``recall``, ``confusion``; ``info`` records the
-        dataset key, the split seed and the minutes per take.
-    """
-    from ..models import cnn
-    from ..models.bundle import Bundle, load_bundle, save_bundle
-
-    data = build(root=root, cache_dir=cache_dir, seconds=seconds)
-    folder = Path(out or published_dir() / "model")
-    info = {"dataset_key": data.key, "split_seed": SPLIT_SEED,
-            "trained_on": "random split of the segments of one take per raga",
-            "minutes_per_take": float(np.sum(data.take == 0) * data.config.segment_seconds
-                                      / 60.0)}
-    try:
-        found = load_bundle(folder, config=data.config)
-        if found.settings == settings and found.info == info:
-            return found
-    except Exception:   # missing or unreadable: train
-        pass
-    parts = split(data)
-    net, history = cnn.train(data, settings, split=parts)
-    x_test, y_test = data.part("test", split=parts)
-    report = cnn.evaluate(net, x_test, y_test, data.labels)
-    metrics = {"test_accuracy": report.pop("accuracy"), "test_segments": int(len(y_test)),
-               "val_accuracy": cnn.evaluate(net, *data.part("val", split=parts),
-                                              data.labels)["accuracy"], **report}
-    save_bundle(folder, net, labels=data.labels, config=data.config, settings=settings,
-                metrics=metrics, history=history, info=info)
-    return Bundle(model=net, labels=data.labels, config=data.config, settings=settings,
-                  metrics=metrics, history=history, info=info, path=folder)
-
-
 def segment_audio(root, take, start, seconds, *, sr):
     """``seconds`` of the recording ``root / take`` from ``start``, at ``sr``.
 

@@ -311,7 +311,7 @@ def planned_specs(kind="test", *, per_raga=None, seconds=None):
 def sung_contour(spec, *, sr=SR):
     """The singer's true contour in a sung song (:class:`ragalib.synth.singer.SungContour`),
     recomputed from its spec without rendering any audio: the reference of
-    :func:`ragalib.melody.trackers.compare_trackers`.
+    :func:`ragalib.evaluation.tracking.compare_trackers`.
 
     Taught in notebook 07_song_detection.
     """

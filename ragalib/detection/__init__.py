@@ -3,7 +3,8 @@ to its raga (:mod:`.pipeline`) and the default detector (:mod:`.default`).
 
 Taught in notebook 07_song_detection. The pipeline's calls are also here, loaded on first
 use: ``detection.detector()`` is the default detector (the one ``python -m ragalib detect``
-uses), ``detection.detect_file(path)`` names a file's raga with it.
+uses; ``detector(current=True)`` as the chapters ask for it), ``detection.detect_file(path)``
+names a file's raga with it.
 """
 
 import lazy_loader as lazy
@@ -12,7 +13,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
     submodules=["default", "evidence", "pipeline"],
     submod_attrs={
-        "default": ["detector", "ensure_default_bundle"],
+        "default": ["detector"],
         "pipeline": ["Detection", "detect_file", "detect_files", "detect_signal"],
     },
 )

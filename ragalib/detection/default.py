@@ -1,15 +1,15 @@
-"""The default detector: the recipe chosen on the dev songs, built on first use and loaded by
+"""The default detector: the recipe chosen on the dev songs, built on first use and got by
 :func:`detector`, the one way the command line, the service and the chapters get a model.
 
-Taught in notebooks 07_song_detection and 10_serving (:func:`detector`); notebook
-09_robust_features checks the recipe on the dev songs (:mod:`ragalib.evaluation.candidates`
-compares every candidate).
+Taught in notebooks 07_song_detection, 08_similarity, 09_robust_features and 10_serving (each
+gets its detector with ``detection.detector(current=True)``); notebook 09 checks the recipe on
+the dev songs (:mod:`ragalib.evaluation.candidates` compares every candidate).
 """
 
 import shutil
 from pathlib import Path
 
-from ..errors import RagalibError
+from ..errors import RagalibError, say
 from ..evaluation.candidates import Candidate, ensure_candidate
 from ..util.progress import quiet
 
@@ -58,13 +58,15 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
 
 
 def ensure_default_bundle():
-    """The default detector, :data:`DEFAULT_CANDIDATE`, built if missing.
+    """The default detector, :data:`DEFAULT_CANDIDATE`, built if missing or made from anything
+    but today's recipe, CNN and pitch model: what ``detector(current=True)`` returns.
 
-    Taught in notebooks 07_song_detection and 09_robust_features. Trains (or reuses) that one
-    candidate's CNN and the pitch model, and promotes them to ``data/models/default``; reuses
-    the default bundle when it was promoted from exactly today's CNN and pitch model. On a
-    fresh machine this takes about a minute and a half (takes, features, pitch model, about
-    25 epochs). :func:`dev_choice` checks the recipe on the dev songs.
+    Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
+    Trains (or reuses) that one candidate's CNN and the pitch model, and promotes them to
+    ``data/models/default``; reuses the default bundle when it was promoted from exactly
+    today's CNN and pitch model. On a fresh machine this takes about a minute and a half
+    (takes, features, pitch model, about 25 epochs).
+    :func:`ragalib.evaluation.scoring.dev_choice` checks the recipe on the dev songs.
     """
     from ..corpus import dataset
     from ..melody.pitch_model import ensure_pitch_model
@@ -87,27 +89,31 @@ def ensure_default_bundle():
     return load_bundle()
 
 
-def detector(folder=None):
-    """The bundle in ``folder``; without one, the default detector, built on first use with
-    progress bars on stderr (about 2.5 minutes on a fresh machine, said first).
+def detector(folder=None, *, current=False):
+    """The detector: the bundle in ``folder``, or else the default detector.
 
-    Behind notebook 09_robust_features (not called there by name).
+    Taught in notebooks 07_song_detection, 08_similarity, 09_robust_features and 10_serving.
+    Taught by use: ``detect``, ``similar``, ``report``, ``bench`` and ``serve`` on the command
+    line.
 
-    Taught by use: ``detect``, ``similar``, ``report`` and ``bench`` on the command line.
+    Without ``folder``, the default bundle as it is on disk, built on first use with progress
+    bars on stderr (about 2.5 minutes on a fresh machine, said first). With ``current``, also
+    checked against today's recipe, CNN and pitch model and rebuilt if it was made from
+    others (:func:`ensure_default_bundle`): what the chapters do, so that a data folder kept
+    from an older version is renewed. The command line loads what is there, which is quicker.
     """
-    import sys
-
     from ..models.bundle import load_bundle
     from ..paths import default_bundle_dir
 
     if folder is not None:
         return load_bundle(folder)
+    if current:
+        return ensure_default_bundle()
     try:
         return load_bundle()
     except RagalibError:
-        print(f"ragalib: no default detector in {default_bundle_dir()} yet; building it "
-              f"once ({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)",
-              file=sys.stderr)
+        say(f"no default detector in {default_bundle_dir()} yet; building it once "
+            f"({DEFAULT_CANDIDATE}, about 2.5 minutes on a fresh machine)")
         with quiet(False):              # minutes of work: bars even under --json or a report
             return ensure_default_bundle()
 

@@ -1,6 +1,6 @@
 """What detectors read from a song: its prepared signal, and everything taken from it once.
 
-Taught in notebook 07_song_detection (steps 2 to 4). A song is prepared (percussion
+Behind notebook 07_song_detection (steps 2 to 4; not called there by name). A song is prepared (percussion
 suppressed, or not) into a :class:`PreparedSong`, which computes what any detector asks of
 it at most once: the pitch salience that both the tonic estimate and the pitch model read,
 the 5-second segments and which are loud enough to judge, the features of each kind at the

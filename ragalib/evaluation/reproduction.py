@@ -5,6 +5,8 @@ Taught in notebook 05_train_cnn (the published setting's data and model are
 :mod:`ragalib.corpus.published`'s).
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from ..constants import PUBLISHED_AFTER, PUBLISHED_BEFORE
@@ -18,6 +20,51 @@ QUOTED = (
      "accuracy": f"{PUBLISHED_AFTER:.1%} (quoted; number of segments not stated)"},
 )
 """The two published figures as table rows (:func:`figure` makes the measured ones)."""
+
+
+def published_bundle(settings, *, out=None, root=None, cache_dir=None, seconds=None):
+    """The published CNN trained on a random split of the published setting's segments
+    (:mod:`ragalib.corpus.published`),
+    saved as a bundle (``data/published/model``) and reused while its settings and dataset
+    are unchanged.
+
+    Taught in notebook 05_train_cnn.
+
+    Returns
+    -------
+    ragalib.models.bundle.Bundle
+        ``metrics``: ``test_accuracy`` and ``test_segments`` (the random split's test
+        part), ``val_accuracy``, ``precision``, ``recall``, ``confusion``; ``info`` records the
+        dataset key, the split seed and the minutes per take.
+    """
+    from ..corpus.published import SPLIT_SEED, build, split
+    from ..models import cnn
+    from ..models.bundle import Bundle, load_bundle, save_bundle
+    from ..paths import published_dir
+
+    data = build(root=root, cache_dir=cache_dir, seconds=seconds)
+    folder = Path(out or published_dir() / "model")
+    info = {"dataset_key": data.key, "split_seed": SPLIT_SEED,
+            "trained_on": "random split of the segments of one take per raga",
+            "minutes_per_take": float(np.sum(data.take == 0) * data.config.segment_seconds
+                                      / 60.0)}
+    try:
+        found = load_bundle(folder, config=data.config)
+        if found.settings == settings and found.info == info:
+            return found
+    except Exception:   # missing or unreadable: train
+        pass
+    parts = split(data)
+    net, history = cnn.train(data, settings, split=parts)
+    x_test, y_test = data.part("test", split=parts)
+    report = cnn.evaluate(net, x_test, y_test, data.labels)
+    metrics = {"test_accuracy": report.pop("accuracy"), "test_segments": int(len(y_test)),
+               "val_accuracy": cnn.evaluate(net, *data.part("val", split=parts),
+                                              data.labels)["accuracy"], **report}
+    save_bundle(folder, net, labels=data.labels, config=data.config, settings=settings,
+                metrics=metrics, history=history, info=info)
+    return Bundle(model=net, labels=data.labels, config=data.config, settings=settings,
+                  metrics=metrics, history=history, info=info, path=folder)
 
 
 def song_counts(bundles, pitch_model, rows):

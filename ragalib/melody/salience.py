@@ -47,7 +47,7 @@ def salience(y, *, sr, hop_length=HOP_LENGTH, drone_removed=False):
 
 def saliences(y, *, sr, hop_length=HOP_LENGTH):
     """``(salience, salience with the drone removed)`` of ``y`` from one CQT: the first for
-    :func:`drone_profile`, the second for :func:`predominant`.
+    :func:`ragalib.melody.tonic.drone_profile`, the second for :func:`predominant`.
 
     Taught in notebook 07_song_detection.
     """

@@ -18,16 +18,8 @@ import numpy as np
 
 from ..constants import SR
 from ..ragas import DEFAULT_TONIC, SEMITONES, load_catalogue, tonic_hz
-from .salience import (
-    BINS_PER_SEMITONE,
-    DRONE_PERCENTILE,
-    FMIN,
-    OCTAVES,
-    folded_histogram,
-    loud_frames,
-    predominant,
-    saliences,
-)
+from .salience import (BINS_PER_SEMITONE, DRONE_PERCENTILE, FMIN, OCTAVES, bin_hz,
+                       folded_histogram, loud_frames, predominant, saliences)
 
 _WEIGHTS = {"sa": 2.0, "vadi": 1.0, "samvadi": 0.5, "nyas": 0.5}
 
@@ -240,7 +232,7 @@ def _place_octave(sa_bin, bins, levels):
     octaves = np.maximum((bins - sa_bin + BINS_PER_SEMITONE // 2) // bins_per_octave, 0)
     energy = np.bincount(octaves[near], weights=levels[near], minlength=OCTAVES + 1)
     octave = int(np.argmax(energy)) if energy.sum() > 0 else 2
-    return FMIN * 2.0 ** ((sa_bin + octave * bins_per_octave) / bins_per_octave)
+    return bin_hz(sa_bin + octave * bins_per_octave)
 
 
 def note_name(hz):

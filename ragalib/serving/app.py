@@ -8,7 +8,7 @@ Taught in notebook 10_serving. ``python -m ragalib serve`` answers
 * ``POST /similar?k=5`` with an audio file: the catalogue's songs most like it, as
   ``similar --json`` gives them (when the service was started with ``--catalog``);
 * ``GET /health``: the model, its feature kind and ragas, the version, the work in hand;
-* ``GET /``: a page where a person tries it in the browser (``serve_page.html``).
+* ``GET /``: a page where a person tries it in the browser (``page.html`` beside this module).
 
 Every error is one JSON object, ``{"error": "<one line>"}``, with its status: 413 for an
 upload over the size limit (refused from its ``Content-Length`` before it is read), 415 for

@@ -1,6 +1,6 @@
 """Recording sessions: what makes two takes of the same instrument sound different.
 
-Taught in notebook 04_dataset. Real takes are recorded on different days: the microphone
+Behind notebook 04_dataset (not called there by name). Real takes are recorded on different days: the microphone
 sits elsewhere, the room answers differently, the noise floor and the level change. Every
 5-second window of one take shares that session's character, which is why windows of one take
 must never be split between training and test. :func:`record` gives each synthesised take a

@@ -1,6 +1,7 @@
 """A tabla-like percussion track: the thekas (basic cycles) of three common taals.
 
-Taught in notebook 04_dataset (test songs) and 07_song_detection (percussion suppression).
+Taught in notebook 07_song_detection (percussion suppression). The test songs of 04_dataset
+play it.
 The dayan (right drum) is tuned to the song's Sa; its black patch (syahi) makes its modes
 nearly harmonic, so each stroke has a pitch. The bayan (left drum) gives a low boom whose pitch
 the player's wrist bends upward.

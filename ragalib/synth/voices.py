@@ -1,7 +1,7 @@
 """Instrument voices that play a score: the harmonium of the training data, and others.
 
-Taught in notebook 00_meet_the_ragas (the harmonium) and 03_mfcc (why a change of instrument
-moves MFCCs far more than a change of raga does).
+Taught in notebook 03_mfcc (why a change of instrument moves MFCCs far more than a change of
+raga does). Behind notebook 00_meet_the_ragas (the harmonium).
 
 A :class:`Voice` is a recipe for a pitched instrument: a harmonic spectrum (a power law shaped
 by formants), band-limited below Nyquist for every pitch so nothing aliases; an optional second

@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import RagalibError
-from ..paths import quick_mode, tuning_dir
+from ..errors import RagalibError, say
+from ..paths import tuning_dir
 from ..util.progress import bar as progress_bar
 from . import tuner
 from .chief import Cluster, check_worker_id
@@ -456,48 +456,6 @@ def join_search(dataset, oracle, worker_id, **search):
                 os.environ[name] = value
 
 
-def command_search(args):
-    """The search options of ``python -m ragalib tune``'s arguments: 3 trials (2 of them
-    random) of at most 2 epochs with ``--quick``, else 8 (3) of at most 15, as in chapter 06.
-
-    Behind notebook 06_tuning (not called there by name).
-    """
-    quick = quick_mode()
-    trials = args.trials or (3 if quick else 8)
-    return {"tuner": args.tuner, "max_trials": trials,
-            "initial_points": min(2 if quick else 3, trials),
-            "epochs": args.epochs or (2 if quick else 15)}
-
-
-def run_command(args):
-    """``python -m ragalib tune``: start a chief and ``--workers`` workers here, or with
-    ``--oracle HOST:PORT --worker-id ID`` join a chief elsewhere as one worker.
-
-    Behind notebook 06_tuning (not called there by name). Returns the :class:`ClusterRun`,
-    or for a worker the number of trials it ran. The options are checked (and the port)
-    before the dataset is loaded.
-    """
-    from ..corpus import dataset
-
-    search = command_search(args)
-    if args.oracle is not None:
-        if args.workers is not None or args.port is not None or args.host is not None:
-            raise RagalibError("--oracle joins a search running elsewhere: --workers, --port "
-                               "and --host are for starting one")
-        if args.worker_id is None:
-            raise RagalibError("--oracle needs --worker-id ID, unique in the search (such as "
-                               "the machine's name)")
-        address = parse_address(args.oracle)
-        check_worker_id(args.worker_id)
-        return join_search(dataset.build(), address, args.worker_id, **search)
-    if args.worker_id is not None:
-        raise RagalibError("--worker-id names the worker that joins with --oracle HOST:PORT")
-    host = args.host or "127.0.0.1"
-    port = check_port(host, args.port) if args.port is not None else None
-    return run_local(dataset.build(), workers=2 if args.workers is None else args.workers,
-                     port=port, host=host, **search)
-
-
 def _watch_parent():
     """Stop this process (SIGTERM) when the process that started it has gone."""
     parent = int(os.environ.get("RAGALIB_PARENT_PID", "0") or 0)
@@ -545,8 +503,8 @@ def _child(argv):
     except RagalibError as exc:
         if preload is not None:
             preload.join()      # loading TensorFlow silences file descriptor 2 for a while
-        print(f"ragalib: {exc}", file=sys.stderr)
+        say(exc)
         return 2
     except KeyboardInterrupt:
-        print("ragalib: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130

@@ -21,7 +21,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from ..errors import RagalibError, one_line_warnings, say_again, with_warnings
+from ..errors import RagalibError, one_line_warnings, say, say_again, with_warnings
 
 MIN_ITEMS_PER_WORKER = 2
 """Starting a worker costs about a second (imports), so a pool only pays off past this."""
@@ -37,8 +37,8 @@ CONNECT_SECONDS = 10
 def _warn_one_core():
     """Say once per process (the cache makes later calls do nothing) that a script without a
     main guard works on one core."""
-    print("ragalib: working on one core; put your script's code under "
-          "`if __name__ == \"__main__\":` to use them all", file=sys.stderr)
+    say("working on one core; put your script's code under "
+        "`if __name__ == \"__main__\":` to use them all")
 
 
 def default_workers():

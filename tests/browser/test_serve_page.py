@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ragalib.serving import client
 from tests.browser.lab import require_chromium
-from tests.test_serve import tiny_bundle, write_song
+from tests.test_serving import tiny_bundle, write_song
 
 require_chromium()
 

@@ -16,7 +16,7 @@ from ragalib.melody import pitch_model
 from ragalib.models import cnn
 from ragalib.models.bundle import PITCH_FILE, load_bundle, save_bundle
 from ragalib.serving import client
-from tests.test_detect import melody
+from tests.test_pipeline import melody
 
 SR = DEFAULT.sr
 LABELS = ["bhairavi", "kafi", "yaman"]

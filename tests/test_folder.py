@@ -10,8 +10,8 @@ from ragalib.evaluation import folder as folder_report
 from ragalib.features import DEFAULT
 from ragalib.models import cnn
 from ragalib.models.bundle import load_bundle, save_bundle
-from tests.test_detect import SR, melody
-from tests.test_model import FAST, separable
+from tests.test_cnn import FAST, separable
+from tests.test_pipeline import SR, melody
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from ragalib.features import DEFAULT
 from ragalib.melody import pitch_model
 from ragalib.models import cnn
 from ragalib.models.bundle import BUNDLE_JSON, load_bundle, save_bundle
-from tests.test_model import FAST, separable
+from tests.test_cnn import FAST, separable
 
 
 def table(scores, pipeline=candidates.SONG_VARIANTS[0], segments=None):
@@ -103,7 +103,7 @@ def test_report_models_prints_every_candidate_and_the_choice(monkeypatch, capsys
     dev = [{**r, "song accuracy": 0.875} for r in rows if r["pipeline"] == candidates.SONG_VARIANTS[0]]
     chosen = SimpleNamespace(path="data/models/default", info={"chosen_as_default": "because"},
                              pitch_model="pm")
-    monkeypatch.setattr(default, "ensure_default_bundle", lambda **kw: chosen)
+    monkeypatch.setattr(default, "detector", lambda folder=None, current=False: chosen)
     monkeypatch.setattr(candidates, "candidate_name", lambda bundle: "melody" + candidates.WITH_PITCH)
     monkeypatch.setattr(candidates, "ensure_candidates", lambda **kw: {})
     monkeypatch.setattr(scoring, "take_scores", lambda *a, **kw: takes)

@@ -13,7 +13,7 @@ from ragalib.features import DEFAULT
 from ragalib.melody import pitch, salience, tonic
 from ragalib.models import cnn as model
 from ragalib.models.bundle import load_bundle, save_bundle
-from tests.test_model import FAST, separable
+from tests.test_cnn import FAST, separable
 
 SR = 22050
 
