@@ -4,6 +4,7 @@ Behind notebook 04_dataset (the recordings and datasets it shows) and every late
 ``docs/data-and-caches.md`` lists each folder.
 """
 
+import functools
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -14,6 +15,7 @@ CATALOGUE_PATH = files(__package__).joinpath("catalogues", "ragas.json")
 """The raga catalogue, package data: inside the installed package as in a checkout."""
 
 
+@functools.cache
 def in_checkout():
     """True when ragalib runs from a source checkout (``pip install -e .`` or ``make setup``),
     not from an installed wheel.

@@ -32,7 +32,7 @@ default)."""
 
 PUBLISHED = {"before tuning": PUBLISHED_BEFORE, "after tuning": PUBLISHED_AFTER}
 """The published test accuracies, on (as far as we can tell) a random split of segments
-(quoted once, in :mod:`ragalib.corpus.published`)."""
+(quoted once, in :data:`ragalib.constants.PUBLISHED_BEFORE`)."""
 
 
 def keras_tuner():
