@@ -1,4 +1,4 @@
-"""Where ragalib finds its catalogue and writes what it generates.
+"""Where ragalib writes what it generates (the catalogue is :mod:`ragalib.ragas`'s).
 
 Behind notebook 04_dataset (the recordings and datasets it shows) and every later chapter;
 ``docs/data-and-caches.md`` lists each folder.
@@ -6,13 +6,10 @@ Behind notebook 04_dataset (the recordings and datasets it shows) and every late
 
 import functools
 import os
-from importlib.resources import files
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The source checkout when ragalib runs from one (its notebooks and ``data/`` are here)."""
-CATALOGUE_PATH = files(__package__).joinpath("catalogues", "ragas.json")
-"""The raga catalogue, package data: inside the installed package as in a checkout."""
 
 
 @functools.cache
@@ -57,9 +54,15 @@ def work_dir():
     Behind notebook 04_dataset (not called there by name).
 
     ``data/`` normally; ``data/quick/`` in quick mode, so the small artefacts that tests make
-    never mix with (or overwrite) the full ones.
+    never mix with (or overwrite) the full ones; under another raga catalogue
+    (:func:`ragalib.ragas.use_catalogue`), ``catalogues/<name>-<digest>/`` inside that, so
+    takes, models and caches of one set of ragas are never taken for another's.
     """
-    return data_dir() / "quick" if quick_mode() else data_dir()
+    from .ragas import catalogue_tag
+
+    base = data_dir() / "quick" if quick_mode() else data_dir()
+    tag = catalogue_tag()
+    return base if tag is None else base / "catalogues" / tag
 
 
 # Every folder and file ragalib generates, in one place (``docs/data-and-caches.md``).

@@ -10,11 +10,16 @@ oscillation), and ``|`` for a breath between phrases.
 
 import functools
 import json
+import math
+import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from .errors import RagalibError
-from .paths import CATALOGUE_PATH
+
+CATALOGUE_PATH = files(__package__).joinpath("catalogues", "ragas.json")
+"""The ten ragas' catalogue, package data: inside the installed package as in a checkout."""
 
 SEMITONES = {"S": 0, "r": 1, "R": 2, "g": 3, "G": 4, "m": 5,
              "M": 6, "P": 7, "d": 8, "D": 9, "n": 10, "N": 11}
@@ -106,6 +111,7 @@ class Raga:
     andolan: tuple
     movements: tuple      # (tuple of SwaraNote, description)
     intonation: tuple = ()   # (swara, cents off equal temperament) where a singer differs
+    aliases: tuple = ()      # other spellings of the id (an index's raga column may use them)
 
     @property
     def pitch_classes(self):
@@ -118,13 +124,26 @@ class Raga:
         return tuple(note for phrase in self.pakad for note in phrase)
 
 
-def _validate_entry(entry):
+def _validate_entry(entry, source):
+    where = f"{source}: raga {entry.get('id', '?')!r}"
+    if not isinstance(entry, dict):
+        raise RagalibError(f"{source}: a raga entry must be an object, not {entry!r}")
     required = ("id", "name", "thaat", "time", "swaras", "aroha", "avaroha", "pakad",
                 "vadi", "samvadi", "nyas", "andolan", "movements")
     missing = [key for key in required if key not in entry]
-    where = f"raga {entry.get('id', '?')!r} in {CATALOGUE_PATH.name}"
     if missing:
         raise RagalibError(f"{where} lacks {', '.join(missing)}")
+    try:
+        return _raga(entry, where)
+    except RagalibError as exc:
+        text = str(exc)
+        raise RagalibError(text if text.startswith(where) else f"{where}: {text}") from None
+    except (TypeError, AttributeError, KeyError) as exc:
+        raise RagalibError(f"{where}: a field has the wrong type ({exc})") from None
+
+
+def _raga(entry, where):
+    """The :class:`Raga` of one catalogue entry whose fields are all present, checked."""
     swaras = tuple(entry["swaras"])
     for swara in swaras:
         parse_note(swara)
@@ -138,6 +157,9 @@ def _validate_entry(entry):
                                    f"of its swaras {' '.join(swaras)}")
         return phrases
 
+    for field in ("aroha", "avaroha", "pakad"):
+        if not notes(entry[field], field):
+            raise RagalibError(f"{where}: its {field} is empty")
     single = {"vadi": entry["vadi"], "samvadi": entry["samvadi"]}
     for field, swara in [*single.items(), *(("nyas", s) for s in entry["nyas"]),
                          *(("andolan", s) for s in entry["andolan"])]:
@@ -145,8 +167,8 @@ def _validate_entry(entry):
             raise RagalibError(f"{where}: {field} {swara!r} is not one of its swaras "
                                f"{' '.join(swaras)}")
     return Raga(
-        id=entry["id"], name=entry["name"], thaat=entry["thaat"], time=entry["time"],
-        swaras=swaras,
+        id=str(entry["id"]).strip().lower(), name=entry["name"], thaat=entry["thaat"],
+        time=entry["time"], swaras=swaras,
         aroha=tuple(n for p in notes(entry["aroha"], "aroha") for n in p),
         avaroha=tuple(n for p in notes(entry["avaroha"], "avaroha") for n in p),
         pakad=tuple(tuple(p) for p in notes(entry["pakad"], "pakad")),
@@ -155,6 +177,7 @@ def _validate_entry(entry):
         movements=tuple((tuple(n for p in notes(m["phrase"], "movement") for n in p),
                          m["about"]) for m in entry["movements"]),
         intonation=_intonation(entry, allowed, where),
+        aliases=tuple(str(a).strip().lower() for a in entry.get("aliases", ())),
     )
 
 
@@ -173,16 +196,49 @@ def _intonation(entry, allowed, where):
     return tuple(pairs)
 
 
-@functools.lru_cache(maxsize=None)
+CATALOGUE_ENV = "RAGALIB_CATALOGUE"
+"""The environment variable naming the active catalogue (:func:`use_catalogue` sets it, so
+worker processes judge with the same ragas as their parent)."""
+
+
+def catalogue_source(path=None):
+    """Where a catalogue is: ``path`` as given, or the name of one shipped with ragalib
+    (``"ragas_more"`` or ``"ragas_more.json"``, in ``ragalib/catalogues/``); without
+    ``path``, the active catalogue (``$RAGALIB_CATALOGUE``, else the ten ragas of
+    ``ragas.json``).
+
+    Behind notebook 11_real_singing (not called there by name).
+
+    Raises
+    ------
+    RagalibError
+        If no such file exists, here or among the shipped catalogues.
+    """
+    if path is None:
+        path = os.environ.get(CATALOGUE_ENV) or None
+        if path is None:
+            return Path(str(CATALOGUE_PATH))
+    given = Path(path).expanduser()
+    if given.is_file():
+        return given.resolve()
+    name = given.name if given.suffix == ".json" else f"{given.name}.json"
+    shipped = Path(str(CATALOGUE_PATH)).with_name(name)
+    if given.parent == Path(".") and shipped.is_file():
+        return shipped
+    raise RagalibError(f"{path}: no such raga catalogue (a JSON file, or one of the shipped "
+                       f"{', '.join(p.stem for p in sorted(shipped.parent.glob('*.json')))})")
+
+
 def load_catalogue(path=None):
-    """Load and validate the raga catalogue.
+    """Load and validate a raga catalogue, with the catalogues it ``extends``.
 
     Taught in notebook 00_meet_the_ragas.
 
     Parameters
     ----------
     path : str or Path, optional
-        A catalogue JSON file; default ``ragalib/catalogues/ragas.json`` (package data).
+        A catalogue JSON file or a shipped catalogue's name (:func:`catalogue_source`);
+        default the active catalogue (:func:`use_catalogue`).
 
     Returns
     -------
@@ -192,20 +248,104 @@ def load_catalogue(path=None):
     Raises
     ------
     RagalibError
-        If the file is missing or not JSON, or any entry is incomplete or uses a swara
-        outside its own set.
+        In one line naming the file: missing or not JSON, an entry incomplete, with an unknown
+        swara, an empty aroha or a swara outside its own set, a raga id given twice.
     """
-    path = CATALOGUE_PATH if path is None else path
+    source = catalogue_source(path)
     try:
-        source = Path(path) if isinstance(path, str) else path   # a Path or package data
-        entries = json.loads(source.read_text(encoding="utf-8"))["ragas"]
-    except (OSError, ValueError, KeyError) as exc:
+        stamp = source.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return dict(_loaded(str(source), stamp)[0])
+
+
+def catalogue_key(path=None):
+    """A digest of the ragas a catalogue defines (their validated entries, wherever they
+    are written): what a model records, and what :func:`ragalib.paths.work_dir` keeps apart.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    source = catalogue_source(path)
+    return _loaded(str(source), source.stat().st_mtime_ns)[1]
+
+
+@functools.lru_cache(maxsize=32)
+def _loaded(source, stamp, _seen=()):
+    """The ragas of the catalogue file ``source`` (its ``extends`` first) and their digest;
+    ``stamp`` (the file's modification time) renews the cache when the file is edited."""
+    import hashlib
+
+    path = Path(source)
+    if source in _seen:
+        raise RagalibError(f"{path}: extends itself (through {' -> '.join(_seen)})")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data["ragas"]
+        if not isinstance(entries, list):
+            raise ValueError("'ragas' must be a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RagalibError(f"{path}: not a readable raga catalogue ({exc})") from None
-    ragas = [_validate_entry(entry) for entry in entries]
-    ids = [raga.id for raga in ragas]
-    if len(set(ids)) != len(ids):
-        raise RagalibError(f"{path}: raga ids repeat: {ids}")
-    return {raga.id: raga for raga in sorted(ragas, key=lambda r: r.id)}
+    ragas = []
+    if data.get("extends"):
+        parent = path.with_name(str(data["extends"]))
+        if not parent.is_file():
+            raise RagalibError(f"{path}: extends {data['extends']!r}, which is not beside it")
+        ragas = list(_loaded(str(parent.resolve()), parent.stat().st_mtime_ns,
+                             (*_seen, source))[0].values())
+    ragas += [_validate_entry(entry, path) for entry in entries]
+    seen = {}
+    for raga in ragas:
+        for name in (raga.id, *raga.aliases):
+            if name in seen:
+                raise RagalibError(f"{path}: raga id {name!r} is given twice "
+                                   f"({seen[name]} and {raga.id})")
+            seen[name] = raga.id
+    ordered = {raga.id: raga for raga in sorted(ragas, key=lambda r: r.id)}
+    digest = hashlib.sha1(repr(sorted(ordered.items())).encode()).hexdigest()
+    return ordered, digest
+
+
+class use_catalogue:
+    """Judge, synthesise and train with the ragas of another catalogue (``--catalogue`` on
+    the command line): a call, or a ``with`` block that restores the previous one.
+
+    Taught in notebook 11_real_singing.
+
+    The catalogue is validated first, then named in ``$RAGALIB_CATALOGUE`` so that worker
+    processes use it too. Everything generated from it (takes, datasets, models, caches)
+    lives apart from the ten ragas' (:func:`ragalib.paths.work_dir`), and a model trained on
+    one catalogue refuses to judge with another. ``use_catalogue(None)`` returns to the ten.
+    """
+
+    def __init__(self, path=None):
+        self.previous = os.environ.get(CATALOGUE_ENV)
+        if path is None:
+            os.environ.pop(CATALOGUE_ENV, None)
+            return
+        source = catalogue_source(path)
+        load_catalogue(source)
+        os.environ[CATALOGUE_ENV] = str(source)
+
+    def __enter__(self):
+        return load_catalogue()
+
+    def __exit__(self, *exc):
+        if self.previous is None:
+            os.environ.pop(CATALOGUE_ENV, None)
+        else:
+            os.environ[CATALOGUE_ENV] = self.previous
+
+
+def catalogue_tag():
+    """None for the ten ragas of the shipped catalogue; for any other, ``<name>-<digest>``:
+    the folder :func:`ragalib.paths.work_dir` keeps its generated files in.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    key = catalogue_key()
+    if key == catalogue_key(str(CATALOGUE_PATH)):
+        return None
+    return f"{catalogue_source().stem}-{key[:10]}"
 
 
 def raga_ids():
@@ -230,6 +370,8 @@ def get_raga(raga_id):
         return raga_id
     catalogue = load_catalogue()
     key = str(raga_id).strip().lower()
+    if key not in catalogue:
+        key = next((r.id for r in catalogue.values() if key in r.aliases), key)
     if key not in catalogue:
         raise RagalibError(f"unknown raga {raga_id!r}; valid ragas are {', '.join(catalogue)}")
     return catalogue[key]
@@ -286,7 +428,8 @@ TONIC_RANGE = (20.0, 5000.0)
 
 
 def tonic_hz(tonic=DEFAULT_TONIC):
-    """The tonic's frequency in Hz; a number is taken as Hz already.
+    """The tonic's frequency in Hz; a number (or text such as ``"176.6"`` or ``"176.6 Hz"``)
+    is taken as Hz already.
 
     Behind notebook 00_meet_the_ragas (not called there by name).
 
@@ -295,8 +438,16 @@ def tonic_hz(tonic=DEFAULT_TONIC):
     RagalibError
         For an unknown note name, or a tonic outside 20-5000 Hz.
     """
+    if isinstance(tonic, str):
+        number = tonic.strip().lower().removesuffix("hz").strip()
+        try:
+            tonic = float(number)
+        except ValueError:
+            pass
     if isinstance(tonic, (int, float)) and not isinstance(tonic, bool):
         hz = float(tonic)
+        if not math.isfinite(hz):
+            raise RagalibError(f"tonic {tonic} is not a frequency")
     else:
         hz = float(tonic_pitch(tonic).frequency)
     if not TONIC_RANGE[0] <= hz <= TONIC_RANGE[1]:

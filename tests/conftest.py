@@ -1,7 +1,7 @@
 """Test settings shared by every unit test, and the split of ``make test`` over two processes.
 
 ``make test`` runs under pytest-xdist (``-n 2``): the chapters (nbval's cells) run in order,
-00-03 in one work unit and 04-10 in another, with their quick data in ``data/quick`` as a
+00-03 in one work unit and 04-11 in another, with their quick data in ``data/quick`` as a
 learner's would be (the browser test starts from a copy of it); the unit tests are spread over
 both workers, and each worker keeps what they generate in a folder of its own,
 ``build/test-data/<worker>``, so two processes never build the same dataset or bundle at once.
@@ -44,7 +44,7 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
             if path.endswith(".ipynb"):       # 00-03 build no dataset and train no model
-                return "chapters 00-03" if Path(path).name < "04" else "chapters 04-10"
+                return "chapters 00-03" if Path(path).name < "04" else "chapters 04-11"
             return nodeid if path.startswith("tests/browser/") else path
 
     return ChaptersTogether(config, log)

@@ -181,7 +181,7 @@ def _group(pgid):
 
 @pytest.mark.parametrize("args, messages, status", [
     (["detect", "missing.wav", "folder"], ["missing.wav: no such file",
-                                           "folder: a folder with no audio files in it"], 1),
+                                           "folder: a folder with no audio files or pitch tracks in it"], 1),
     (["detect", "text.wav"], ["text.wav: not an audio file that can be read"], 1),
     (["similar", "folder", "--catalog", "folder"], ["folder: is a directory"], 2),
     (["similar", "text.wav", "--catalog", "folder"], ["text.wav: not an audio file"], 2),

@@ -34,7 +34,7 @@ def recordings(tmp_path):
     stereo = np.tile(melody(261.63), 2)
     soundfile.write(tmp_path / "bhupali" / "two.flac", np.stack([stereo, 0.5 * stereo], 1), SR)
     soundfile.write(tmp_path / "yaman" / "short.wav", melody(220.0)[:SR], SR)      # 1 s
-    (tmp_path / "yaman" / "notes.txt").write_text("not audio")
+    (tmp_path / "yaman" / "notes.doc").write_text("not audio")
     (tmp_path / "tonics.csv").write_text("file,tonic_hz\nyaman/one.wav,220\n")
     return tmp_path
 
@@ -45,7 +45,7 @@ def test_a_folder_is_scored_and_every_file_left_out_is_named(bundle, recordings)
                                        report=said.append)
     assert [r["path"].name for r in score.rows] == ["two.flac", "one.wav"]
     assert [r["tonic_hz"] for r in score.rows] == [None, 220.0]
-    assert any("not_a_raga" in m for m in said) and any("notes.txt" in m for m in said)
+    assert any("not_a_raga" in m for m in said) and any("notes.doc" in m for m in said)
     assert not any("tonics.csv" in m for m in said)
     assert len(score.left_out) == 1 and "short.wav" in score.left_out[0]
     assert score.audio_seconds == pytest.approx(72.0) and score.seconds > 0   # 2 x 36 s
@@ -54,7 +54,7 @@ def test_a_folder_is_scored_and_every_file_left_out_is_named(bundle, recordings)
     assert f"all: {right}/2 recordings" in "\n".join(lines)
     s = folder_report.summary(score, bundle.labels)
     assert s["tonic"] == (1, 1) and s["confusion"].sum() == 2      # 220 Hz is found from A3
-    assert lines[-1].startswith("speed: 72 s of audio in")
+    assert lines[-1].startswith("speed: 72 s judged in")
 
 
 def test_a_bad_tonics_file_is_one_error_naming_the_line(tmp_path):

@@ -25,7 +25,7 @@ def test_the_wheel_carries_the_catalogue_and_the_service_page(tmp_path):
 
 
 def test_the_catalogue_is_package_data():
-    assert Path(str(paths.CATALOGUE_PATH)).parent == ROOT / "ragalib" / "catalogues"
+    assert Path(str(ragas.CATALOGUE_PATH)).parent == ROOT / "ragalib" / "catalogues"
     assert len(ragas.load_catalogue()) == 10
 
 

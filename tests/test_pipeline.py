@@ -135,7 +135,7 @@ def test_the_cli_reports_bad_files_and_goes_on(bundle_dir, tmp_path):
     assert len(errors) == 5 and all(e.startswith("ragalib: ") for e in errors)
     for fragment in ("missing.wav: no such file", "text.wav: not an audio file",
                      "silent.wav: is silent", "short.wav: 2.0 s of audio, but one segment needs 5.0 s",
-                     "empty: a folder with no audio files in it"):
+                     "empty: a folder with no audio files or pitch tracks in it"):
         assert any(fragment in e for e in errors), fragment
 
 

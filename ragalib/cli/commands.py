@@ -166,7 +166,9 @@ def detect(args):
     from ..audio import audio_files, check_readable
     from ..detection import pipeline
     from ..detection.default import detector
+    from ..detection.track import detect_track
     from ..errors import NoMelody
+    from ..melody.pitch_track import is_pitch_track, pitch_tracks
     from ..melody.tonic import Tonic
 
     tonic = Tonic.parse(args.tonic)   # a bad tonic is one error, not one per file
@@ -177,10 +179,12 @@ def detect(args):
     for path in args.files:           # before the model's 6-9 s: a wrong path costs nothing
         try:
             if path.is_dir():
-                found = audio_files(path)
-                files += found or [RagalibError(f"{path}: a folder with no audio files in it")]
+                found = audio_files(path) + pitch_tracks(path)
+                files += found or [RagalibError(f"{path}: a folder with no audio files or "
+                                                f"pitch tracks in it")]
                 continue
-            check_readable(path)
+            if not is_pitch_track(path):
+                check_readable(path)
             files.append(path)
         except RagalibError as exc:
             files.append(exc)
@@ -188,17 +192,25 @@ def detect(args):
         for exc in files:
             say(f"{exc}")
         return 1
-    bundle = detector(args.model)
+    tracks = {f for f in files if not isinstance(f, Exception) and is_pitch_track(f)}
+    sounds = [f for f in files if not isinstance(f, Exception) and f not in tracks]
+    bundle = detector(args.model) if sounds else None
     if not args.json:
-        choice = bundle.info.get("chosen_as_default")
-        print(f"model {bundle.path} ({len(bundle.labels)} ragas"
-              f"{'; ' + choice if choice else ''})")
+        if bundle is not None:
+            choice = bundle.info.get("chosen_as_default")
+            print(f"model {bundle.path} ({len(bundle.labels)} ragas"
+                  f"{'; ' + choice if choice else ''})")
+        if tracks:
+            print("pitch tracks: the note model of the catalogue's ragas (no audio, no CNN)")
         print(f"{'file':40s} {'raga':10s} {'conf':>5s} {'tonic':>7s} {'shift':>5s}  traces")
     answers = pipeline.detect_files(         # in order, each as soon as it is ready
-        [f for f in files if not isinstance(f, Exception)], bundle, tonic=tonic,
-        separation=not args.no_separation, judge=args.judge, scheduler=args.scheduler)
+        sounds, bundle, tonic=tonic, separation=not args.no_separation, judge=args.judge,
+        scheduler=args.scheduler) if sounds else iter(())
     for path in files:
-        found = path if isinstance(path, Exception) else next(answers)[1]
+        if path in tracks:
+            found = _track_answer(detect_track, path, tonic)
+        else:
+            found = path if isinstance(path, Exception) else next(answers)[1]
         if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
             answer = pipeline.no_raga_json(str(path), found)
             print(json.dumps(answer) if args.json
@@ -217,6 +229,14 @@ def detect(args):
             if found.skipped:
                 print(f"{'':40s} ({len(found.skipped)} quiet segment(s) left out)")
     return 1 if failed else 0
+
+
+def _track_answer(detect_track, path, tonic):
+    """``detect_track(path, tonic=tonic)``, or the error that stops it (one file's answer)."""
+    try:
+        return detect_track(path, tonic=tonic)
+    except RagalibError as exc:
+        return exc
 
 
 def similar(args):

@@ -40,7 +40,13 @@ def _add_reports(parser, sets):
     p.add_argument("dir", nargs="?", type=Path, metavar="DIR",
                    help="recordings in raga folders, DIR/<raga_id>/<files>, and optionally "
                         "DIR/tonics.csv (file,tonic_hz)")
-    p.set_defaults(func=lambda a: reports.folder(a.dir, a.model) or 0)
+    p.add_argument("--index", type=Path, metavar="FILE",
+                   help="a CSV naming the files instead (columns file, raga, sa_hz; files "
+                        "relative to it)")
+    p.add_argument("--excerpt", type=seconds, metavar="SECONDS",
+                   help="judge pitch tracks in excerpts of this length, not whole")
+    p.set_defaults(func=lambda a: reports.folder(a.dir, a.model, index=a.index,
+                                                 excerpt=a.excerpt) or 0)
     p = each.add_parser("melody", help="the f0 trackers on the sung songs")
     p.add_argument("--songs", choices=sets, default="dev")
     p.set_defaults(func=lambda a: reports.melody(a.songs) or 0)
@@ -116,14 +122,14 @@ def build_parser():
                                                      "in the search")
     p.set_defaults(func=commands.tune)
 
-    p = sub.add_parser("detect", help="which raga does each file carry?")
+    p = sub.add_parser("detect", help="which raga does each file (audio or pitch track) carry?")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--model", type=Path, help="bundle folder (default data/models/default)")
     p.add_argument("--tonic", default="auto",
                    help="auto (estimate with the learned pitch model), catalogue (estimate "
-                        "from the catalogue alone), none (no transposition) or a note such "
-                        "as D4")
+                        "from the catalogue alone), none (no transposition), a note such "
+                        "as D4 or a frequency in Hz such as 146.8")
     p.add_argument("--no-separation", action="store_true",
                    help="keep the percussion (no harmonic/percussive separation)")
     p.add_argument("--judge", choices=JUDGES, default="both",
@@ -157,7 +163,20 @@ def build_parser():
                        help="audio for synth and features (default 600)")
         b.add_argument("--repeat", type=positive_int, default=3, help="timed runs (default 3)")
         b.set_defaults(func=lambda args, bench=bench: bench(args.seconds, args.repeat) or 0)
+    _add_catalogue(parser)
     return parser
+
+
+def _add_catalogue(parser):
+    """``--catalogue FILE`` on every command that reaches the ragas (every leaf command)."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for child in action.choices.values():
+            if child._subparsers is not None:
+                _add_catalogue(child)
+            else:
+                child.add_argument("--catalogue", metavar="FILE",
+                                   help="raga catalogue: a JSON file, or ragas_more (the ten "
+                                        "and six more); default the ten ragas")
 
 
 LINE_BY_LINE = {"detect", "report", "bench"}
@@ -173,6 +192,10 @@ def main(argv=None):
         args = build_parser().parse_args(arguments.given(argv))
         if getattr(args, "quick", False):  # before anything reads the data folders
             os.environ["RAGALIB_QUICK"] = "1"
+        if getattr(args, "catalogue", None):
+            from ..ragas import use_catalogue
+
+            use_catalogue(args.catalogue)
         with quiet(args.command in LINE_BY_LINE or getattr(args, "json", False)):
             return args.func(args)
     except KeyboardInterrupt:       # Ctrl-C: every write is atomic, so nothing is half-written

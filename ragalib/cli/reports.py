@@ -116,19 +116,34 @@ def similarity(model=None):
     print(text_table(rows))
 
 
-def folder(path, model=None):
-    """The detector on your own labelled recordings, ``path/<raga_id>/<files>`` (notebook
-    07_song_detection)."""
+def folder(path, model=None, *, index=None, excerpt=None):
+    """The detector on your own labelled recordings or pitch tracks, ``path/<raga_id>/<files>``
+    or the files an ``index`` names (notebooks 07_song_detection and 11_real_singing)."""
     from ..detection.default import detector
     from ..evaluation.folder import report_lines, score_folder
+    from ..melody.pitch_track import is_pitch_track
+    from ..ragas import catalogue_source, raga_ids
 
-    if path is None:
-        raise RagalibError("report folder needs a folder: report folder DIR "
-                           "(DIR/<raga_id>/<files>, optional DIR/tonics.csv)")
-    bundle = detector(model)
-    score = score_folder(path, bundle)
-    print(f"model {bundle.path} ({bundle.config.kind} features)")
-    print("\n".join(report_lines(score, bundle.labels)))
+    if path is None and index is None:
+        raise RagalibError("report folder needs a folder or an index: report folder DIR "
+                           "(DIR/<raga_id>/<files>, optional DIR/tonics.csv) or report folder "
+                           "--index FILE (columns file, raga, sa_hz)")
+    if path is not None and index is not None:
+        raise RagalibError("report folder takes a folder or --index FILE, not both")
+    used = []
+
+    def bundle():
+        used.append(detector(model))
+        return used[-1]
+
+    score = score_folder(path, bundle, index=index, excerpt=excerpt)
+    if used:
+        print(f"model {used[0].path} ({used[0].config.kind} features) for the audio files")
+    if any(is_pitch_track(r["path"]) for r in score.rows):
+        print(f"pitch tracks: the note model of the catalogue {catalogue_source().stem!r} "
+              f"({len(raga_ids())} ragas), Sa estimated with the raga"
+              + (f"; {excerpt:g}-s excerpts" if excerpt else "; whole tracks"))
+    print("\n".join(report_lines(score, used[0].labels if used else raga_ids())))
 
 
 def models():

@@ -33,15 +33,19 @@ SPLITS = ("train", "val", "test")
 
 
 
-def scan_recordings(root, *, report=say, ignore=()):
+def scan_recordings(root, *, report=say, ignore=(), tracks=False):
     """Find the recordings under ``root``: ``{raga_id: [paths sorted by name]}``.
 
     Taught in notebook 04_dataset.
 
-    Folders that are not raga ids, and files that are not audio by their extension, are
-    reported through ``report`` and skipped, never guessed at; names in ``ignore`` (at the
-    top level) are passed over in silence.
+    Folders that are not raga ids, and files that are not audio by their extension (nor,
+    with ``tracks``, pitch tracks: :mod:`ragalib.melody.pitch_track`), are reported through
+    ``report`` and skipped, never guessed at; names in ``ignore`` (at the top level) are
+    passed over in silence.
     """
+    from ..melody.pitch_track import TRACK_SUFFIXES
+
+    suffixes = AUDIO_SUFFIXES | (TRACK_SUFFIXES if tracks else set())
     root = Path(root)
     if not root.is_dir():
         raise RagalibError(f"{root}: no recordings folder")
@@ -57,10 +61,11 @@ def scan_recordings(root, *, report=say, ignore=()):
         for path in sorted(entry.iterdir()):
             if path.name.startswith("."):
                 continue
-            if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file():
+            if path.suffix.lower() in suffixes and path.is_file():
                 files.append(path)
             else:
-                report(f"{path}: skipped: not an audio file by its name")
+                report(f"{path}: skipped: not an audio file{' or pitch track' * tracks} by "
+                       "its name")
         if files:
             found[entry.name] = files
     if not found:

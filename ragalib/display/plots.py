@@ -1,7 +1,7 @@
 """Every figure the notebooks show, with labelled axes and units.
 
 Each function draws on a given matplotlib ``ax`` (or a new one) and returns the ``ax``.
-Used in every chapter, from notebook 00_meet_the_ragas to 09_robust_features.
+Used in every chapter, from notebook 00_meet_the_ragas to 11_real_singing.
 """
 
 import numpy as np
@@ -609,3 +609,30 @@ def trials_scatter(rows, *, axes=None, title="Validation accuracy against each h
         axes[4].set_ylabel("validation accuracy")
     axes[0].legend(fontsize=7, loc="best")
     return axes
+
+
+def held_notes(cents, notes, *, hop_s, ax=None, start=0.0, end=None,
+               title="A sung contour and its held notes"):
+    """A contour in cents above Sa, with its held notes (:func:`ragalib.melody.notes.held_notes`)
+    drawn over it as bars on their steps; what is not under a bar is transit.
+
+    Taught in notebook 11_real_singing.
+    """
+    ax = _new_ax(ax, (11, 3.8))
+    t = np.arange(len(cents)) * hop_s
+    shown = (t >= start) & (t <= (t[-1] if end is None else end))
+    ax.plot(t[shown], np.asarray(cents)[shown], color="0.55", lw=1.0, label="contour (transit)")
+    first = True
+    for a, b, step in zip(notes.start, notes.stop, notes.step):
+        if a * hop_s > (t[-1] if end is None else end) or b * hop_s < start:
+            continue
+        ax.plot([a * hop_s, b * hop_s], [100 * step] * 2, color="C3", lw=4, solid_capstyle="butt",
+                label="held note" if first else None)
+        first = False
+    steps = np.arange(np.floor(np.nanmin(np.asarray(cents)[shown]) / 100),
+                      np.ceil(np.nanmax(np.asarray(cents)[shown]) / 100) + 1).astype(int)
+    ax.set_yticks(100 * steps, [swara_label(s) for s in steps], fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set(xlabel="time (s)", ylabel="swara (cents above Sa)", title=title)
+    _legend_beside(ax)
+    return ax

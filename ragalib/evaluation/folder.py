@@ -1,12 +1,17 @@
 """What the detector is worth on your own recordings: ``python -m ragalib report folder DIR``.
 
-Named in notebook 07_song_detection, for learners with labelled recordings of their own.
+Named in notebooks 07_song_detection and 11_real_singing, for learners with labelled
+recordings (or pitch tracks) of their own.
 
-``DIR`` is laid out like ``data/recordings/``: ``DIR/<raga_id>/<file>``, any format and sample
-rate. An optional ``DIR/tonics.csv`` (columns ``file,tonic_hz``, ``file`` relative to ``DIR``
-or a bare file name) gives the true Sa of some files, so the tonic estimate is scored too.
-Folders that are not raga ids, files that are not audio and files that cannot be analysed are
-reported on one line each and left out; every other file is judged once, in worker processes.
+``DIR`` is laid out like ``data/recordings/``: ``DIR/<raga_id>/<file>``, any audio format and
+sample rate, or pitch tracks (:mod:`ragalib.melody.pitch_track`). An optional
+``DIR/tonics.csv`` (columns ``file,tonic_hz``, ``file`` relative to ``DIR`` or a bare file
+name) gives the true Sa of some files, so the tonic estimate is scored too. Or an index
+(``--index FILE``: a CSV with columns ``file, raga, sa_hz``, files relative to the index, as
+research corpora publish them) names the files. Folders that are not raga ids, files that are
+not audio or tracks and files that cannot be analysed are reported on one line each and left
+out; audio is judged in worker processes by the detector, pitch tracks by the note model
+(:mod:`ragalib.detection.track`), whole or in excerpts (``--excerpt SECONDS``).
 """
 
 import csv
@@ -49,13 +54,64 @@ def read_tonics(root):
     return tonics
 
 
+def read_index(path, *, report=say):
+    """The rows of an index file: ``{"path", "raga", "tonic_hz"}`` for every row with a
+    raga (rows without one, such as a corpus's drones, are skipped quietly).
+
+    Behind notebook 11_real_singing (not called there by name).
+
+    Raises
+    ------
+    RagalibError
+        Naming the file and the line, for a missing column or a ``sa_hz`` that is not a
+        positive number. A raga the catalogue does not know, or a file that is not there,
+        is one line (through ``report``) and the row is left out.
+    """
+    from ..ragas import get_raga
+
+    path = Path(path)
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise RagalibError(f"{path}: cannot read the index ({exc.strerror})") from None
+    rows = []
+    with handle:
+        reader = csv.DictReader(handle)
+        if not {"file", "raga"} <= set(reader.fieldnames or ()):
+            raise RagalibError(f"{path}: an index needs the columns file, raga (and sa_hz)")
+        for n, row in enumerate(reader, 2):
+            raga, name = (row.get("raga") or "").strip(), (row.get("file") or "").strip()
+            if not raga:
+                continue
+            text = (row.get("sa_hz") or "").strip()
+            try:
+                hz = float(text) if text else None
+            except ValueError:
+                hz = -1.0
+            if hz is not None and not hz > 0:
+                raise RagalibError(f"{path}: line {n}: sa_hz {text!r} is not a positive number")
+            try:
+                raga = get_raga(raga).id
+            except RagalibError:
+                report(f"{path}: line {n}: raga {raga!r} is not in the catalogue; left out")
+                continue
+            file = path.parent / name
+            if not file.is_file():
+                report(f"{file}: no such file (line {n} of {path.name}); left out")
+                continue
+            rows.append({"path": file, "raga": raga, "tonic_hz": hz})
+    return rows
+
+
 @dataclass
 class FolderScore:
-    """Every judged file of a folder: ``rows`` (``path``, ``raga``, ``tonic_hz`` or None),
-    their :class:`ragalib.detection.pipeline.Detection` in the same order, the reasons of the files left
-    out, the seconds of audio judged and the wall-clock seconds it took. For a detector that
-    multiplies a CNN with the pitch model, ``judges`` holds what each of the two says alone,
-    so the report shows whether the combination helps on these recordings.
+    """Every judged item of a folder: ``rows`` (``path``, ``raga``, ``tonic_hz`` or None,
+    ``item``: the file, or the excerpt of it), their
+    :class:`ragalib.detection.pipeline.Detection` in the same order, the reasons of the files
+    left out, the seconds judged and the wall-clock seconds it took. ``judges`` holds what
+    other judges say of the same items (None where one cannot say): for a detector that
+    multiplies a CNN with the pitch model, each of the two alone; for pitch tracks with a
+    known Sa, the note model at that Sa.
 
     Behind notebook 07_song_detection (not called there by name).
     """
@@ -64,21 +120,32 @@ class FolderScore:
     rows: list
     found: list
     left_out: list = field(default_factory=list)
-    judges: dict = field(default_factory=dict)   # "CNN alone" / "pitch model alone" -> ragas
+    judges: dict = field(default_factory=dict)   # judge -> ragas (or None), one per row
     audio_seconds: float = 0.0
     seconds: float = 0.0
 
 
-def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=say):
-    """Detect the raga of every recording under ``root`` and keep what is needed to score it.
+SA_GIVEN = "note model, Sa given"
 
-    Behind notebook 07_song_detection (not called there by name).
+
+def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
+                 pitch_model=None, report=say):
+    """Detect the raga of every recording under ``root`` (or named by ``index``) and keep
+    what is needed to score it.
+
+    Behind notebooks 07_song_detection and 11_real_singing (not called there by name).
 
     Parameters
     ----------
     root : Path
-        ``<raga_id>/<file>`` folders (see the module docstring).
-    bundle : ragalib.models.bundle.Bundle
+        ``<raga_id>/<file>`` folders (see the module docstring); with ``index``, may be None.
+    bundle : ragalib.models.bundle.Bundle or callable, optional
+        Judges the audio files; a callable is called only if there is audio (the default
+        detector, :func:`ragalib.detection.detector`, when None).
+    index : Path, optional
+        An index CSV (:func:`read_index`) in place of the raga folders.
+    excerpt : float, optional
+        Judge pitch tracks in consecutive excerpts of this many seconds, not whole.
     tonic : str
         ``"auto"`` (the learned estimate) or ``"catalogue"``.
     report : callable
@@ -88,30 +155,66 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=say):
     -------
     FolderScore
     """
+    from ..melody.pitch_track import is_pitch_track
+
+    if index is not None:
+        rows = read_index(index, report=report)
+        root = Path(index).parent
+    else:
+        root = Path(root)
+        if not root.is_dir():
+            raise RagalibError(f"{root}: no such folder")
+        rows = _folder_rows(root, report)
+    score = FolderScore(root, [], [])
+    started = time.perf_counter()
+    tracks = [row for row in rows if is_pitch_track(row["path"])]
+    sounds = [row for row in rows if not is_pitch_track(row["path"])]
+    if sounds:
+        from ..detection.default import detector
+
+        bundle = detector() if bundle is None else bundle() if callable(bundle) else bundle
+        _score_sounds(score, sounds, bundle, tonic, pitch_model, report)
+    if tracks:
+        _score_tracks(score, tracks, excerpt, report)
+    score.seconds = time.perf_counter() - started
+    if not score.rows:
+        raise RagalibError(f"{root}: no recording could be analysed (see the messages above)")
+    return score
+
+
+def _folder_rows(root, report):
+    """The rows of a folder laid out by raga, with its ``tonics.csv``."""
+    from ..corpus.dataset import scan_recordings
+    from ..melody.pitch_track import NOT_TRACKS
+
+    tonics = read_tonics(root)
+    files = scan_recordings(root, report=report, ignore=NOT_TRACKS, tracks=True)
+    return [{"path": path, "raga": raga,
+             "tonic_hz": tonics.get(str(path.relative_to(root)), tonics.get(path.name))}
+            for raga, paths in files.items() for path in paths]
+
+
+def _judged(score, judge):
+    """The list of ``judge``'s answers, padded with None for the rows it did not judge."""
+    said = score.judges.setdefault(judge, [])
+    said += [None] * (len(score.rows) - len(said))
+    return said
+
+
+def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
+    """Judge the audio files (whole) with ``bundle``, in worker processes."""
     import copy
 
     import soundfile
 
-    from ..corpus.dataset import scan_recordings
     from ..detection.evidence import gather_songs, pitch_model_for
     from ..detection.pipeline import decide
 
-    root = Path(root)
-    if not root.is_dir():
-        raise RagalibError(f"{root}: no such folder")
-    tonics = read_tonics(root)
-    files = scan_recordings(root, report=report, ignore=("tonics.csv",))
-    rows = [{"path": path, "raga": raga,
-             "tonic_hz": tonics.get(str(path.relative_to(root)), tonics.get(path.name))}
-            for raga, paths in files.items() for path in paths]
     tonic_model = pitch_model_for(pitch_model, bundle.pitch_model, tonics=[tonic])
-    score = FolderScore(root, [], [])
     cnn_alone = None
     if bundle.pitch_model is not None:
         cnn_alone = copy.copy(bundle)
         cnn_alone.pitch_model = None
-        score.judges = {"CNN alone": [], "pitch model alone": []}
-    started = time.perf_counter()
     variants = {"default": {"tonic": tonic, "separation": True}}
     for row, (evidence, reason) in zip(rows, gather_songs(
             rows, variants, [bundle.config], sr=bundle.config.sr, tonic_model=tonic_model,
@@ -120,27 +223,58 @@ def score_folder(root, bundle, *, tonic="auto", pitch_model=None, report=say):
             report(f"{reason}; left out")
             score.left_out.append(reason)
             continue
-        score.rows.append(row)
         ev = evidence["default"]
-        score.found.append(decide(ev, bundle, name=str(row["path"])))
         if cnn_alone is not None:
-            score.judges["CNN alone"].append(decide(ev, cnn_alone).raga)
-            score.judges["pitch model alone"].append(max(ev.pitch, key=ev.pitch.get))
+            _judged(score, "CNN alone").append(decide(ev, cnn_alone).raga)
+            _judged(score, "pitch model alone").append(max(ev.pitch, key=ev.pitch.get))
+        score.rows.append({**row, "item": row["path"].name})
+        score.found.append(decide(ev, bundle, name=str(row["path"])))
         score.audio_seconds += soundfile.info(row["path"]).duration
-    score.seconds = time.perf_counter() - started
-    if not score.rows:
-        raise RagalibError(f"{root}: no recording could be analysed (see the messages above)")
-    return score
+
+
+def _score_tracks(score, rows, excerpt, report):
+    """Judge the pitch tracks with the note model, whole or in excerpts: at the Sa it
+    estimates and, where the Sa is known, at that Sa too."""
+    from ..detection.track import detect_track
+    from ..melody.note_model import ensure_note_model
+    from ..melody.pitch_track import read_pitch_track
+
+    model = ensure_note_model()
+    for row in rows:
+        try:
+            track = read_pitch_track(row["path"])
+        except RagalibError as exc:
+            report(f"{exc}; left out")
+            score.left_out.append(str(exc))
+            continue
+        sa_hz = row["tonic_hz"] or None
+        for part in track.excerpts(excerpt) if excerpt else [track]:
+            try:
+                found = detect_track(part, model=model)
+                given = detect_track(part, tonic=sa_hz, model=model).raga if sa_hz else None
+            except RagalibError as exc:
+                report(f"{exc}; left out")
+                score.left_out.append(str(exc))
+                continue
+            _judged(score, SA_GIVEN).append(given)
+            score.rows.append({**row, "item": Path(part.source).name})
+            score.found.append(found)
+            score.audio_seconds += part.seconds
 
 
 def summary(score, labels):
     """The figures of a :class:`FolderScore`: ``right`` and ``n`` overall, ``per_raga``
-    (raga -> (right, n)), the ``confusion`` matrix over ``labels``, ``tonic`` as (right pitch
-    class, n given) or None, and ``speed`` (seconds of audio per second).
+    (raga -> (right, n)), the ``confusion`` matrix over ``labels``, ``tonic`` as (Sa within
+    :data:`SA_CENTS` cents, n given) or None, ``twins`` (for the items whose raga shares its
+    notes with another of the catalogue: raga -> (taken for a twin, n)), ``calibration``
+    (:func:`ragalib.util.stats.reliability`) and ``speed`` (seconds judged per second).
 
-    Behind notebook 07_song_detection (not called there by name).
+    Behind notebooks 07_song_detection and 11_real_singing (not called there by name).
     """
-    from ..melody.tonic import semitones_to
+    import numpy as np
+
+    from ..ragas import load_catalogue
+    from ..util.stats import reliability
     from .scoring import song_confusion
 
     per_raga = {}
@@ -149,40 +283,78 @@ def summary(score, labels):
         per_raga[row["raga"]] = (k + (found.raga == row["raga"]), n + 1)
     given = [(row, found) for row, found in zip(score.rows, score.found)
              if row["tonic_hz"] is not None and found.tonic_hz is not None]
-    tonic = ((sum(semitones_to(f.tonic_hz, row["tonic_hz"]) == 0 for row, f in given), len(given))
-             if given else None)
-    return {"right": sum(k for k, _ in per_raga.values()), "n": len(score.rows),
-            "per_raga": per_raga, "tonic": tonic,
+    tonic = ((sum(abs(cents_apart(f.tonic_hz, row["tonic_hz"])) <= SA_CENTS
+                  for row, f in given), len(given)) if given else None)
+    catalogue = load_catalogue()
+    twins = {}
+    for row, found in zip(score.rows, score.found):
+        notes = set(catalogue[row["raga"]].swaras)
+        same = {r for r, raga in catalogue.items() if set(raga.swaras) == notes} - {row["raga"]}
+        if same:
+            k, n = twins.get(row["raga"], (0, 0))
+            twins[row["raga"]] = (k + (found.raga in same), n + 1)
+    right = [found.raga == row["raga"] for row, found in zip(score.rows, score.found)]
+    return {"right": sum(right), "n": len(score.rows),
+            "per_raga": per_raga, "tonic": tonic, "twins": twins,
+            "calibration": reliability([f.confidence for f in score.found], np.array(right)),
             "confusion": song_confusion(score.rows, score.found, labels),
             "speed": score.audio_seconds / max(score.seconds, 1e-9)}
 
 
-def report_lines(score, labels):
-    """The text ``report folder`` prints: per raga, overall with a 95% interval, the tonic,
-    the confusion and the speed.
+SA_CENTS = 50
+"""A Sa estimate within this many cents of the true one is right (a quarter-tone either way)."""
 
-    Behind notebook 07_song_detection (not called there by name).
+
+def cents_apart(hz, reference_hz):
+    """Cents from ``reference_hz`` to ``hz``, folded into one octave (-600 to 600).
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    import math
+
+    cents = 1200.0 * math.log2(hz / reference_hz)
+    return (cents + 600.0) % 1200.0 - 600.0
+
+
+def report_lines(score, labels):
+    """The text ``report folder`` prints: per raga, overall with a 95% interval, the other
+    judges, the same-scale pairs, the tonic, the calibration, the confusion and the speed.
+
+    Behind notebooks 07_song_detection and 11_real_singing (not called there by name).
     """
     from ..util.stats import share
     from ..util.tables import text_table
 
     s = summary(score, labels)
-    lines = [f"folder report: {score.root}: {s['n']} recordings judged"
+    what = ("items" if any(r.get("item", r["path"].name) != r["path"].name for r in score.rows)
+            else "recordings")
+    lines = [f"folder report: {score.root}: {s['n']} {what} judged"
              + (f", {len(score.left_out)} left out" if score.left_out else ""),
-             text_table([{"raga": raga, "files": n, "right": k, "accuracy": share(k, n)}
+             text_table([{"raga": raga, what: n, "right": k, "accuracy": share(k, n)}
                          for raga, (k, n) in sorted(s["per_raga"].items())])]
-    lines.append(f"all: {share(s['right'], s['n'], 'recordings')}")
+    lines.append(f"all: {share(s['right'], s['n'], what)}")
     alone = {}
     for judge, said in score.judges.items():
-        alone[judge] = sum(a == row["raga"] for a, row in zip(said, score.rows))
-        lines.append(f"  {judge}: {share(alone[judge], s['n'], 'recordings')}")
-    if alone and max(alone.values()) > s["right"]:
-        best = max(alone, key=alone.get)
+        judged = [(a, row) for a, row in zip(said, score.rows) if a is not None]
+        if not judged:
+            continue
+        alone[judge] = sum(a == row["raga"] for a, row in judged)
+        lines.append(f"  {judge}: {share(alone[judge], len(judged), what)}")
+    cnn_judges = {j: k for j, k in alone.items() if j in JUDGE_OPTIONS}
+    if cnn_judges and max(cnn_judges.values()) > s["right"]:
+        best = max(cnn_judges, key=cnn_judges.get)
         lines.append(f"  on these recordings the {best.removesuffix(' alone')} alone is right "
                      f"more often than both together: `detect --judge "
                      f"{JUDGE_OPTIONS[best]}` uses it alone")
+    for raga, (k, n) in sorted(s["twins"].items()):
+        lines.append(f"same notes as another raga: {raga} taken for its twin in "
+                     f"{share(k, n, what)}")
     if s["tonic"]:
-        lines.append(f"tonic (tonics.csv): {share(*s['tonic'], 'with the right Sa')}")
+        lines.append(f"Sa (where known): {share(*s['tonic'], what)} within {SA_CENTS} cents")
+    ece, table = s["calibration"]
+    lines.append(f"calibration: expected calibration error {ece:.3f} (0 when the confidence "
+                 "is how often it is right)")
+    lines.append(text_table(table))
     present = [i for i, label in enumerate(labels)
                if s["confusion"][i].sum() or s["confusion"][:, i].sum()]
     lines.append("confusion (rows: true raga, columns: detected):")
@@ -190,6 +362,6 @@ def report_lines(score, labels):
                                                 for j in present}}
                              for i in present if s["confusion"][i].sum()],
                             columns=["", *(labels[j] for j in present)]))
-    lines.append(f"speed: {score.audio_seconds:.0f} s of audio in {score.seconds:.1f} s "
+    lines.append(f"speed: {score.audio_seconds:.0f} s judged in {score.seconds:.1f} s "
                  f"({s['speed']:.0f}x real time)")
     return lines

@@ -74,7 +74,8 @@ class Tonic:
     def given(cls, value):
         """Sa given as a note name (``"D4"``, ``"Bb3"``) or a frequency in Hz."""
         hz = tonic_hz(value)
-        return cls("given", hz, str(value) if isinstance(value, str) else f"{hz:.1f} Hz")
+        named = isinstance(value, str) and value.strip()[:1].isalpha()
+        return cls("given", hz, value.strip() if named else f"{hz:.1f} Hz")
 
     @classmethod
     def parse(cls, value):

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import RagalibError
 from ..features import FeatureConfig
 from ..paths import default_bundle_dir, kind_bundle_dir
+from ..ragas import catalogue_key, catalogue_source
 from ..util.files import raise_write_failure
 from .cnn import TrainSettings, evaluate, evaluate_takes, load_keras, train
 
@@ -80,6 +81,7 @@ def save_bundle(folder, model, *, labels, config, settings, metrics=None, histor
         meta = {"labels": list(labels), "feature_config": config.to_dict(),
                 "training": settings.to_dict(), "metrics": metrics or {},
                 "history": history or {}, "seed": settings.seed, "versions": _versions(),
+                "catalogue": {"name": catalogue_source().stem, "key": catalogue_key()},
                 **({"info": info} if info else {})}
         (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         os.chmod(tmp, 0o755)
@@ -149,6 +151,12 @@ def load_bundle(folder=None, *, config=None):
         settings = TrainSettings.from_dict(meta["training"])
     except (ValueError, KeyError, TypeError, RagalibError) as exc:
         raise RagalibError(f"{meta_path}: not a readable bundle description ({exc})") from None
+    trained_with = meta.get("catalogue")
+    if isinstance(trained_with, dict) and trained_with.get("key") != catalogue_key():
+        raise RagalibError(f"{folder}: trained on the ragas of the catalogue "
+                           f"{trained_with.get('name')!r}, not those of "
+                           f"{catalogue_source().stem!r}; judge with the catalogue it was "
+                           f"trained on (--catalogue)")
     if config is not None and config != bundle_config:
         changed = {k: (v, getattr(config, k)) for k, v in bundle_config.to_dict().items()
                    if getattr(config, k) != v}

@@ -57,3 +57,39 @@ def count(accuracy, n):
     if abs(k - accuracy * n) > 1e-6 * n:
         raise ValueError(f"{accuracy} of {n} is not a whole number of items")
     return k
+
+
+def reliability(confidence, correct, bins=10):
+    """How far a detector's confidence is from how often it is right: the expected
+    calibration error and the reliability table behind it.
+
+    Behind notebook 11_real_singing (not called there by name); ``report folder`` prints it.
+
+    Confidences are put in ``bins`` equal bins over [0, 1]; the error is the mean, weighted
+    by how many answers each bin holds, of |accuracy - mean confidence| (Guo et al. 2017).
+
+    Returns
+    -------
+    ece : float
+    rows : list of dict
+        ``{"confidence": "0.9-1.0", "answers": n, "mean confidence": c, "accuracy": a}``
+        for each bin that holds an answer.
+    """
+    import numpy as np
+
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if not len(confidence) or confidence.shape != correct.shape:
+        raise ValueError("reliability needs one correctness per confidence, and at least one")
+    which = np.clip((confidence * bins).astype(int), 0, bins - 1)
+    ece, rows = 0.0, []
+    for b in range(bins):
+        inside = which == b
+        if not inside.any():
+            continue
+        mean, accuracy = confidence[inside].mean(), correct[inside].mean()
+        ece += inside.mean() * abs(accuracy - mean)
+        rows.append({"confidence": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+                     "answers": int(inside.sum()), "mean confidence": round(float(mean), 3),
+                     "accuracy": round(float(accuracy), 3)})
+    return float(ece), rows

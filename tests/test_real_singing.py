@@ -1,0 +1,216 @@
+"""Pitch tracks as input, held notes, the note model, another catalogue, and (when
+``shared/real-dev`` is beside the checkout) the figures on real dev tracks."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragalib import RagalibError, ragas
+from ragalib.melody import note_model, notes, pitch_track
+from tests.test_cli import run
+
+REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "real-dev"
+
+
+def write_csv(path, hz, hop=0.01, header="time,f0"):
+    rows = [header] + [f"{i * hop:.3f},{h:g}" for i, h in enumerate(hz)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_csv_track_reads_time_and_f0_with_zero_for_silence(tmp_path):
+    track = pitch_track.read_pitch_track(write_csv(tmp_path / "t.csv", [0, 220, 221, 0, 330]))
+    assert track.hop_s == pytest.approx(0.01)
+    assert np.isnan(track.hz[[0, 3]]).all() and track.hz[4] == 330
+    assert track.voiced_seconds == pytest.approx(0.03)
+
+
+def test_an_npz_in_cents_above_sa_comes_back_in_hz(tmp_path):
+    path = tmp_path / "t.npz"
+    np.savez(path, cents=np.array([0.0, 1200.0, np.nan]), sa_hz=150.0, hop_s=0.01, raga="jog")
+    track = pitch_track.read_pitch_track(path)
+    assert track.hz[:2] == pytest.approx([150.0, 300.0]) and np.isnan(track.hz[2])
+    assert (track.sa_hz, track.raga) == (150.0, "jog")
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("time,f0\n0,0\n0.01,0\n", "no voiced frame"),
+    ("time,f0\n-0.01,220\n0,220\n", "negative"),
+    ("time,f0\n0,220\n0.01,loud\n", "line 3"),
+    ("time,f0\n0,220\n0.02,220\n0.01,220\n", "do not increase"),
+    ("time,f0\n0,220\n0.01,-5\n", "negative f0"),
+])
+def test_a_bad_track_is_one_line_naming_the_file_and_the_reason(tmp_path, body, reason):
+    path = tmp_path / "bad.csv"
+    path.write_text(body)
+    with pytest.raises(RagalibError, match=reason) as caught:
+        pitch_track.read_pitch_track(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_held_notes_keep_the_notes_and_leave_the_glide_out():
+    hop = 0.01
+    glide = np.linspace(0, 200, 15)                    # a quick 0.15-s slide
+    cents = np.concatenate([np.zeros(50), glide, np.full(50, 200.0), [np.nan] * 5,
+                            np.full(5, 700.0)])
+    found = notes.held_notes(cents, hop)
+    assert list(found.step) == [0, 2]                  # the 50-ms Pa is too short to hold
+    assert notes.held_profile(found)[[0, 2]].sum() == pytest.approx(notes.held_profile(found).sum())
+    assert found.seconds.sum() < 1.15                  # the slide is transit
+    moves = notes.note_transitions(found)
+    assert moves[0, 2] > 0 and moves.sum() == moves[0, 2]
+
+
+def test_a_turn_shorter_than_half_a_second_is_an_ornament_not_two_moves():
+    hop = 0.01
+    cents = np.concatenate([np.zeros(60), np.full(20, 200.0), np.zeros(60), np.full(60, 400.0)])
+    moves = notes.note_transitions(notes.held_notes(cents, hop))
+    assert moves[0, 2] == 0 and moves[2, 0] == 0 and moves[0, 4] > 0
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return note_model.fit(["bhupali", "yaman", "kafi"], takes=2, seconds=40.0)
+
+
+@pytest.mark.parametrize("raga", ["bhupali", "yaman", "kafi"])
+def test_the_note_model_names_an_unseen_improvisation_at_its_sa(small_model, raga):
+    cents = note_model.sung_contour(raga, 40.0, seed=77, singer="female")
+    hz = 180.0 * 2.0 ** (cents / 1200.0)
+    probabilities, sa = small_model.judge(hz, note_model.HOP_S, sa_hz=180.0)
+    assert max(probabilities, key=probabilities.get) == raga and sa == 180.0
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+def test_the_note_model_finds_a_sa_off_the_a440_grid(small_model):
+    sa = 180.0 * 2.0 ** (37 / 1200)                    # 37 cents above F#3
+    hz = sa * 2.0 ** (note_model.sung_contour("bhupali", 40.0, seed=5, singer="male") / 1200)
+    probabilities, found = small_model.judge(hz, note_model.HOP_S)
+    cents = 1200 * np.log2(found / sa)
+    assert abs((cents + 600) % 1200 - 600) < 50
+    assert max(probabilities, key=probabilities.get) == "bhupali"
+
+
+def test_a_note_model_survives_json_and_a_damaged_one_is_one_line(small_model, tmp_path):
+    path = small_model.save(tmp_path / "m.json") or tmp_path / "m.json"
+    again = note_model.NoteModel.load(path)
+    assert again.labels == small_model.labels
+    assert np.allclose(again.profiles, small_model.profiles, atol=1e-3)
+    data = json.loads(path.read_text())
+    data["profiles"][0][0] = -1.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(RagalibError, match="m.json: not a readable note model"):
+        note_model.NoteModel.load(path)
+
+
+def test_the_second_catalogue_adds_six_ragas_to_the_ten():
+    sixteen = ragas.load_catalogue("ragas_more")
+    assert len(sixteen) == 16 and set(ragas.load_catalogue()) < set(sixteen)
+    assert set(sixteen["deshkar"].swaras) == set(sixteen["bhupali"].swaras)
+    with ragas.use_catalogue("ragas_more"):
+        assert ragas.get_raga("deskar").id == "deshkar"     # the corpus's spelling
+        assert len(ragas.raga_ids()) == 16
+    assert len(ragas.raga_ids()) == 10
+
+
+def test_another_catalogue_keeps_its_generated_files_apart(monkeypatch, tmp_path):
+    from ragalib import paths
+
+    monkeypatch.setenv("RAGALIB_DATA", str(tmp_path))
+    monkeypatch.delenv("RAGALIB_QUICK", raising=False)
+    ten = paths.models_dir()
+    with ragas.use_catalogue("ragas_more"):
+        sixteen = paths.models_dir()
+    assert ten == tmp_path / "models"
+    assert sixteen.parent.parent == tmp_path / "catalogues" and sixteen.name == "models"
+
+
+def entry(**change):
+    base = {"id": "new", "name": "New", "thaat": "Bilawal", "time": "any", "swaras": ["S", "R"],
+            "aroha": "S R S'", "avaroha": "S' R S", "pakad": "S R S", "vadi": "S",
+            "samvadi": "R", "nyas": ["S"], "andolan": [], "movements": []}
+    return {**base, **change}
+
+
+@pytest.mark.parametrize("ragas_list, reason", [
+    ([entry(swaras=["S", "X"])], "unknown swara 'X'"),
+    ([entry(aroha="")], "its aroha is empty"),
+    ([entry(), entry()], "'new' is given twice"),
+    ([entry(id="yaman")], "'yaman' is given twice"),
+])
+def test_a_bad_catalogue_entry_is_one_line_naming_the_file(tmp_path, ragas_list, reason):
+    path = tmp_path / "mine.json"
+    (tmp_path / "ragas.json").write_text(ragas.CATALOGUE_PATH.read_text())
+    path.write_text(json.dumps({"extends": "ragas.json", "ragas": ragas_list}))
+    with pytest.raises(RagalibError, match=reason) as caught:
+        ragas.load_catalogue(path)
+    assert "mine.json" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_tonic_in_hz_is_accepted_as_text():
+    from ragalib.melody.tonic import Tonic
+
+    assert Tonic.parse("176.6").hz == pytest.approx(176.6)
+    assert Tonic.parse("146.8 Hz").note == "146.8 Hz"
+    with pytest.raises(RagalibError):
+        Tonic.parse("nan")
+
+
+def test_detect_and_report_folder_read_pitch_tracks(tmp_path):
+    env_data = tmp_path / "data"
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    for raga, seed in (("bhupali", 3), ("kafi", 4)):
+        cents = note_model.sung_contour(raga, 30.0, seed=seed, singer="male")
+        hz = np.nan_to_num(200.0 * 2.0 ** (cents / 1200), nan=0.0)
+        write_csv(folder / f"{raga}.csv", hz)
+    (folder / "index.csv").write_text("file,raga,sa_hz\nbhupali.csv,bhupali,200\n"
+                                      "kafi.csv,kafi,200\nmissing.csv,kafi,200\n")
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAGALIB_DATA": str(env_data)}
+    detect = subprocess.run([sys.executable, "-m", "ragalib", "detect", str(folder / "bhupali.csv"),
+                             "--tonic", "200", "--json"], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert detect.returncode == 0, detect.stderr
+    answer = json.loads(detect.stdout)
+    assert answer["raga"] == "bhupali" and answer["tonic_hz"] == 200.0
+    report = subprocess.run([sys.executable, "-m", "ragalib", "report", "folder", "--index",
+                             str(folder / "index.csv"), "--excerpt", "10"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert report.returncode == 0, report.stderr
+    assert "missing.csv: no such file" in report.stderr
+    assert "6 items judged" in report.stdout and "note model, Sa given" in report.stdout
+    assert "calibration: expected calibration error" in report.stdout
+    assert not (env_data / "models" / "default").exists()    # no CNN built for tracks
+
+
+def test_a_bundle_refuses_to_judge_with_another_catalogue(tmp_path):
+    from ragalib.features import DEFAULT
+    from ragalib.models import cnn
+    from ragalib.models.bundle import load_bundle, save_bundle
+    from tests.test_cnn import FAST, separable
+
+    net, _ = cnn.train(separable(), FAST)
+    save_bundle(tmp_path / "b", net, labels=["a", "b"], config=DEFAULT, settings=FAST)
+    assert load_bundle(tmp_path / "b").labels == ["a", "b"]
+    with ragas.use_catalogue("ragas_more"), pytest.raises(RagalibError,
+                                                          match="catalogue 'ragas'"):
+        load_bundle(tmp_path / "b")
+
+
+@pytest.mark.skipif(not REAL_DEV.is_dir(), reason="shared/real-dev is not beside the checkout")
+def test_every_real_dev_track_judged_whole_is_right_among_sixteen():
+    with ragas.use_catalogue("ragas_more"):
+        model = note_model.fit()
+        wrong = []
+        for path in sorted((REAL_DEV / "pitch").glob("*.npz")):
+            track = pitch_track.read_pitch_track(path)
+            probabilities, _ = model.judge(track.hz, track.hop_s, sa_hz=track.sa_hz)
+            if max(probabilities, key=probabilities.get) != ragas.get_raga(track.raga).id:
+                wrong.append(path.name)
+    assert wrong == []
