@@ -18,7 +18,7 @@ def separable(n_per_class=24, seed=0):
     X[y == 1] += 1.5
     take = np.arange(2 * n_per_class) // 4
     split = np.where(take % 6 == 0, "val", np.where(take % 6 == 1, "test", "train"))
-    return dataset.Dataset(X=X, y=y, labels=["a", "b"], take=take,
+    return dataset.Dataset(X=X, y=y, labels=["bhupali", "yaman"], take=take,
                            takes=[f"t{i}" for i in range(take.max() + 1)], split=split,
                            start=np.zeros(len(y)), config=DEFAULT, key="separable")
 
@@ -60,7 +60,7 @@ def test_a_bundle_round_trips_and_refuses_other_features(tmp_path):
     bundle = load_bundle(folder, config=DEFAULT)
     x, _ = ds.part("test")
     np.testing.assert_allclose(cnn.predict(bundle.model, x), cnn.predict(net, x), atol=1e-6)
-    assert bundle.labels == ["a", "b"] and bundle.settings == FAST and bundle.config == DEFAULT
+    assert bundle.labels == ["bhupali", "yaman"] and bundle.settings == FAST and bundle.config == DEFAULT
     assert bundle.metrics["test_accuracy"] == 1.0 and bundle.history == history
     with pytest.raises(RagalibError, match="n_mfcc 13 in the bundle but 20 offered"):
         load_bundle(folder, config=FeatureConfig(n_mfcc=20))

@@ -81,7 +81,7 @@ def test_songs_analysed_in_workers_are_judged_as_one_song_is(bundle_dir, learned
             tonic_arg = (Tonic.given(row["tonic_note"]) if variant["tonic"] == Tonic.true()
                          else variant["tonic"])
             one = pipeline.detect_signal(y, bundle, tonic=tonic_arg, pitch_model=learned,
-                                       separation=variant["separation"])
+                                         separation=variant["separation"], judge="both")
             batch = pipeline.decide(found[name], bundle)
             assert batch.raga == one.raga and batch.tonic_note == one.tonic_note
             assert batch.probabilities == pytest.approx(one.probabilities, abs=1e-6)

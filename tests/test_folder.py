@@ -84,10 +84,11 @@ def test_a_detector_with_a_pitch_model_is_also_scored_judge_by_judge(bundle, rec
                                                 np.full((2, 12, 12), np.log(1 / 12)))
     score = folder_report.score_folder(recordings, hybrid, tonic="catalogue",
                                        report=lambda message: None)
-    assert list(score.judges) == ["CNN alone", "pitch model alone"]
+    assert list(score.judges) == ["CNN alone", "pitch model alone", "CNN and pitch model together"]
     assert all(len(said) == 2 for said in score.judges.values())
     lines = "\n".join(folder_report.report_lines(score, hybrid.labels))
     assert "  CNN alone: " in lines and "  pitch model alone: " in lines
+    assert "  CNN and pitch model together: " in lines
 
 
 def test_the_report_names_the_judge_that_beats_the_pair_on_these_recordings(tmp_path):

@@ -57,7 +57,7 @@ def _add_reports(parser, sets):
 
 def build_parser():
     from ..corpus.songs import SETS
-    from ..detection.pipeline import JUDGES
+    from ..detection.pipeline import DEFAULT_JUDGE, JUDGES
     from ..features import KINDS
     from ..similarity import METHODS
     from .bench import BENCHES
@@ -85,7 +85,8 @@ def build_parser():
     p = sub.add_parser("songs", help="render the test songs (if missing) and list them")
     p.add_argument("--quick", action="store_true", help="two short songs per raga")
     p.add_argument("--set", choices=SETS, default="test",
-                   help="test: the songs we report on; dev: other seeds, for choosing methods")
+                   help="test: the songs we report on; dev: other seeds, for choosing methods; "
+                        "offgrid: dev songs with every Sa 10-45 cents off the A440 grid")
     p.set_defaults(func=commands.songs)
 
     p = sub.add_parser("train", help="train the CNN on the dataset and write a model bundle")
@@ -132,9 +133,11 @@ def build_parser():
                         "as D4 or a frequency in Hz such as 146.8")
     p.add_argument("--no-separation", action="store_true",
                    help="keep the percussion (no harmonic/percussive separation)")
-    p.add_argument("--judge", choices=JUDGES, default="both",
-                   help="who decides: both (the CNN times the pitch model, default), pitch or "
-                        "cnn alone; `report folder` shows which is best on your recordings")
+    p.add_argument("--judge", choices=JUDGES, default=DEFAULT_JUDGE,
+                   help="who decides: notes (the note model, read from the catalogue: the "
+                        "default, chosen on real recordings), both (the CNN times the pitch "
+                        "model), pitch or cnn alone; `report folder` shows which is best on "
+                        "your recordings")
     add_scheduler(p)
     p.set_defaults(func=commands.detect)
 

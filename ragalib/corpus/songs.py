@@ -81,9 +81,12 @@ def _seed(*parts):
     return zlib.crc32("/".join(map(str, parts)).encode())
 
 
-SETS = ("test", "dev")
+SETS = ("test", "dev", "offgrid")
 """Song sets: ``test`` for the figures we report, ``dev`` (other seeds, same plan) for
-choosing between methods, so that no choice is tuned on the songs we report."""
+choosing between methods, so that no choice is tuned on the songs we report, and
+``offgrid`` (other seeds again) with every Sa 10 to 45 cents off the A440 grid, as a real
+tanpura tuned to the singer is: a dev set for the tonic's fraction of a semitone."""
+OFFGRID_CENTS = (10.0, 45.0)
 
 
 def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
@@ -95,7 +98,8 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
     the rest in other keys; every other song has percussion; every third has a drone. A sung
     song has its Sa in the singer's range (:data:`ragalib.synth.recital.SA_RANGES`), up to 30
     cents off the note, and a tanpura nine times in ten, as a recital has. ``kind`` is one of
-    :data:`SETS`; the ``dev`` set follows the same plan with other seeds.
+    :data:`SETS`; the ``dev`` and ``offgrid`` sets follow the same plan with other seeds
+    (``offgrid`` with every Sa off the grid).
     """
     from ..synth.recital import DRONE_SHARE, SA_RANGES
 
@@ -115,6 +119,8 @@ def song_plan(per_raga=6, *, seconds=(30.0, 60.0), kind="test"):
                 tonic = str(sung.choice(SA_RANGES["male" if i % 2 else "female"]))
                 drone = bool(sung.random() < DRONE_SHARE)
                 cents = float(np.round(sung.uniform(-30, 30)))
+            if kind == "offgrid":
+                cents = float(np.round(rng.choice((-1, 1)) * rng.uniform(*OFFGRID_CENTS)))
             specs.append(SongSpec(
                 raga=raga, number=i + 1, tonic_note=tonic, instrument=instrument,
                 percussion=i % 2 == 0, drone=drone,

@@ -114,6 +114,24 @@ class PreparedSong:
         return self._once(("pitch", id(pitch_model), tonic_hz), lambda: pitch_model.classify(
             None, sr=self.sr, tonic_hz=tonic_hz, sal=self.salience))
 
+    @cached_property
+    def melody_hz(self):
+        """The melody as a pitch track read from :attr:`salience`
+        (:func:`ragalib.melody.salience.melody_hz`): what the note model judges."""
+        from ..melody.salience import melody_hz
+
+        return melody_hz(self.salience)
+
+    def notes(self, note_model, tonic_hz=None, hint_hz=None):
+        """The note model's raga probabilities and Sa for the whole signal, at ``tonic_hz``
+        (when None, estimated with the raga, the drone's vote and the ``hint_hz`` of another
+        estimate)."""
+        from ..melody.salience import HOP_LENGTH
+
+        return self._once(("notes", id(note_model), tonic_hz, hint_hz), lambda: note_model.judge(
+            self.melody_hz, HOP_LENGTH / self.sr, sa_hz=tonic_hz,
+            drone=None if tonic_hz is not None else self.drone, hint_hz=hint_hz))
+
     def pitch_by_segment(self, pitch_model, tonic_hz, config):
         """The pitch model's raga for each loud segment, read from the frames of the whole
         signal's salience that fall in it."""
@@ -215,20 +233,27 @@ class Evidence:
     features: dict        # FeatureConfig -> features of the loud segments, at C#
     pitch: dict = None    # the pitch model's raga probabilities at the song's Sa
     pitch_segments: list = None   # the pitch model's raga per loud segment
+    notes: dict = None    # the note model's raga probabilities at the song's Sa
+    notes_sa_hz: float = None     # the Sa they were judged at
 
 
-def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
+def gather(song, info, configs, *, pitch_model=None, pitch_segments=False, note_model=None,
+           given_hz=None):
     """The :class:`Evidence` of a :class:`PreparedSong` for the feature ``configs`` (which
     share their sample rate and segment length), given its :class:`Transposition` ``info``
     (:func:`resolve_tonic`); with ``pitch_model``, its verdict too, and with
-    ``pitch_segments`` its answer per segment.
+    ``pitch_segments`` its answer per segment; with ``note_model``
+    (:class:`ragalib.melody.note_model.NoteModel`), its verdict at the Sa ``given_hz``, or at
+    the Sa it finds with the raga.
 
     Behind notebook 07_song_detection (not called there by name).
     """
     configs = list(dict.fromkeys(configs))
     _, loud = song.segments(configs[0])
     tonic_hz = info.tonic_hz
-    return Evidence(
+    notes, notes_sa = ((None, None) if note_model is None else
+                       song.notes(note_model, given_hz, hint_hz=tonic_hz))
+    return Evidence(notes=notes, notes_sa_hz=notes_sa,
         info=info, loud=loud,
         features={c: song.features(c, info.shift) for c in configs},
         pitch=None if pitch_model is None else song.pitch(pitch_model, tonic_hz),
@@ -237,7 +262,7 @@ def gather(song, info, configs, *, pitch_model=None, pitch_segments=False):
 
 
 def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=None,
-                 pitch_segments=False, workers=None, keep_going=False):
+                 pitch_segments=False, note_model=None, workers=None, keep_going=False):
     """:func:`gather` every song of a manifest under every pipeline variant, in worker
     processes (:func:`ragalib.util.parallel.map_in_workers`).
 
@@ -253,6 +278,8 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
         Estimates Sa for the variants whose tonic is ``"auto"``.
     pitch_model : ragalib.melody.pitch_model.PitchModel, optional
         Its verdict goes into the evidence (for hybrid detectors and the baseline).
+    note_model : ragalib.melody.note_model.NoteModel, optional
+        Its verdict goes into the evidence too.
     keep_going : bool
         Yield ``(evidence, None)`` for a song that could be analysed and ``(None, reason)``
         for one that could not (unreadable, silent, shorter than a segment), instead of
@@ -271,7 +298,7 @@ def gather_songs(rows, variants, configs, *, sr, tonic_model=None, pitch_model=N
     yield from map_in_workers(
         partial(work, variants=variants, configs=list(configs), sr=sr,
                 tonic_model=tonic_model, pitch_model=pitch_model,
-                pitch_segments=pitch_segments),
+                pitch_segments=pitch_segments, note_model=note_model),
         rows, workers=workers,
         desc=f"analysing {len(rows)} songs x {len(variants)} pipeline(s)")
 
@@ -284,15 +311,17 @@ def _gather_row_or_reason(row, **kwargs):
         return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
-EVIDENCE_VERSION = 3
+EVIDENCE_VERSION = 4
 """Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
 :func:`gather` computes changes, or when a class it pickles moves to another module (3: the
 package by task, ``ragalib.evidence`` to ``ragalib.detection.evidence`` and
-``ragalib.features`` to a package). An entry is also renewed whenever the song's bytes, the
-variants, the feature configs, the sample rate or either model's key change."""
+``ragalib.features`` to a package; 4: the note model's verdict). An entry is also renewed
+whenever the song's bytes, the variants, the feature configs, the sample rate or either
+model's key change."""
 
 
-def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments):
+def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments,
+                note_model=None):
     """:func:`_gather_file` for one manifest row, kept in :func:`ragalib.paths.evidence_dir`
     (``<key>.pkl``, written by :func:`joblib.dump`, keyed by :func:`joblib.hash` of
     :data:`EVIDENCE_VERSION`, the song's bytes and everything else it was analysed with), so
@@ -311,8 +340,8 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
 
     work = dict(path=row["path"], tonic_note=row.get("tonic_note"), variants=variants,
                 configs=configs, sr=sr, tonic_model=tonic_model, pitch_model=pitch_model,
-                pitch_segments=pitch_segments)
-    model_keys = [None if m is None else m.key for m in (tonic_model, pitch_model)]
+                pitch_segments=pitch_segments, note_model=note_model)
+    model_keys = [None if m is None else m.key for m in (tonic_model, pitch_model, note_model)]
     try:
         digest = file_digest(row["path"])
     except OSError:
@@ -345,7 +374,7 @@ def _gather_file(path, **kwargs):
 
 
 def _gather_signal(path, *, tonic_note, variants, configs, sr, tonic_model, pitch_model,
-                   pitch_segments):
+                   pitch_segments, note_model=None):
     from ..audio import load, suppress_percussion
     from ..melody.tonic import Tonic
 
@@ -361,5 +390,6 @@ def _gather_signal(path, *, tonic_note, variants, configs, sr, tonic_model, pitc
             tonic = Tonic.given(tonic_note)
         info = resolve_tonic(song, tonic, pitch_model=tonic_model)
         out[name] = gather(song, info, configs, pitch_model=pitch_model,
-                           pitch_segments=pitch_segments)
+                           pitch_segments=pitch_segments, note_model=note_model,
+                           given_hz=tonic.hz if tonic.how == "given" else None)
     return out

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..errors import RagalibError, say
 
-JUDGE_OPTIONS = {"CNN alone": "cnn", "pitch model alone": "pitch"}
+JUDGE_OPTIONS = {"CNN alone": "cnn", "pitch model alone": "pitch",
+                 "CNN and pitch model together": "both"}
 """The ``detect --judge`` value of each judge the report scores alone."""
 
 
@@ -108,9 +109,10 @@ class FolderScore:
     """Every judged item of a folder: ``rows`` (``path``, ``raga``, ``tonic_hz`` or None,
     ``item``: the file, or the excerpt of it), their
     :class:`ragalib.detection.pipeline.Detection` in the same order, the reasons of the files
-    left out, the seconds judged and the wall-clock seconds it took. ``judges`` holds what
-    other judges say of the same items (None where one cannot say): for a detector that
-    multiplies a CNN with the pitch model, each of the two alone; for pitch tracks with a
+    left out, the seconds judged and the wall-clock seconds it took. The detections are the
+    default judge's (:data:`ragalib.detection.pipeline.DEFAULT_JUDGE`); ``judges`` holds what
+    other judges say of the same items (None where one cannot say): for audio, the CNN alone
+    (and with a pitch model, that model alone and the two together); for pitch tracks with a
     known Sa, the note model at that Sa.
 
     Behind notebook 07_song_detection (not called there by name).
@@ -208,9 +210,10 @@ def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
     import soundfile
 
     from ..detection.evidence import gather_songs, pitch_model_for
-    from ..detection.pipeline import decide
+    from ..detection.pipeline import DEFAULT_JUDGE, decide, note_model_for
 
     tonic_model = pitch_model_for(pitch_model, bundle.pitch_model, tonics=[tonic])
+    note_model = note_model_for("notes", labels=bundle.labels)
     cnn_alone = None
     if bundle.pitch_model is not None:
         cnn_alone = copy.copy(bundle)
@@ -218,17 +221,18 @@ def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
     variants = {"default": {"tonic": tonic, "separation": True}}
     for row, (evidence, reason) in zip(rows, gather_songs(
             rows, variants, [bundle.config], sr=bundle.config.sr, tonic_model=tonic_model,
-            pitch_model=bundle.pitch_model, keep_going=True)):
+            pitch_model=bundle.pitch_model, note_model=note_model, keep_going=True)):
         if reason is not None:
             report(f"{reason}; left out")
             score.left_out.append(reason)
             continue
         ev = evidence["default"]
+        _judged(score, "CNN alone").append(decide(ev, cnn_alone or bundle, judge="cnn").raga)
         if cnn_alone is not None:
-            _judged(score, "CNN alone").append(decide(ev, cnn_alone).raga)
             _judged(score, "pitch model alone").append(max(ev.pitch, key=ev.pitch.get))
+            _judged(score, "CNN and pitch model together").append(decide(ev, bundle).raga)
         score.rows.append({**row, "item": row["path"].name})
-        score.found.append(decide(ev, bundle, name=str(row["path"])))
+        score.found.append(decide(ev, bundle, name=str(row["path"]), judge=DEFAULT_JUDGE))
         score.audio_seconds += soundfile.info(row["path"]).duration
 
 
@@ -338,13 +342,14 @@ def report_lines(score, labels):
         judged = [(a, row) for a, row in zip(said, score.rows) if a is not None]
         if not judged:
             continue
-        alone[judge] = sum(a == row["raga"] for a, row in judged)
-        lines.append(f"  {judge}: {share(alone[judge], len(judged), what)}")
-    cnn_judges = {j: k for j, k in alone.items() if j in JUDGE_OPTIONS}
-    if cnn_judges and max(cnn_judges.values()) > s["right"]:
-        best = max(cnn_judges, key=cnn_judges.get)
+        right = sum(a == row["raga"] for a, row in judged)
+        lines.append(f"  {judge}: {share(right, len(judged), what)}")
+        if judge in JUDGE_OPTIONS and len(judged) == s["n"]:    # a judge of every item
+            alone[judge] = right
+    if alone and max(alone.values()) > s["right"]:
+        best = max(alone, key=alone.get)
         lines.append(f"  on these recordings the {best.removesuffix(' alone')} alone is right "
-                     f"more often than both together: `detect --judge "
+                     f"more often than the detector: `detect --judge "
                      f"{JUDGE_OPTIONS[best]}` uses it alone")
     for raga, (k, n) in sorted(s["twins"].items()):
         lines.append(f"same notes as another raga: {raga} taken for its twin in "

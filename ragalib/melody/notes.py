@@ -51,13 +51,6 @@ class HeldNotes:
     def seconds(self):
         return (self.stop - self.start) * self.hop_s
 
-    def sequence(self):
-        """The steps in order, a note repeated after a break merged into one."""
-        if not len(self.step):
-            return self.step
-        keep = np.concatenate([[True], self.step[1:] != self.step[:-1]])
-        return self.step[keep]
-
 
 def held_notes(cents, hop_s, *, tolerance=TOLERANCE_CENTS, min_held_s=MIN_HELD_S):
     """Cut a contour in cents above Sa (NaN where silent) into held notes.
@@ -107,9 +100,11 @@ def held_profile(notes, *, rotation=0):
     return profile
 
 
-def note_transitions(notes, *, rotation=0):
-    """12 x 12 weights of moves from one held note to the next different one (folded),
-    ``rotation`` semitones taken off every step first (another Sa).
+def note_moves(notes, *, rotation=0):
+    """``(2, 12, 12)`` weights of moves from one held note to the next different one:
+    ``[up, a, b]`` for a move from step ``a`` to step ``b`` (folded), upward for ``up`` = 1;
+    ``rotation`` semitones are taken off every step first (another Sa). A leap of an octave is
+    not a move.
 
     Behind notebook 11_real_singing (not called there by name).
 
@@ -123,7 +118,7 @@ def note_transitions(notes, *, rotation=0):
         if steps and steps[-1] == step:
             seconds[-1] += held
         else:
-            steps.append(step)
+            steps.append(int(step))
             seconds.append(held)
     k = 1
     while k < len(steps) - 1:
@@ -132,10 +127,11 @@ def note_transitions(notes, *, rotation=0):
             del steps[k:k + 2], seconds[k:k + 2]
         else:
             k += 1
-    counts = np.zeros((12, 12))
+    moves = np.zeros((2, 12, 12))
     for a, b, da, db in zip(steps, steps[1:], seconds, seconds[1:]):
-        counts[a % 12, b % 12] += min(da, db) ** MOVE_POWER
-    return counts
+        if a % 12 != b % 12:
+            moves[int(b > a), a % 12, b % 12] += min(da, db) ** MOVE_POWER
+    return moves
 
 
 def frame_profile(cents):

@@ -188,6 +188,18 @@ def predominant(y, *, sr, floor=0.1, sal=None):
     return path[keep], sal[path, np.arange(sal.shape[1])][keep]
 
 
+def melody_hz(sal, *, floor=0.1):
+    """The melody in Hz frame by frame (NaN where it is not loud enough), and the seconds
+    between frames: :func:`predominant`'s path as a pitch track, for the note model.
+
+    Behind notebooks 07_song_detection and 11_real_singing (not called there by name).
+    ``sal`` is a drone-removed :func:`salience` at :data:`HOP_LENGTH`.
+    """
+    hz = bin_hz(contour(sal))
+    hz[~loud_frames(sal, floor=floor)] = np.nan
+    return hz
+
+
 def folded_histogram(bins, levels):
     """Energy per pitch bin with octaves folded (``12 * BINS_PER_SEMITONE`` bins from C),
     summing to 1.

@@ -41,11 +41,14 @@ def track(y, sr, method="swift"):
     """
     y = np.asarray(y, dtype=np.float32)
     if method in ("peak", "contour"):
-        from .salience import HOP_LENGTH, bin_hz, contour, loud_frames, salience
+        from .salience import HOP_LENGTH, bin_hz, loud_frames, melody_hz, salience
 
         sal = salience(y, sr=sr, drone_removed=method == "contour")
-        hz = bin_hz(sal.argmax(axis=0) if method == "peak" else contour(sal))
-        hz[~loud_frames(sal)] = np.nan
+        if method == "contour":
+            hz = melody_hz(sal)
+        else:
+            hz = bin_hz(sal.argmax(axis=0))
+            hz[~loud_frames(sal)] = np.nan
         return np.arange(len(hz)) * HOP_LENGTH / sr, hz
     if method == "pyin":
         import librosa

@@ -132,6 +132,9 @@ class Service:
     def __init__(self, bundle, *, index=None, limits=Limits(), tonic_model=None):
         self.bundle, self.index, self.limits = bundle, index, limits
         self.tonic_model = tonic_model
+        from ..detection.pipeline import note_model_for
+
+        self.note_model = note_model_for("notes", labels=bundle.labels)   # once, before it listens
         self.desk = Desk(limits)
         self.network = threading.Lock()    # one Keras call at a time
         self.embedder = None
@@ -161,7 +164,8 @@ class Service:
             try:
                 evidence = song_evidence(y, self.bundle.config, name=name, tonic=tonic,
                                          separation=separation, tonic_model=self.tonic_model,
-                                         pitch_model=self.bundle.pitch_model)
+                                         pitch_model=self.bundle.pitch_model,
+                                         note_model=self.note_model)
             except NoMelody as exc:          # an answer: there is no raga to name
                 return no_raga_json(name, exc)
             with self.network:
@@ -281,7 +285,7 @@ def make_app(service):
     from starlette.exceptions import HTTPException
 
     from .. import __version__
-    from ..detection.pipeline import JUDGES
+    from ..detection.pipeline import DEFAULT_JUDGE, JUDGES
     from ..melody.tonic import Tonic
 
     @asynccontextmanager
@@ -325,7 +329,7 @@ def make_app(service):
         return service.health()
 
     @app.post("/detect")
-    async def detect(request: Request, tonic: str = "auto", judge: str = "both",
+    async def detect(request: Request, tonic: str = "auto", judge: str = DEFAULT_JUDGE,
                      separation: bool = True):
         try:
             tonic = Tonic.parse(tonic)
