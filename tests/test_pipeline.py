@@ -252,3 +252,18 @@ def test_the_pipeline_described_is_the_one_the_bundle_runs(bundle_dir):
     bundle.pitch_model = object()
     steps = pipeline.describe_pipeline(bundle)
     assert "rotate the melody features" in steps[2] and "product of experts" in steps[4]
+
+
+def test_every_judge_is_scored_on_the_same_songs(bundle_dir, tmp_path):
+    from ragalib.evaluation.scoring import judge_scores
+
+    rows = []
+    for i, hz in enumerate((220.0, 246.94)):                   # S R G P D: Bhupali
+        path = tmp_path / f"song{i}.wav"
+        soundfile.write(path, np.tile(melody(hz), 2), SR)
+        rows.append({"path": path, "raga": "bhupali", "tonic_hz": hz, "tonic_note": None})
+    table = {r["judge"]: r for r in judge_scores(rows, load_bundle(bundle_dir))}
+    assert set(table) == {"cnn", "notes (default)"}              # no pitch model: no pair
+    assert table["notes (default)"]["right"] == 2
+    assert table["notes (default)"]["sa_within_50_cents"] == 2
+    assert table["cnn"]["sa_within_50_cents"] is None and table["cnn"]["songs"] == 2

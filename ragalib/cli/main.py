@@ -47,10 +47,13 @@ def _add_reports(parser, sets):
                    help="judge pitch tracks in excerpts of this length, not whole")
     p.set_defaults(func=lambda a: reports.folder(a.dir, a.model, index=a.index,
                                                  excerpt=a.excerpt) or 0)
+    p = each.add_parser("judges", help="every judge (notes, both, pitch, cnn) on the same songs")
+    p.add_argument("--songs", choices=sets, default="dev")
+    p.set_defaults(func=lambda a: reports.judges(a.model, a.songs) or 0)
     p = each.add_parser("melody", help="the f0 trackers on the sung songs")
     p.add_argument("--songs", choices=sets, default="dev")
     p.set_defaults(func=lambda a: reports.melody(a.songs) or 0)
-    for name in ("detect", "similarity", "folder"):
+    for name in ("detect", "similarity", "folder", "judges"):
         each.choices[name].add_argument("--model", type=Path, help="bundle folder (default "
                                                                    "data/models/default)")
 

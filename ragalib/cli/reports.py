@@ -83,6 +83,23 @@ def detect(model=None, songs_set="test"):
         print(f"  {label:24s} raga {share(*raga, 'songs')}; Sa {share(*sa)}")
 
 
+def judges(model=None, songs_set="dev"):
+    """Every judge on the same songs: the note model, the CNN with the pitch model, each alone
+    (notebook 11_real_singing)."""
+    from ..corpus import songs
+    from ..detection.default import detector
+    from ..evaluation.scoring import judge_scores
+    from ..util.stats import share
+
+    bundle = detector(model)
+    rows = songs.ensure_songs(kind=songs_set)
+    print(f"judges report: {len(rows)} {songs_set} songs, model {bundle.path}")
+    print(text_table([{"judge": r["judge"], "raga": share(r["right"], r["songs"], "songs"),
+                       "Sa within 50 cents": "-" if r["sa_within_50_cents"] is None else
+                       share(r["sa_within_50_cents"], r["songs"])}
+                      for r in judge_scores(rows, bundle)]))
+
+
 def melody(songs_set="dev"):
     """The f0 trackers against the singer's true pitch (notebook 07_song_detection)."""
     from ..evaluation import tracking

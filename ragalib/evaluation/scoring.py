@@ -69,6 +69,43 @@ def evaluate_songs(rows, bundle, variants=VARIANTS, *, pitch_model=None):
     return table, results
 
 
+def judge_scores(rows, bundle, *, pitch_model=None):
+    """Every judge (:data:`ragalib.detection.pipeline.JUDGES`) on the same songs, each song
+    analysed once: how often each names the raga and, for the note model, finds the Sa within
+    50 cents. The bundle needs a pitch model for the ``both`` and ``pitch`` judges.
+
+    Behind notebook 11_real_singing (not called there by name); ``python -m ragalib report
+    judges`` prints it.
+
+    Returns
+    -------
+    list of dict
+        One per judge: ``judge``, ``right``, ``songs`` and, where the judge finds its own Sa,
+        ``sa_within_50_cents``.
+    """
+    from ..detection.evidence import gather_songs, pitch_model_for
+    from ..detection.pipeline import DEFAULT_JUDGE, JUDGES, note_model_for
+    from .folder import cents_apart
+
+    judges = [j for j in JUDGES if bundle.pitch_model is not None or j in ("cnn", "notes")]
+    variants = {"default": {"tonic": "auto", "separation": True}}
+    right = dict.fromkeys(judges, 0)
+    sa_right = 0
+    for row, evidence in zip(rows, gather_songs(
+            rows, variants, [bundle.config], sr=bundle.config.sr,
+            tonic_model=pitch_model_for(pitch_model, bundle.pitch_model),
+            pitch_model=bundle.pitch_model,
+            note_model=note_model_for("notes", labels=bundle.labels))):
+        ev = evidence["default"]
+        for judge in judges:
+            said = decide(ev, bundle, name=str(row["path"]), judge=judge).raga
+            right[judge] += said == row["raga"]
+        sa_right += abs(cents_apart(ev.notes_sa_hz, float(row["tonic_hz"]))) <= 50
+    return [{"judge": j + (" (default)" if j == DEFAULT_JUDGE else ""), "right": right[j],
+             "songs": len(rows), "sa_within_50_cents": sa_right if j == "notes" else None}
+            for j in judges]
+
+
 def song_groups(rows):
     """Song indices by kind, for the tonic with and without a drone: ``{label: [i, ...]}``
     (sung and played songs, with a drone and without; empty groups left out).
