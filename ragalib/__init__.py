@@ -29,8 +29,9 @@ __getattr__, __dir__, _lazy_names = lazy.attach(
                 "synth", "tuning", "util"],
     submod_attrs={
         "audio": ["load", "save"],
-        "detection": ["Detection", "detect_file", "detect_files", "detect_signal", "detector"],
-        "ragas": ["get_raga", "load_catalogue", "raga_ids"],
+        "detection": ["Detection", "detect_file", "detect_files", "detect_signal", "detect_track",
+                      "detector"],
+        "ragas": ["get_raga", "load_catalogue", "raga_ids", "use_catalogue"],
         "similarity": ["build_index", "recommend"],
         "synth": ["improvise"],
     },

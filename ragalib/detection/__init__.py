@@ -1,5 +1,6 @@
 """Raga recognition: what a song gives each judge (:mod:`.evidence`), the pipeline from a file
-to its raga (:mod:`.pipeline`) and the default detector (:mod:`.default`).
+to its raga (:mod:`.pipeline`), the default detector (:mod:`.default`) and the raga of a pitch
+track (:mod:`.track`).
 
 Taught in notebook 07_song_detection. The pipeline's calls are also here, loaded on first
 use: ``detection.detector()`` is the default detector (the one ``python -m ragalib detect``
@@ -11,9 +12,10 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["default", "evidence", "pipeline"],
+    submodules=["default", "evidence", "pipeline", "track"],
     submod_attrs={
         "default": ["detector"],
         "pipeline": ["Detection", "detect_file", "detect_files", "detect_signal"],
+        "track": ["detect_track"],
     },
 )

@@ -277,6 +277,7 @@ def summary(score, labels):
     """
     import numpy as np
 
+    from ..melody.pitch import pitch_class_cents
     from ..ragas import load_catalogue
     from ..util.stats import reliability
     from .scoring import song_confusion
@@ -287,7 +288,7 @@ def summary(score, labels):
         per_raga[row["raga"]] = (k + (found.raga == row["raga"]), n + 1)
     given = [(row, found) for row, found in zip(score.rows, score.found)
              if row["tonic_hz"] is not None and found.tonic_hz is not None]
-    tonic = ((sum(abs(cents_apart(f.tonic_hz, row["tonic_hz"])) <= SA_CENTS
+    tonic = ((sum(abs(pitch_class_cents(f.tonic_hz, row["tonic_hz"])) <= SA_CENTS
                   for row, f in given), len(given)) if given else None)
     catalogue = load_catalogue()
     twins = {}
@@ -307,17 +308,6 @@ def summary(score, labels):
 
 SA_CENTS = 50
 """A Sa estimate within this many cents of the true one is right (a quarter-tone either way)."""
-
-
-def cents_apart(hz, reference_hz):
-    """Cents from ``reference_hz`` to ``hz``, folded into one octave (-600 to 600).
-
-    Behind notebook 11_real_singing (not called there by name).
-    """
-    import math
-
-    cents = 1200.0 * math.log2(hz / reference_hz)
-    return (cents + 600.0) % 1200.0 - 600.0
 
 
 def report_lines(score, labels):

@@ -85,7 +85,7 @@ def judge_scores(rows, bundle, *, pitch_model=None):
     """
     from ..detection.evidence import gather_songs, pitch_model_for
     from ..detection.pipeline import DEFAULT_JUDGE, JUDGES, note_model_for
-    from .folder import cents_apart
+    from ..melody.pitch import pitch_class_cents
 
     judges = [j for j in JUDGES if bundle.pitch_model is not None or j in ("cnn", "notes")]
     variants = {"default": {"tonic": "auto", "separation": True}}
@@ -100,7 +100,7 @@ def judge_scores(rows, bundle, *, pitch_model=None):
         for judge in judges:
             said = decide(ev, bundle, name=str(row["path"]), judge=judge).raga
             right[judge] += said == row["raga"]
-        sa_right += abs(cents_apart(ev.notes_sa_hz, float(row["tonic_hz"]))) <= 50
+        sa_right += abs(pitch_class_cents(ev.notes_sa_hz, float(row["tonic_hz"]))) <= 50
     return [{"judge": j + (" (default)" if j == DEFAULT_JUDGE else ""), "right": right[j],
              "songs": len(rows), "sa_within_50_cents": sa_right if j == "notes" else None}
             for j in judges]

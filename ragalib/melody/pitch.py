@@ -22,6 +22,15 @@ def cents(measured_hz, target_hz):
     return 1200.0 * np.log2(np.asarray(measured_hz, float) / np.asarray(target_hz, float))
 
 
+def pitch_class_cents(measured_hz, target_hz):
+    """:func:`cents`, folded into one octave (-600 to 600): how far a Sa estimate is from the
+    true Sa, whatever its octave.
+
+    Taught in notebook 11_real_singing.
+    """
+    return (cents(measured_hz, target_hz) + 600.0) % 1200.0 - 600.0
+
+
 def peak_frequency(y, near_hz, *, sr, search_cents=60.0):
     """The strongest spectral peak within ``search_cents`` of ``near_hz``, in Hz.
 
