@@ -1,7 +1,9 @@
 """The raga catalogue: swaras, their semitones, pitches and frequencies on any tonic.
 
-Taught in notebook 00_meet_the_ragas. The catalogue itself is ``ragalib/catalogues/ragas.json`` (package data); this module
-loads it, validates every note in it, and turns sargam notation into numbers.
+Taught in notebook 00_meet_the_ragas. The catalogue itself is ``ragalib/catalogues/ragas.json``
+(package data; ``ragas_more.json`` beside it adds six ragas, and any catalogue a user writes
+can be used: :func:`use_catalogue`, notebook 11_real_singing); this module loads it, validates
+every note in it, and turns sargam notation into numbers.
 
 Notation: ``S r R g G m M P d D n N`` (lowercase komal, ``M`` tivra), a leading ``,`` for the
 lower octave, a trailing ``'`` for the upper, a trailing ``~`` for andolan (a slow

@@ -215,3 +215,21 @@ def test_every_real_dev_track_judged_whole_is_right_among_sixteen():
             if max(probabilities, key=probabilities.get) != ragas.get_raga(track.raga).id:
                 wrong.append(path.name)
     assert wrong == []
+
+
+def test_an_index_names_its_problems_one_line_each(tmp_path):
+    from ragalib.evaluation.folder import read_index
+
+    write_csv(tmp_path / "a.csv", [220.0] * 30)
+    (tmp_path / "index.csv").write_text("file,raga,sa_hz\na.csv,yaman,220\na.csv,durga,220\n"
+                                        ",,\ndrone.mp3,,138\n")
+    said = []
+    rows = read_index(tmp_path / "index.csv", report=said.append)
+    assert [(r["path"].name, r["raga"], r["tonic_hz"]) for r in rows] == [("a.csv", "yaman", 220.0)]
+    assert len(said) == 1 and "line 3: raga 'durga' is not in the catalogue" in said[0]
+    (tmp_path / "index.csv").write_text("file,raga,sa_hz\na.csv,yaman,high\n")
+    with pytest.raises(RagalibError, match="index.csv: line 2: sa_hz 'high'"):
+        read_index(tmp_path / "index.csv")
+    (tmp_path / "index.csv").write_text("name,label\n")
+    with pytest.raises(RagalibError, match="needs the columns file, raga"):
+        read_index(tmp_path / "index.csv")
