@@ -127,9 +127,9 @@ class Raga:
 
 
 def _validate_entry(entry, source):
-    where = f"{source}: raga {entry.get('id', '?')!r}"
     if not isinstance(entry, dict):
         raise RagalibError(f"{source}: a raga entry must be an object, not {entry!r}")
+    where = f"{source}: raga {entry.get('id', '?')!r}"
     required = ("id", "name", "thaat", "time", "swaras", "aroha", "avaroha", "pakad",
                 "vadi", "samvadi", "nyas", "andolan", "movements")
     missing = [key for key in required if key not in entry]
@@ -179,8 +179,18 @@ def _raga(entry, where):
         movements=tuple((tuple(n for p in notes(m["phrase"], "movement") for n in p),
                          m["about"]) for m in entry["movements"]),
         intonation=_intonation(entry, allowed, where),
-        aliases=tuple(str(a).strip().lower() for a in entry.get("aliases", ())),
+        aliases=_aliases(entry, where),
     )
+
+
+def _aliases(entry, where):
+    """The optional ``aliases`` field: a list of other spellings of the id, lowercased (the
+    id itself left out)."""
+    given = entry.get("aliases", [])
+    if not isinstance(given, list) or not all(isinstance(a, str) for a in given):
+        raise RagalibError(f"{where}: aliases must be a list of names, not {given!r}")
+    own = str(entry["id"]).strip().lower()
+    return tuple(dict.fromkeys(a.strip().lower() for a in given if a.strip().lower() != own))
 
 
 def _intonation(entry, allowed, where):
@@ -254,11 +264,7 @@ def load_catalogue(path=None):
         swara, an empty aroha or a swara outside its own set, a raga id given twice.
     """
     source = catalogue_source(path)
-    try:
-        stamp = source.stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    return dict(_loaded(str(source), stamp)[0])
+    return dict(_loaded(str(source), _stamp(source))[0])
 
 
 def catalogue_key(path=None):
@@ -268,13 +274,23 @@ def catalogue_key(path=None):
     Behind notebook 11_real_singing (not called there by name).
     """
     source = catalogue_source(path)
-    return _loaded(str(source), source.stat().st_mtime_ns)[1]
+    return _loaded(str(source), _stamp(source))[1]
+
+
+def _stamp(source):
+    """The modification times of a catalogue file and of every catalogue beside it (a parent
+    it ``extends`` is beside it): editing any renews the cache."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns)
+                            for p in Path(source).parent.glob("*.json")))
+    except OSError:
+        return None
 
 
 @functools.lru_cache(maxsize=32)
 def _loaded(source, stamp, _seen=()):
     """The ragas of the catalogue file ``source`` (its ``extends`` first) and their digest;
-    ``stamp`` (the file's modification time) renews the cache when the file is edited."""
+    ``stamp`` (:func:`_stamp`) renews the cache when the file or its parent is edited."""
     import hashlib
 
     path = Path(source)
@@ -292,8 +308,7 @@ def _loaded(source, stamp, _seen=()):
         parent = path.with_name(str(data["extends"]))
         if not parent.is_file():
             raise RagalibError(f"{path}: extends {data['extends']!r}, which is not beside it")
-        ragas = list(_loaded(str(parent.resolve()), parent.stat().st_mtime_ns,
-                             (*_seen, source))[0].values())
+        ragas = list(_loaded(str(parent.resolve()), stamp, (*_seen, source))[0].values())
     ragas += [_validate_entry(entry, path) for entry in entries]
     seen = {}
     for raga in ragas:

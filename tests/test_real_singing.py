@@ -233,3 +233,46 @@ def test_an_index_names_its_problems_one_line_each(tmp_path):
     (tmp_path / "index.csv").write_text("name,label\n")
     with pytest.raises(RagalibError, match="needs the columns file, raga"):
         read_index(tmp_path / "index.csv")
+
+
+def test_a_melody_off_every_step_holds_no_note_and_says_so(small_model):
+    assert len(notes.held_notes(np.full(100, 50.0), 0.01)) == 0     # a quarter-tone off Sa
+    assert len(notes.held_notes(np.full(100, np.nan), 0.01)) == 0
+    sparse = notes.held_notes(np.array([700.0, np.nan, np.nan] * 100), 0.01)
+    assert set(sparse.step) == {7}                                   # Pa, not a made-up Sa
+    with pytest.raises(RagalibError, match="holds no note"):
+        small_model.judge(np.full(300, 150.0 * 2 ** (50 / 1200)), 0.01, sa_hz=150.0)
+
+
+def test_a_track_whose_times_jump_is_one_line_not_all_the_memory(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("0 150\n0.01 150\n0.02 150\n1e9 150\n")
+    with pytest.raises(RagalibError, match="gap.csv: the times jump by 1e\\+09 s at row 4"):
+        pitch_track.read_pitch_track(path)
+
+
+@pytest.mark.parametrize("ragas_list, reason", [
+    ([1], "a raga entry must be an object"),
+    ([entry(aliases="kalyan")], "aliases must be a list"),
+])
+def test_a_malformed_entry_is_one_line_too(tmp_path, ragas_list, reason):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"ragas": ragas_list}))
+    with pytest.raises(RagalibError, match=reason):
+        ragas.load_catalogue(path)
+
+
+def test_an_alias_equal_to_the_id_is_no_second_raga_and_a_parent_edit_is_seen(tmp_path):
+    parent, child = tmp_path / "base.json", tmp_path / "child.json"
+    parent.write_text(json.dumps({"ragas": [entry(id="p1")]}))
+    child.write_text(json.dumps({"extends": "base.json", "ragas": [entry(id="c1",
+                                                                         aliases=["C1", "x"])]}))
+    assert list(ragas.load_catalogue(child)) == ["c1", "p1"]
+    assert ragas.load_catalogue(child)["c1"].aliases == ("x",)
+    import os
+    import time
+
+    parent.write_text(json.dumps({"ragas": [entry(id="p2")]}))
+    later = time.time_ns() + 10**9
+    os.utime(parent, ns=(later, later))
+    assert list(ragas.load_catalogue(child)) == ["c1", "p2"]

@@ -235,6 +235,7 @@ class Evidence:
     pitch_segments: list = None   # the pitch model's raga per loud segment
     notes: dict = None    # the note model's raga probabilities at the song's Sa
     notes_sa_hz: float = None     # the Sa they were judged at
+    notes_reason: str = None      # why the note model could not judge, if it could not
 
 
 def gather(song, info, configs, *, pitch_model=None, pitch_segments=False, note_model=None,
@@ -251,9 +252,13 @@ def gather(song, info, configs, *, pitch_model=None, pitch_segments=False, note_
     configs = list(dict.fromkeys(configs))
     _, loud = song.segments(configs[0])
     tonic_hz = info.tonic_hz
-    notes, notes_sa = ((None, None) if note_model is None else
-                       song.notes(note_model, given_hz, hint_hz=tonic_hz))
-    return Evidence(notes=notes, notes_sa_hz=notes_sa,
+    notes = notes_sa = notes_reason = None
+    if note_model is not None:
+        try:
+            notes, notes_sa = song.notes(note_model, given_hz, hint_hz=tonic_hz)
+        except RagalibError as exc:     # only the note model's judge needs it
+            notes_reason = str(exc)
+    return Evidence(notes=notes, notes_sa_hz=notes_sa, notes_reason=notes_reason,
         info=info, loud=loud,
         features={c: song.features(c, info.shift) for c in configs},
         pitch=None if pitch_model is None else song.pitch(pitch_model, tonic_hz),

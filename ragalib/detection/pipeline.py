@@ -67,7 +67,7 @@ DEFAULT_JUDGE = "notes"
 """The judge of the default detector, chosen on real material (``../shared/real-dev``: six
 ragas outside the ten, judged among sixteen; notebook 11_real_singing). On its five
 recordings the CNN named 0, the pitch model 1, the two together 1 and the note model 2; on
-its pitch tracks the note model names 86% of 45-s excerpts at their given Sa and 75% at the Sa
+its pitch tracks the note model names 85% of 45-s excerpts at their given Sa and 75% at the Sa
 it finds. On the synthetic dev songs the CNN with the pitch model and the note model tie
 (60/60, and 60/60 with every Sa off the A440 grid). A judge that does not transfer to real
 music does not vote."""
@@ -253,7 +253,7 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
         raise RagalibError(f"unknown judge {judge!r}: choose one of {', '.join(JUDGES)}")
     if judge == "notes":
         if evidence.notes is None:
-            raise RagalibError(f"{name}: the evidence has no note-model verdict")
+            raise RagalibError(f"{name}: {evidence.notes_reason or 'no note-model verdict'}")
         if list(evidence.notes) != list(bundle.labels):
             raise RagalibError(f"{name}: the note model knows other ragas than the bundle")
         mean = np.array([evidence.notes[r] for r in bundle.labels])

@@ -128,6 +128,8 @@ class FolderScore:
 
 
 SA_GIVEN = "note model, Sa given"
+MIN_EXCERPT_S = 5.0
+"""The shortest excerpt a report judges: a segment's length."""
 
 
 def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
@@ -167,6 +169,9 @@ def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
         if not root.is_dir():
             raise RagalibError(f"{root}: no such folder")
         rows = _folder_rows(root, report)
+    if excerpt is not None and excerpt < MIN_EXCERPT_S:
+        raise RagalibError(f"--excerpt {excerpt:g}: excerpts must last at least "
+                           f"{MIN_EXCERPT_S:g} s to hold notes")
     score = FolderScore(root, [], [])
     started = time.perf_counter()
     tracks = [row for row in rows if is_pitch_track(row["path"])]
@@ -231,8 +236,16 @@ def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
         if cnn_alone is not None:
             _judged(score, "pitch model alone").append(max(ev.pitch, key=ev.pitch.get))
             _judged(score, "CNN and pitch model together").append(decide(ev, bundle).raga)
+        try:
+            found = decide(ev, bundle, name=str(row["path"]), judge=DEFAULT_JUDGE)
+        except RagalibError as exc:
+            report(f"{exc}; left out")
+            score.left_out.append(str(exc))
+            for said in score.judges.values():
+                del said[len(score.rows):]   # this file's other answers go with it
+            continue
         score.rows.append({**row, "item": row["path"].name})
-        score.found.append(decide(ev, bundle, name=str(row["path"]), judge=DEFAULT_JUDGE))
+        score.found.append(found)
         score.audio_seconds += soundfile.info(row["path"]).duration
 
 

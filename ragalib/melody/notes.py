@@ -67,8 +67,9 @@ def held_notes(cents, hop_s, *, tolerance=TOLERANCE_CENTS, min_held_s=MIN_HELD_S
     voiced = np.isfinite(cents)
     size = max(1, int(round(SMOOTHING_S / hop_s)) | 1)
     smooth = cents.copy()
-    if size > 1 and voiced.any():
-        filled = np.where(voiced, cents, 0.0)
+    if size > 1 and voiced.any():             # silent frames take the last sung pitch
+        last = np.maximum.accumulate(np.where(voiced, np.arange(len(cents)), -1))
+        filled = cents[np.maximum(last, int(np.argmax(voiced)))]
         smooth[voiced] = median_filter(filled, size=size, mode="nearest")[voiced]
     steps = np.round(smooth / 100.0)
     near = voiced & (np.abs(smooth - 100.0 * np.nan_to_num(steps)) < tolerance)
@@ -79,6 +80,8 @@ def held_notes(cents, hop_s, *, tolerance=TOLERANCE_CENTS, min_held_s=MIN_HELD_S
     stops = np.concatenate([change, [len(label)]])
     sung = np.isfinite(label[starts])
     starts, stops, steps = starts[sung], stops[sung], label[starts[sung]].astype(int)
+    if not len(steps):
+        return HeldNotes(starts, stops, steps, float(hop_s))
     # a stay broken by a glitch shorter than MERGE_GAP_S is one note
     gap = int(round(MERGE_GAP_S / hop_s))
     joined = np.concatenate([[False], (steps[1:] == steps[:-1]) & (starts[1:] - stops[:-1] <= gap)])

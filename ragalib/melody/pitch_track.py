@@ -26,6 +26,9 @@ TRACK_SUFFIXES = {".csv", ".tsv", ".npz"}
 NOT_TRACKS = ("tonics.csv", "index.csv", "manifest.csv")
 """Tables that sit beside recordings (their Sa's, a corpus's index, a songs folder's
 manifest): never read as pitch tracks."""
+MAX_GAP_S = 600.0
+"""Longer than this between two rows is a broken file, not a pause (it would also ask for
+a frame grid larger than memory)."""
 MAX_HOP_S = 0.1
 """A track whose frames are further apart than this (100 ms) cannot show a melody's notes."""
 
@@ -66,7 +69,7 @@ class PitchTrack:
     def excerpts(self, seconds):
         """Consecutive excerpts of ``seconds`` (the last, shorter, is dropped; a track
         shorter than one excerpt is one excerpt, whole)."""
-        n = int(round(seconds / self.hop_s))
+        n = max(1, int(round(seconds / self.hop_s)))
         if len(self.hz) < n:
             return [self]
         return [self.excerpt(a * self.hop_s, seconds) for a in range(0, len(self.hz) - n + 1, n)]
@@ -179,6 +182,10 @@ def _read_text(path):
         row = int(np.flatnonzero(steps <= 0)[0]) + 2
         raise RagalibError(f"{path}: the times do not increase (row {row} of the data)")
     hop = float(np.median(steps))
+    if steps.max() > MAX_GAP_S:
+        row = int(np.argmax(steps)) + 2
+        raise RagalibError(f"{path}: the times jump by {steps.max():g} s at row {row} of the "
+                           f"data; a pitch track has a row at least every {MAX_GAP_S:g} s")
     grid = np.round((np.asarray(times) - times[0]) / hop).astype(int)
     hz = np.zeros(grid[-1] + 1)
     hz[grid] = f0
