@@ -276,3 +276,16 @@ def test_an_alias_equal_to_the_id_is_no_second_raga_and_a_parent_edit_is_seen(tm
     later = time.time_ns() + 10**9
     os.utime(parent, ns=(later, later))
     assert list(ragas.load_catalogue(child)) == ["c1", "p2"]
+
+
+def test_read_melody_takes_a_track_as_written_and_follows_an_audio_files_melody(tmp_path):
+    import soundfile
+
+    track = pitch_track.read_melody(write_csv(tmp_path / "t.csv", [0, 220, 221, 0]))
+    assert track.hz[1] == 220
+    t = np.arange(2 * 22050) / 22050
+    soundfile.write(tmp_path / "a.wav", sum(0.3 / k * np.sin(2 * np.pi * 220 * k * t)
+                                            for k in (1, 2, 3)), 22050)
+    heard = pitch_track.read_melody(tmp_path / "a.wav")
+    assert abs(np.nanmedian(1200 * np.log2(heard.hz / 220.0))) < 50     # 20-cent salience bins
+    assert heard.hop_s == pytest.approx(512 / 22050)

@@ -248,15 +248,16 @@ def ensure_note_model(labels=None):
 
     Taught in notebook 11_real_singing.
     """
-    from ..ragas import catalogue_key, get_raga, load_catalogue
+    from ..ragas import get_raga, load_catalogue
 
     ragas = (tuple(load_catalogue().values()) if labels is None else
              tuple(get_raga(label) for label in labels))
-    return _model_of(catalogue_key(), ragas)
+    return _model_of(ragas)
 
 
 @functools.lru_cache(maxsize=8)
-def _model_of(key, ragas):
+def _model_of(ragas):
+    """The model of these :class:`ragalib.ragas.Raga` (their grammar is the whole key)."""
     return NoteModel.from_ragas(ragas)
 
 

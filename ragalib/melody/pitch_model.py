@@ -20,6 +20,7 @@ transitions weighted as much as the distribution) were made on the *dev* songs, 
 the test songs.
 """
 
+import json
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 from ..constants import SR
 from ..errors import RagalibError
 from ..paths import content_key, pitch_model_path
-from ..util.files import JsonModel
+from ..util.files import atomic_write
 from .salience import BINS_PER_SEMITONE, folded_histogram, predominant
 from .tonic import sa_bin
 
@@ -96,13 +97,11 @@ def tuning_offset(hist):
 
 
 @dataclass(frozen=True)
-class PitchModel(JsonModel):
+class PitchModel:
     """Learned note statistics of each raga. Build one with :func:`fit`.
 
     Behind notebooks 07_song_detection and 09_robust_features (not called there by name).
     """
-
-    WHAT = "pitch model"
 
     labels: tuple
     profiles: np.ndarray      # (ragas, BINS), each sums to 1, bin 0 = Sa
@@ -187,6 +186,22 @@ class PitchModel(JsonModel):
         if profiles.shape != (len(labels), BINS) or transitions.shape != (len(labels), 12, 12):
             raise ValueError("arrays do not match the labels")
         return cls(labels, profiles, transitions, str(data.get("key", "")))
+
+    def save(self, path):
+        """Write the model as JSON, atomically."""
+        text = json.dumps(self.to_dict())
+        return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save`; a damaged file is a one-line error."""
+        path = Path(path)
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise RagalibError(f"{path}: no pitch model there") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RagalibError(f"{path}: not a readable pitch model ({exc})") from None
 
 
 def fit(takes, *, sr=SR, key=""):

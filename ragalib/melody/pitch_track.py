@@ -94,6 +94,24 @@ def pitch_tracks(folder):
                   and p.name not in NOT_TRACKS)
 
 
+def read_melody(path, *, sr=None):
+    """A file's melody as a :class:`PitchTrack`: a pitch track as it is written
+    (:func:`read_pitch_track`), or an audio file's melody as the salience tracker follows it
+    (:func:`ragalib.melody.trackers.track`, ``"contour"``).
+
+    Taught in notebook 11_real_singing.
+    """
+    if is_pitch_track(path):
+        return read_pitch_track(path)
+    from ..audio import load
+    from ..constants import SR
+    from .trackers import track
+
+    sr = SR if sr is None else sr
+    times, hz = track(load(path, sr=sr), sr, method="contour")
+    return PitchTrack(hz, float(times[1] - times[0]), str(path))
+
+
 def read_pitch_track(path):
     """Read a pitch track (see the module docstring).
 

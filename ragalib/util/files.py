@@ -92,35 +92,3 @@ def _low_space(path):
         return shutil.disk_usage(folder).free < LOW_SPACE
     except OSError:
         return False
-
-
-class JsonModel:
-    """``save`` and ``load`` for a small model kept as JSON: the class gives ``to_dict``, a
-    ``from_dict`` that raises ``ValueError``, ``KeyError`` or ``TypeError`` on bad data, and
-    :attr:`WHAT`, the words for it in a message.
-
-    Behind notebooks 07_song_detection and 11_real_singing (not called there by name): the
-    pitch model and the note model are kept this way.
-    """
-
-    WHAT = "model"
-
-    def save(self, path):
-        """Write the model as JSON, atomically; returns ``path``."""
-        import json
-
-        text = json.dumps(self.to_dict())
-        return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-    @classmethod
-    def load(cls, path):
-        """Read a model written by :meth:`save`; a missing or damaged file is one line."""
-        import json
-
-        path = Path(path)
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise RagalibError(f"{path}: no {cls.WHAT} there") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RagalibError(f"{path}: not a readable {cls.WHAT} ({exc})") from None
