@@ -70,6 +70,27 @@ def test_a_turn_shorter_than_half_a_second_is_an_ornament_not_two_moves():
     assert moves[:, 0, 2].sum() == 0 and moves[:, 2, 0].sum() == 0 and moves[1, 0, 4] > 0
 
 
+def test_held_straying_tells_a_plain_sa_from_an_oscillating_ga():
+    hop = 0.01
+    t = np.arange(100) * hop
+    andolan = 300.0 + 25.0 * np.sin(2 * np.pi * 1.5 * t)    # komal Ga swung 25 cents
+    cents = np.concatenate([np.full(100, 4.0), [np.nan] * 5, andolan])
+    found = notes.held_notes(cents, hop)
+    stray = notes.held_straying(found, cents)
+    assert stray[0] == pytest.approx(4.0)
+    assert stray[3] > 10.0 and stray[[1, 2, 4, 5, 6, 7, 8, 9, 10, 11]].sum() == 0
+
+
+def test_the_steadiness_cue_favours_a_plain_sa_and_pa_over_swung_notes():
+    hop = 0.01
+    t = np.arange(80) * hop
+    plain = [np.full(80, 100.0 * s) for s in (0, 7)]
+    swung = [100.0 * s + 30.0 * np.sin(2 * np.pi * 2.0 * t) for s in (2, 4, 9)]
+    cents = np.concatenate([np.concatenate([n, [np.nan] * 5]) for n in plain + swung] * 3)
+    steady = note_model._steadiness(notes.held_notes(cents, hop), cents)
+    assert int(np.argmax(steady)) in (0, 7) and steady[0] > 0 > steady[2]
+
+
 @pytest.fixture(scope="module")
 def small_model():
     return note_model.NoteModel.from_ragas(ragas.get_raga(r) for r in ("bhupali", "yaman", "kafi"))

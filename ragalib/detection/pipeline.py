@@ -66,8 +66,8 @@ real ones)."""
 DEFAULT_JUDGE = "notes"
 """The judge of the default detector, chosen on real material (``../shared/real-dev``: six
 ragas outside the ten, judged among sixteen; notebook 11_real_singing). On its five
-recordings the CNN named 0, the pitch model 1, the two together 1 and the note model 2; on
-its pitch tracks the note model names 85% of 45-s excerpts at their given Sa and 75% at the Sa
+recordings the CNN named 0, the pitch model 1, the two together 1 and the note model 3; on
+its pitch tracks the note model names 85% of 45-s excerpts at their given Sa and 79% at the Sa
 it finds. On the synthetic dev songs the CNN with the pitch model and the note model tie
 (60/60, and 60/60 with every Sa off the A440 grid). A judge that does not transfer to real
 music does not vote."""

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RagalibError
-from .notes import held_notes, held_profile, note_moves
+from .notes import held_notes, held_profile, held_straying, note_moves
 
-VERSION = 3
+VERSION = 4
 """Part of the key of every verdict cached from it: bump it when how it judges changes,
-:mod:`ragalib.melody.notes` included (3: silent frames filled with the last sung pitch)."""
+:mod:`ragalib.melody.notes` included (3: silent frames filled with the last sung pitch;
+4: the steadiness cue to Sa)."""
 PROFILE_OCCURRENCE = 2.0
 """Weight added to a swara that appears in the grammar's phrases as often as its most
 frequent swara (proportionally less for the others); every swara of the raga starts at 1."""
@@ -55,17 +56,28 @@ with the least log loss on the dev tracks' 45-s excerpts, at their given Sa and 
 estimated with the raga (where each raga's score is its best over twelve Sa's)."""
 SA_CUE_WEIGHT = 0.5
 """Weight of the raga-independent Sa cue when the Sa is estimated (see :meth:`NoteModel.scores`)."""
+STEADY_WEIGHT = 0.15
+"""Weight of the steadiness cue when the Sa is estimated: a candidate Sa gains this much per
+:data:`STEADY_SCALE_CENTS` its held notes stray less than the melody's held notes on
+average, and half as much for its Pa (:func:`ragalib.melody.notes.held_straying`). On the
+dev tracks' 45-s excerpts it takes the Sa from 233/281 to 251/281 within 50 cents and the
+raga from 210 to 222 (weights 0.1-0.3 all did 243-252 for Sa)."""
+STEADY_SCALE_CENTS = 10.0
+"""The unit of the steadiness cue: ten cents less straying than average counts one."""
+STEADY_MIN_SHARE = 0.01
+"""A step held for less than this share of the held seconds counts as straying by
+:data:`STEADY_SCALE_CENTS` more than the average: too little was held to call it steady."""
 DRONE_WEIGHT = 1.0
 """Weight of a drone's vote beside the melody's scores when the Sa is estimated: on the dev
 recordings and on real tanpuras mixed under a synthetic singer, the melody alone sometimes
 takes Pa or Ma for Sa and the drone alone fails where it is faint; together they were right
 within 50 cents on every one (weights from 0.3 to 3 did as well on the tanpuras)."""
-HINT_WEIGHT = 0.3
+HINT_WEIGHT = 0.1
 """What another estimate of the Sa adds to the candidate it agrees with. Detection passes
-the pipeline's own estimate (the pitch model with the drone): on the synthetic dev songs with
-every Sa off the A440 grid it takes the note model from 56/60 to 60/60 (its misses were ties
-between rotations of one scale); on the five real dev recordings it costs one (Jog, 0.025
-apart)."""
+the pipeline's own estimate (the pitch model with the drone). On the synthetic dev songs,
+with every Sa off the A440 grid, it takes the note model from 58/60 to 60/60 (every weight
+from 0.05 to 0.3 did); the smallest of those lets the note model keep a verdict it is sure
+of: on the real dev recordings a weight of 0.3 overruled a Jog the melody preferred by 0.19."""
 REFERENCE_HZ = 440.0 * 2.0 ** (-9 / 12)
 """C4: the cents of a melody are counted from here before its own tuning is found."""
 HOP_S = 0.01
@@ -194,12 +206,14 @@ class NoteModel:
         turn = np.exp(2j * np.pi * cents[voiced] / 100.0).mean()
         offset = 100.0 * np.angle(turn) / (2 * np.pi)
         notes = held_notes(cents - offset, hop_s)
+        steady = _steadiness(notes, cents - offset)
         out = np.empty((12, len(self.labels)))
         for k in range(12):
             out[k] = self.raga_scores(notes, rotation=k)
             profile = held_profile(notes, rotation=k)
             if profile.sum() > 0:
                 out[k] += SA_CUE_WEIGHT * self._log_any_raga @ (profile / profile.sum())
+            out[k] += STEADY_WEIGHT * (steady[k] + 0.5 * steady[(k + 7) % 12])
         candidates = REFERENCE_HZ * 2.0 ** ((offset + 100.0 * np.arange(12)) / 1200.0)
         median = np.median(hz[voiced])
         candidates = candidates * 2.0 ** np.floor(np.log2(median / candidates))
@@ -240,6 +254,18 @@ class NoteModel:
         row = int(np.unravel_index(np.argmax(scores), scores.shape)[0])
         p = np.exp((best - best.max()) / TEMPERATURE["given" if sa_hz else "estimated"])
         return dict(zip(self.labels, map(float, p / p.sum()))), float(candidates[row])
+
+
+def _steadiness(notes, cents):
+    """Per step (folded): how much less its held notes stray than the melody's held notes on
+    average, in units of :data:`STEADY_SCALE_CENTS` (-1 for a step held too little)."""
+    stray = held_straying(notes, cents)
+    held = held_profile(notes)
+    if held.sum() <= 0:
+        return np.zeros(12)
+    share = held / held.sum()
+    mean = float(stray @ share)
+    return np.where(share >= STEADY_MIN_SHARE, (mean - stray) / STEADY_SCALE_CENTS, -1.0)
 
 
 def ensure_note_model(labels=None):

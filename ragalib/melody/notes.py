@@ -103,6 +103,34 @@ def held_profile(notes, *, rotation=0):
     return profile
 
 
+def held_straying(notes, cents):
+    """How far each of the 12 steps (folded) strays while it is held: the mean, weighted by
+    seconds held, of each held note's median distance in cents from its step (0 for a step
+    never held).
+
+    Behind notebook 11_real_singing (not called there by name). Sa and Pa are *achal*
+    swaras: never altered, and held plain, while the other notes carry the oscillations
+    (andolan) and the glides that lean on their neighbours; on the dev tracks the steps held
+    steadiest point to Sa when nothing else does.
+
+    Parameters
+    ----------
+    notes : HeldNotes
+        Cut from ``cents`` by :func:`held_notes`.
+    cents : np.ndarray
+        The contour they were cut from.
+    """
+    cents = np.asarray(cents, dtype=float)
+    stray, held = np.zeros(12), np.zeros(12)
+    for start, stop, step in zip(notes.start, notes.stop, notes.step):
+        distance = np.abs(cents[start:stop] - 100.0 * step)
+        distance = distance[np.isfinite(distance)]
+        if len(distance):
+            stray[step % 12] += np.median(distance) * (stop - start)
+            held[step % 12] += stop - start
+    return np.divide(stray, held, out=np.zeros(12), where=held > 0)
+
+
 def note_moves(notes, *, rotation=0):
     """``(2, 12, 12)`` weights of moves from one held note to the next different one:
     ``[up, a, b]`` for a move from step ``a`` to step ``b`` (folded), upward for ``up`` = 1;
