@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from ragalib.corpus.dataset import read_tonics
 from ragalib.errors import RagalibError
 from ragalib.evaluation import folder as folder_report
 from ragalib.features import DEFAULT
@@ -60,10 +61,10 @@ def test_a_folder_is_scored_and_every_file_left_out_is_named(bundle, recordings)
 def test_a_bad_tonics_file_is_one_error_naming_the_line(tmp_path):
     (tmp_path / "tonics.csv").write_text("file,tonic_hz\na.wav,220\nb.wav,loud\n")
     with pytest.raises(RagalibError, match=r"tonics.csv: line 3: expected columns file,tonic_hz"):
-        folder_report.read_tonics(tmp_path)
+        read_tonics(tmp_path)
     (tmp_path / "tonics.csv").write_text("file,tonic_hz\na.wav,-3\n")
     with pytest.raises(RagalibError, match="line 2: tonic_hz must be a positive number"):
-        folder_report.read_tonics(tmp_path)
+        read_tonics(tmp_path)
 
 
 def test_report_folder_without_a_folder_is_one_line():

@@ -10,7 +10,7 @@ from ragalib import RagalibError, audio
 from ragalib.detection import pipeline
 from ragalib.evaluation import scoring
 from ragalib.features import DEFAULT
-from ragalib.melody import pitch, salience, tonic
+from ragalib.melody import note_model, pitch, salience, tonic
 from ragalib.models import cnn as model
 from ragalib.models.bundle import load_bundle, save_bundle
 from tests.test_cnn import FAST, separable
@@ -82,8 +82,10 @@ def test_detection_follows_the_json_contract(bundle_dir):
     bundle = load_bundle(bundle_dir)
     found = pipeline.detect_signal(np.tile(melody(220.0), 2), bundle, name="x.wav")
     out = found.to_json()
-    assert list(out) == ["file", "raga", "confidence", "probabilities", "tonic_hz", "segments"]
+    assert list(out) == ["file", "raga", "confidence", "probabilities", "tonic_hz", "fit",
+                         "segments"]                          # fit: the note model's, the default
     assert out["file"] == "x.wav" and out["raga"] in ("bhupali", "yaman")
+    assert out["fit"] > note_model.OPEN_SET_FIT
     assert abs(sum(out["probabilities"].values()) - 1) < 1e-3
     assert out["confidence"] == out["probabilities"][out["raga"]]
     assert [list(s) for s in out["segments"]][0] == ["start", "end", "raga", "confidence"]

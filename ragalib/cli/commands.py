@@ -224,6 +224,9 @@ def detect(args):
         else:
             runs = ", ".join(f"{r} {pipeline.clock(a)}-{pipeline.clock(b)}"
                              for r, a, b in pipeline.traces(found)) or "-"
+            if found.raga is None:     # none of the catalogue's ragas fits
+                print(f"{path.name[:40]:40s} {'-':10s}  {found.reason}")
+                continue
             print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
                   f"{found.tonic_note or '-':>7s} {found.shift:+5d}  {runs}")
             if found.skipped:

@@ -45,8 +45,17 @@ def _add_reports(parser, sets):
                         "relative to it)")
     p.add_argument("--excerpt", type=seconds, metavar="SECONDS",
                    help="judge pitch tracks in excerpts of this length, not whole")
+    p.add_argument("--open-set", action="store_true",
+                   help="also judge recordings of ragas outside the catalogue (folders or "
+                        "index rows that name one) and print how many 'none of these' "
+                        "flags, inside and outside, at every threshold")
+    p.add_argument("--folds", type=int, metavar="K",
+                   help="instead, cross-validate learning from these recordings: K folds by "
+                        "recording, the note model learning from K-1 and judged on the one "
+                        "left out, beside the grammar alone (nothing is written)")
     p.set_defaults(func=lambda a: reports.folder(a.dir, a.model, index=a.index,
-                                                 excerpt=a.excerpt) or 0)
+                                                 excerpt=a.excerpt, open_set=a.open_set,
+                                                 folds=a.folds) or 0)
     p = each.add_parser("judges", help="every judge (notes, both, pitch, cnn) on the same songs")
     p.add_argument("--songs", choices=sets, default="dev")
     p.set_defaults(func=lambda a: reports.judges(a.model, a.songs) or 0)

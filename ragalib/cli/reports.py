@@ -96,7 +96,8 @@ def judges(model=None, songs_set="dev"):
     print(f"judges report: {len(rows)} {songs_set} songs, model {bundle.path}")
     print(text_table([{"judge": r["judge"], "raga": share(r["right"], r["songs"], "songs"),
                        "Sa within 50 cents": "-" if r["sa_within_50_cents"] is None else
-                       share(r["sa_within_50_cents"], r["songs"])}
+                       share(r["sa_within_50_cents"], r["songs"]),
+                       "none of these": "-" if r["none_fits"] is None else r["none_fits"]}
                       for r in judge_scores(rows, bundle)]))
 
 
@@ -133,7 +134,7 @@ def similarity(model=None):
     print(text_table(rows))
 
 
-def folder(path, model=None, *, index=None, excerpt=None):
+def folder(path, model=None, *, index=None, excerpt=None, open_set=False, folds=None):
     """The detector on your own labelled recordings or pitch tracks, ``path/<raga_id>/<files>``
     or the files an ``index`` names (notebooks 07_song_detection and 11_real_singing)."""
     from ..detection.default import detector
@@ -147,20 +148,54 @@ def folder(path, model=None, *, index=None, excerpt=None):
                            "--index FILE (columns file, raga, sa_hz)")
     if path is not None and index is not None:
         raise RagalibError("report folder takes a folder or --index FILE, not both")
+    if folds is not None:
+        if open_set:
+            raise RagalibError("--folds and --open-set are two reports: run them one at a time")
+        return _folds(path, index, excerpt, folds)
     used = []
 
     def bundle():
         used.append(detector(model))
         return used[-1]
 
-    score = score_folder(path, bundle, index=index, excerpt=excerpt)
+    score = score_folder(path, bundle, index=index, excerpt=excerpt, open_set=open_set)
     if used:
         print(f"model {used[0].path} ({used[0].config.kind} features) for the audio files")
+    if line := _what_was_learned(score.learned):
+        print(line)
     if any(is_pitch_track(r["path"]) for r in score.rows):
         print(f"pitch tracks: the note model of the catalogue {catalogue_source().stem!r} "
               f"({len(raga_ids())} ragas), Sa estimated with the raga"
               + (f"; {excerpt:g}-s excerpts" if excerpt else "; whole tracks"))
-    print("\n".join(report_lines(score, used[0].labels if used else raga_ids())))
+    print("\n".join(report_lines(score, used[0].labels if used else raga_ids(),
+                                  open_set=open_set)))
+
+
+def _what_was_learned(learned):
+    """One line on what the note model learned from your recordings in data/recordings (none
+    of the files judged: a model is not judged on what it learned from), or None."""
+    if learned is None or not learned.recordings:
+        return None
+    mine = f"note model: {learned.recordings} of your recordings in data/recordings"
+    if learned.recordings < 3 or learned.ragas < 2:
+        return f"{mine}: too few to learn from (3 recordings of 2 ragas at least)"
+    if learned.prior is None:
+        return f"{mine} did not help it in a leave-one-out check: it reads the grammar alone"
+    return f"{mine} taught it (the grammar weighted {learned.prior:g} s)"
+
+
+def _folds(path, index, excerpt, k):
+    """``report folder --folds K``: cross-validated learning from the recordings."""
+    from ..evaluation import folds
+    from ..corpus.dataset import folder_rows
+    from ..evaluation.folder import read_index
+    from ..ragas import catalogue_source
+
+    rows = read_index(index) if index is not None else folder_rows(path)
+    print(f"note model of the catalogue {catalogue_source().stem!r}; "
+          f"{excerpt or 45:g}-s excerpts")
+    results, priors = folds.cross_validate(rows, k, excerpt=excerpt)
+    print("\n".join(folds.report_lines(results, priors, k)))
 
 
 def models():

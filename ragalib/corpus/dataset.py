@@ -11,6 +11,7 @@ to its label), with two fixes:
   detected and rebuilt, and every write is atomic.
 """
 
+import csv
 import hashlib
 import json
 from dataclasses import dataclass
@@ -33,13 +34,14 @@ SPLITS = ("train", "val", "test")
 
 
 
-def scan_recordings(root, *, report=say, ignore=(), tracks=False):
+def scan_recordings(root, *, report=say, ignore=(), tracks=False, any_raga=False):
     """Find the recordings under ``root``: ``{raga_id: [paths sorted by name]}``.
 
     Taught in notebook 04_dataset.
 
-    Folders that are not raga ids, and files that are not audio by their extension (nor,
-    with ``tracks``, pitch tracks: :mod:`ragalib.melody.pitch_track`), are reported through
+    Folders that are not raga ids (unless ``any_raga``: then every folder is a raga, the
+    catalogue's or not), and files that are not audio by their extension (nor, with
+    ``tracks``, pitch tracks: :mod:`ragalib.melody.pitch_track`), are reported through
     ``report`` and skipped, never guessed at; names in ``ignore`` (at the top level) are
     passed over in silence.
     """
@@ -54,7 +56,7 @@ def scan_recordings(root, *, report=say, ignore=(), tracks=False):
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or entry.name in ignore:
             continue
-        if not entry.is_dir() or entry.name not in valid:
+        if not entry.is_dir() or (entry.name not in valid and not any_raga):
             report(f"{entry}: skipped: not a raga folder (valid: {', '.join(valid)})")
             continue
         files = []
@@ -71,6 +73,50 @@ def scan_recordings(root, *, report=say, ignore=(), tracks=False):
     if not found:
         raise RagalibError(f"{root}: no recordings in any raga folder")
     return found
+
+
+def read_tonics(root):
+    """``{relative path: tonic Hz}`` from ``root / "tonics.csv"``, empty without one.
+
+    Behind notebook 07_song_detection (not called there by name).
+
+    Raises
+    ------
+    RagalibError
+        Naming the file and the line, for a row that is not ``file,tonic_hz`` with a
+        positive number.
+    """
+    path = Path(root) / "tonics.csv"
+    if not path.exists():
+        return {}
+    tonics = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for n, row in enumerate(csv.DictReader(handle), 2):
+            try:
+                hz = float(row["tonic_hz"])
+                name = row["file"].strip()
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise RagalibError(f"{path}: line {n}: expected columns file,tonic_hz") from None
+            if not hz > 0 or not name:
+                raise RagalibError(f"{path}: line {n}: tonic_hz must be a positive number")
+            tonics[name] = hz
+    return tonics
+
+
+def folder_rows(root, report=say, any_raga=False):
+    """The rows of a folder laid out by raga (``path``, ``raga``, ``tonic_hz`` from its
+    ``tonics.csv`` or None).
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    from ..melody.pitch_track import NOT_TRACKS
+
+    tonics = read_tonics(root)
+    files = scan_recordings(root, report=report, ignore=NOT_TRACKS, tracks=True,
+                            any_raga=any_raga)
+    return [{"path": path, "raga": raga,
+             "tonic_hz": tonics.get(str(path.relative_to(root)), tonics.get(path.name))}
+            for raga, paths in files.items() for path in paths]
 
 
 def recordings_table(files):

@@ -146,6 +146,18 @@ def synth_take_seed(raga, k, family="synth"):
                       f"take/{family}/{raga}/{k}".encode())
 
 
+def is_rendered_take(path):
+    """True for a take this library rendered (``synth_``, ``sung_`` or
+    ``published_v<N>_take<K>.wav``, of any synthesiser version), False for your own recordings
+    beside them.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    import re
+
+    return re.fullmatch(r"(synth|sung|published)_v\d+_take\d+\.wav", Path(path).name) is not None
+
+
 def synthesised_take(take):
     """``(raga, seed)`` if ``take`` (``"raga/file.wav"``) is one of this synthesiser's takes,
     so that its score can be played again; None for anything else (your own recordings).

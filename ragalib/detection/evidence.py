@@ -132,6 +132,13 @@ class PreparedSong:
             self.melody_hz, HOP_LENGTH / self.sr, sa_hz=tonic_hz,
             drone=None if tonic_hz is not None else self.drone, hint_hz=hint_hz))
 
+    def note_fit(self, note_model, sa_hz, raga):
+        """:meth:`ragalib.melody.note_model.NoteModel.fit` of ``raga`` at ``sa_hz`` to the
+        signal's melody."""
+        from ..melody.salience import HOP_LENGTH
+
+        return note_model.fit(self.melody_hz, HOP_LENGTH / self.sr, sa_hz, raga)
+
     def pitch_by_segment(self, pitch_model, tonic_hz, config):
         """The pitch model's raga for each loud segment, read from the frames of the whole
         signal's salience that fall in it."""
@@ -236,6 +243,7 @@ class Evidence:
     notes: dict = None    # the note model's raga probabilities at the song's Sa
     notes_sa_hz: float = None     # the Sa they were judged at
     notes_reason: str = None      # why the note model could not judge, if it could not
+    notes_fit: float = None       # how well its raga fits there (NoteModel.fit)
 
 
 def gather(song, info, configs, *, pitch_model=None, pitch_segments=False, note_model=None,
@@ -252,13 +260,15 @@ def gather(song, info, configs, *, pitch_model=None, pitch_segments=False, note_
     configs = list(dict.fromkeys(configs))
     _, loud = song.segments(configs[0])
     tonic_hz = info.tonic_hz
-    notes = notes_sa = notes_reason = None
+    notes = notes_sa = notes_reason = notes_fit = None
     if note_model is not None:
         try:
             notes, notes_sa = song.notes(note_model, given_hz, hint_hz=tonic_hz)
+            notes_fit = song.note_fit(note_model, notes_sa, max(notes, key=notes.get))
         except RagalibError as exc:     # only the note model's judge needs it
             notes_reason = str(exc)
     return Evidence(notes=notes, notes_sa_hz=notes_sa, notes_reason=notes_reason,
+        notes_fit=notes_fit,
         info=info, loud=loud,
         features={c: song.features(c, info.shift) for c in configs},
         pitch=None if pitch_model is None else song.pitch(pitch_model, tonic_hz),
@@ -316,11 +326,11 @@ def _gather_row_or_reason(row, **kwargs):
         return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
-EVIDENCE_VERSION = 4
+EVIDENCE_VERSION = 5
 """Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
 :func:`gather` computes changes, or when a class it pickles moves to another module (3: the
 package by task, ``ragalib.evidence`` to ``ragalib.detection.evidence`` and
-``ragalib.features`` to a package; 4: the note model's verdict). An entry is also renewed
+``ragalib.features`` to a package; 4: the note model's verdict; 5: its fit). An entry is also renewed
 whenever the song's bytes, the variants, the feature configs, the sample rate or either
 model's key change."""
 

@@ -11,6 +11,7 @@ Taught in notebook 07_song_detection. A song goes through:
 5. the model: probabilities per segment, averaged into the song's raga and its confidence.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,14 +37,44 @@ class Detection:
     segments: list = field(default_factory=list)   # {"start", "end", "raga", "confidence"}
     skipped: list = field(default_factory=list)    # (start, end) of quiet segments
     segment_probabilities: np.ndarray = None
+    fit: float | None = None      # the note model's fit of its raga (NoteModel.fit)
+    closest: str | None = None    # the best raga of the catalogue, whether it fits or not
+    reason: str | None = None     # why ``raga`` is None
 
     def to_json(self):
         """The JSON object of ``detect --json`` (``docs/command-line.md``): file, raga,
-        confidence, probabilities, tonic_hz, segments."""
-        return {"file": self.file, "raga": self.raga, "confidence": round(self.confidence, 4),
-                "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
-                "tonic_hz": None if self.tonic_hz is None else round(self.tonic_hz, 2),
-                "segments": self.segments}
+        confidence, probabilities, tonic_hz, segments; with the note model, its ``fit``;
+        when no catalogue raga fits, ``"raga": null``, the ``reason`` and the ``closest``."""
+        answer = {"file": self.file, "raga": self.raga}
+        if self.raga is None:
+            answer.update(reason=self.reason, closest=self.closest)
+        answer.update(confidence=round(self.confidence, 4),
+                      probabilities={k: round(v, 4) for k, v in self.probabilities.items()},
+                      tonic_hz=None if self.tonic_hz is None else round(self.tonic_hz, 2))
+        if self.fit is not None:
+            answer["fit"] = round(self.fit, 3)
+        answer["segments"] = self.segments
+        return answer
+
+
+def none_fits(detection, threshold=None):
+    """``detection`` with ``raga`` None and the reason, when its fit is below ``threshold``
+    (default :data:`ragalib.melody.note_model.OPEN_SET_FIT`): "none of these ragas". The
+    best raga stays as ``closest``, and ``confidence`` is still its share among the
+    catalogue's ragas.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    from ..melody.note_model import OPEN_SET_FIT
+
+    threshold = OPEN_SET_FIT if threshold is None else threshold
+    if detection.fit is None or detection.raga is None or detection.fit >= threshold:
+        return detection
+    return dataclasses.replace(
+        detection, raga=None, closest=detection.raga,
+        reason=f"none of the {len(detection.probabilities)} catalogue ragas fits "
+               f"(the closest, {detection.raga}, fits at {detection.fit:.2f}, "
+               f"under {threshold:g})")
 
 
 def no_raga_json(name, exc):
@@ -231,12 +262,14 @@ def combine(probabilities, pitch_probabilities, labels):
     return product / total if total > 0 else np.asarray(probabilities)
 
 
-def decide(evidence, bundle, *, name="<signal>", judge="both"):
+def decide(evidence, bundle, *, name="<signal>", judge="both", open_set=True):
     """Step 5: the model's probabilities for each loud segment of a song's
     :class:`ragalib.detection.evidence.Evidence`, averaged into the song's raga; a bundle with a pitch
     model multiplies the average with the pitch model's verdict (:func:`combine`), which the
     evidence must carry. ``judge`` (:data:`JUDGES`) ``"cnn"`` keeps the CNN's average alone,
     ``"pitch"`` the pitch model's verdict alone; the segments are the CNN's either way.
+    With ``judge="notes"`` and ``open_set``, a song no raga fits has ``raga`` None
+    (:func:`none_fits`).
 
     Behind notebook 07_song_detection (not called there by name).
 
@@ -278,11 +311,14 @@ def decide(evidence, bundle, *, name="<signal>", judge="both"):
         sa = evidence.notes_sa_hz
         info = Transposition(sa, info.tonic_note if sa == info.tonic_hz else note_name(sa),
                              semitones_to(sa))
-    return Detection(file=name, raga=bundle.labels[best], confidence=float(mean[best]),
-                     probabilities=dict(zip(bundle.labels, map(float, mean))),
-                     segments=segments, segment_probabilities=probs,
-                     skipped=[(float(s), float(s + seconds)) for s in starts[~evidence.loud]],
-                     tonic_hz=info.tonic_hz, tonic_note=info.tonic_note, shift=info.shift)
+    found = Detection(file=name, raga=bundle.labels[best], confidence=float(mean[best]),
+                      probabilities=dict(zip(bundle.labels, map(float, mean))),
+                      segments=segments, segment_probabilities=probs,
+                      skipped=[(float(s), float(s + seconds)) for s in starts[~evidence.loud]],
+                      tonic_hz=info.tonic_hz, tonic_note=info.tonic_note, shift=info.shift,
+                      fit=evidence.notes_fit if judge == "notes" else None,
+                      closest=bundle.labels[best])
+    return none_fits(found) if open_set else found
 
 
 def detect_file(path, bundle=None, *, tonic="auto", separation=True, pitch_model=None,

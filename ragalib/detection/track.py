@@ -8,10 +8,10 @@ estimates together with the raga.
 """
 
 from ..errors import RagalibError
-from .pipeline import Detection
+from .pipeline import Detection, none_fits
 
 
-def detect_track(track, *, tonic="auto", model=None):
+def detect_track(track, *, tonic="auto", model=None, open_set=True):
     """Detect the raga of a pitch track (a path or a
     :class:`ragalib.melody.pitch_track.PitchTrack`).
 
@@ -24,6 +24,9 @@ def detect_track(track, *, tonic="auto", model=None):
         name or Hz: that Sa. ``"none"`` is refused: a melody's notes are read above a Sa.
     model : ragalib.melody.note_model.NoteModel, optional
         Default :func:`ragalib.melody.note_model.ensure_note_model` of the active catalogue.
+    open_set : bool
+        When no raga of the catalogue fits, ``raga`` is None
+        (:func:`ragalib.detection.pipeline.none_fits`).
 
     Returns
     -------
@@ -43,10 +46,12 @@ def detect_track(track, *, tonic="auto", model=None):
     try:
         probabilities, sa_hz = model.judge(track.hz, track.hop_s,
                                            sa_hz=tonic.hz if tonic.how == "given" else None)
+        raga = max(probabilities, key=probabilities.get)
+        fit = model.fit(track.hz, track.hop_s, sa_hz, raga)
     except RagalibError as exc:
         raise RagalibError(f"{track.source}: {exc}") from None
-    raga = max(probabilities, key=probabilities.get)
-    return Detection(file=track.source, raga=raga, confidence=probabilities[raga],
-                     probabilities=probabilities, tonic_hz=sa_hz,
-                     tonic_note=tonic.note if tonic.how == "given" else note_name(sa_hz),
-                     shift=0)
+    found = Detection(file=track.source, raga=raga, confidence=probabilities[raga],
+                      probabilities=probabilities, tonic_hz=sa_hz,
+                      tonic_note=tonic.note if tonic.how == "given" else note_name(sa_hz),
+                      shift=0, fit=fit, closest=raga)
+    return none_fits(found) if open_set else found

@@ -438,7 +438,9 @@ def timeline(detection, labels, *, ax=None, title=None):
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("raga")
-    ax.set_title(title or f"{detection.raga} ({detection.confidence:.0%}) across the song")
+    said = (f"none of these ragas (closest {detection.closest})" if detection.raga is None
+            else f"{detection.raga} ({detection.confidence:.0%})")
+    ax.set_title(title or f"{said} across the song")
     return ax
 
 
@@ -636,3 +638,45 @@ def held_notes(cents, notes, *, hop_s, ax=None, start=0.0, end=None,
     ax.set(xlabel="time (s)", ylabel="swara (cents above Sa)", title=title)
     _legend_beside(ax)
     return ax
+
+
+def none_of_these(inside, outside, *, threshold, axes=None):
+    """How well melodies fit their closest raga (:meth:`ragalib.melody.note_model.NoteModel.fit`)
+    when their raga is in the catalogue and when it is not: the fits at the Sa given as two
+    histograms with the ``threshold`` under which detection says "none of these", and for
+    every threshold the share of each kind flagged (the trade-off), at the Sa given and found.
+
+    Taught in notebook 11_real_singing.
+
+    Parameters
+    ----------
+    inside, outside : dict
+        ``{"Sa given": fits, "Sa found": fits}`` of melodies of the catalogue's ragas, and of
+        others.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+    every = np.concatenate([np.asarray(v, float) for v in (*inside.values(), *outside.values())])
+    bins = np.linspace(every.min() - 0.05, every.max() + 0.05, 25)
+    for fits, label, colour in ((inside, "raga in the catalogue", "C0"),
+                                (outside, "raga outside it", "C3")):
+        axes[0].hist(fits["Sa given"], bins=bins, alpha=0.6, color=colour, label=label)
+    axes[0].axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:g}")
+    axes[0].set(xlabel="fit of the closest raga (Sa given)", ylabel="melodies",
+                title="How well the closest raga fits")
+    axes[0].legend(fontsize=8)
+    steps = np.sort(np.unique(np.concatenate([every, [threshold]])))
+    for mode, style in (("Sa given", "-"), ("Sa found", ":")):
+        wrongly = [np.mean(np.asarray(inside[mode]) < t) for t in steps]
+        rightly = [np.mean(np.asarray(outside[mode]) < t) for t in steps]
+        axes[1].plot(wrongly, rightly, style, color="C2", drawstyle="steps-post", label=mode)
+        at = int(np.searchsorted(steps, threshold))
+        axes[1].plot(wrongly[at], rightly[at], "o", color="k")
+    axes[1].plot([0, 1], [0, 1], color="0.7", lw=0.8, label="chance")
+    axes[1].set(xlabel="share of catalogue melodies flagged (wrongly)",
+                ylabel="share of other melodies flagged (rightly)", xlim=(-0.02, 1.02),
+                ylim=(-0.02, 1.02), title="The trade-off (dot: the threshold used)")
+    axes[1].legend(fontsize=8, loc="lower right")
+    return axes

@@ -302,7 +302,8 @@ def detect_upload(bundle):
             except RagalibError as exc:
                 text.value, image.layout.display = _text(f"ragalib: {exc}"), "none"
                 return
-        text.value = _text(f"{item['name']}: {found.raga} ({found.confidence:.0%}); Sa about "
+        said = found.reason if found.raga is None else f"{found.raga} ({found.confidence:.0%})"
+        text.value = _text(f"{item['name']}: {said}; Sa about "
                            f"{found.tonic_note} ({found.tonic_hz:.1f} Hz), shifted "
                            f"{found.shift:+d}")
         image.value = draw_png(lambda fig: plots.timeline(found, bundle.labels,

@@ -27,37 +27,10 @@ JUDGE_OPTIONS = {"CNN alone": "cnn", "pitch model alone": "pitch",
 
 
 
-def read_tonics(root):
-    """``{relative path: tonic Hz}`` from ``root / "tonics.csv"``, empty without one.
-
-    Behind notebook 07_song_detection (not called there by name).
-
-    Raises
-    ------
-    RagalibError
-        Naming the file and the line, for a row that is not ``file,tonic_hz`` with a
-        positive number.
-    """
-    path = Path(root) / "tonics.csv"
-    if not path.exists():
-        return {}
-    tonics = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for n, row in enumerate(csv.DictReader(handle), 2):
-            try:
-                hz = float(row["tonic_hz"])
-                name = row["file"].strip()
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise RagalibError(f"{path}: line {n}: expected columns file,tonic_hz") from None
-            if not hz > 0 or not name:
-                raise RagalibError(f"{path}: line {n}: tonic_hz must be a positive number")
-            tonics[name] = hz
-    return tonics
-
-
-def read_index(path, *, report=say):
+def read_index(path, *, report=say, any_raga=False):
     """The rows of an index file: ``{"path", "raga", "tonic_hz"}`` for every row with a
-    raga (rows without one, such as a corpus's drones, are skipped quietly).
+    raga (rows without one, such as a corpus's drones, are skipped quietly). With
+    ``any_raga``, a raga the catalogue does not know is kept, spelled in lower case.
 
     Behind notebook 11_real_singing (not called there by name).
 
@@ -94,8 +67,10 @@ def read_index(path, *, report=say):
             try:
                 raga = get_raga(raga).id
             except RagalibError:
-                report(f"{path}: line {n}: raga {raga!r} is not in the catalogue; left out")
-                continue
+                if not any_raga:
+                    report(f"{path}: line {n}: raga {raga!r} is not in the catalogue; left out")
+                    continue
+                raga = raga.lower()
             file = path.parent / name
             if not file.is_file():
                 report(f"{file}: no such file (line {n} of {path.name}); left out")
@@ -107,7 +82,7 @@ def read_index(path, *, report=say):
 @dataclass
 class FolderScore:
     """Every judged item of a folder: ``rows`` (``path``, ``raga``, ``tonic_hz`` or None,
-    ``item``: the file, or the excerpt of it), their
+    ``item``: the file, or the excerpt of it, ``outside``: its raga is not the catalogue's), their
     :class:`ragalib.detection.pipeline.Detection` in the same order, the reasons of the files
     left out, the seconds judged and the wall-clock seconds it took. The detections are the
     default judge's (:data:`ragalib.detection.pipeline.DEFAULT_JUDGE`); ``judges`` holds what
@@ -125,6 +100,21 @@ class FolderScore:
     judges: dict = field(default_factory=dict)   # judge -> ragas (or None), one per row
     audio_seconds: float = 0.0
     seconds: float = 0.0
+    given_fits: list = field(default_factory=list)  # the note model's fit at the given Sa
+    learned: object = None    # what the note model learned from your recordings (OwnRecordings)
+
+    def inside(self):
+        """The score of the items whose raga is in the catalogue (all of them, unless the
+        folder was read with ``open_set``)."""
+        keep = [i for i, row in enumerate(self.rows) if not row.get("outside")]
+        if len(keep) == len(self.rows):
+            return self
+        return FolderScore(self.root, [self.rows[i] for i in keep], [self.found[i] for i in keep],
+                           self.left_out,
+                           {judge: [said[i] if i < len(said) else None for i in keep]
+                            for judge, said in self.judges.items()},
+                           self.audio_seconds, self.seconds,
+                           [self.given_fits[i] for i in keep] if self.given_fits else [])
 
 
 SA_GIVEN = "note model, Sa given"
@@ -132,8 +122,18 @@ MIN_EXCERPT_S = 5.0
 """The shortest excerpt a report judges: a segment's length."""
 
 
+def check_excerpt(excerpt):
+    """Refuse, in one line, an ``--excerpt`` shorter than :data:`MIN_EXCERPT_S`.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    if excerpt is not None and excerpt < MIN_EXCERPT_S:
+        raise RagalibError(f"--excerpt {excerpt:g}: excerpts must last at least "
+                           f"{MIN_EXCERPT_S:g} s to hold notes")
+
+
 def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
-                 pitch_model=None, report=say):
+                 pitch_model=None, open_set=False, report=say):
     """Detect the raga of every recording under ``root`` (or named by ``index``) and keep
     what is needed to score it.
 
@@ -152,6 +152,9 @@ def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
         Judge pitch tracks in consecutive excerpts of this many seconds, not whole.
     tonic : str
         ``"auto"`` (the learned estimate) or ``"catalogue"``.
+    open_set : bool
+        Also judge the recordings of ragas outside the catalogue (folders or index rows
+        that name one), marked ``outside``, for :func:`open_set_table`.
     report : callable
         Receives one line per file or folder left out.
 
@@ -161,17 +164,21 @@ def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
     """
     from ..melody.pitch_track import is_pitch_track
 
+    from ..corpus.dataset import folder_rows
+    from ..ragas import raga_ids
+
     if index is not None:
-        rows = read_index(index, report=report)
+        rows = read_index(index, report=report, any_raga=open_set)
         root = Path(index).parent
     else:
         root = Path(root)
         if not root.is_dir():
             raise RagalibError(f"{root}: no such folder")
-        rows = _folder_rows(root, report)
-    if excerpt is not None and excerpt < MIN_EXCERPT_S:
-        raise RagalibError(f"--excerpt {excerpt:g}: excerpts must last at least "
-                           f"{MIN_EXCERPT_S:g} s to hold notes")
+        rows = folder_rows(root, report, any_raga=open_set)
+    known = set(raga_ids())
+    for row in rows:
+        row["outside"] = row["raga"] not in known
+    check_excerpt(excerpt)
     score = FolderScore(root, [], [])
     started = time.perf_counter()
     tracks = [row for row in rows if is_pitch_track(row["path"])]
@@ -180,25 +187,14 @@ def score_folder(root, bundle=None, *, index=None, excerpt=None, tonic="auto",
         from ..detection.default import detector
 
         bundle = detector() if bundle is None else bundle() if callable(bundle) else bundle
-        _score_sounds(score, sounds, bundle, tonic, pitch_model, report)
+        _score_sounds(score, sounds, bundle, tonic, pitch_model, report,
+                      _note_model(score, rows, bundle.labels, report))
     if tracks:
-        _score_tracks(score, tracks, excerpt, report)
+        _score_tracks(score, tracks, excerpt, report, _note_model(score, rows, None, report))
     score.seconds = time.perf_counter() - started
     if not score.rows:
         raise RagalibError(f"{root}: no recording could be analysed (see the messages above)")
     return score
-
-
-def _folder_rows(root, report):
-    """The rows of a folder laid out by raga, with its ``tonics.csv``."""
-    from ..corpus.dataset import scan_recordings
-    from ..melody.pitch_track import NOT_TRACKS
-
-    tonics = read_tonics(root)
-    files = scan_recordings(root, report=report, ignore=NOT_TRACKS, tracks=True)
-    return [{"path": path, "raga": raga,
-             "tonic_hz": tonics.get(str(path.relative_to(root)), tonics.get(path.name))}
-            for raga, paths in files.items() for path in paths]
 
 
 def _judged(score, judge):
@@ -208,17 +204,30 @@ def _judged(score, judge):
     return said
 
 
-def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
+def _note_model(score, rows, labels, report):
+    """The note model of ``labels`` (the catalogue's when None), learned from your recordings
+    in ``data/recordings/`` but for those among ``rows`` (a model is not judged on what it
+    learned from); what it learned is kept in ``score.learned``."""
+    from ..melody.note_learning import own_recordings_model
+    from ..melody.note_model import ensure_note_model
+    from ..util.files import file_digest
+
+    judged = frozenset(file_digest(row["path"]) for row in rows)
+    score.learned = own_recordings_model(ensure_note_model(labels, own_recordings=False),
+                                         exclude=judged, report=report)
+    return score.learned.model
+
+
+def _score_sounds(score, rows, bundle, tonic, pitch_model, report, note_model):
     """Judge the audio files (whole) with ``bundle``, in worker processes."""
     import copy
 
     import soundfile
 
     from ..detection.evidence import gather_songs, pitch_model_for
-    from ..detection.pipeline import DEFAULT_JUDGE, decide, note_model_for
+    from ..detection.pipeline import DEFAULT_JUDGE, decide
 
     tonic_model = pitch_model_for(pitch_model, bundle.pitch_model, tonics=[tonic])
-    note_model = note_model_for("notes", labels=bundle.labels)
     cnn_alone = None
     if bundle.pitch_model is not None:
         cnn_alone = copy.copy(bundle)
@@ -237,7 +246,8 @@ def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
             _judged(score, "pitch model alone").append(max(ev.pitch, key=ev.pitch.get))
             _judged(score, "CNN and pitch model together").append(decide(ev, bundle).raga)
         try:
-            found = decide(ev, bundle, name=str(row["path"]), judge=DEFAULT_JUDGE)
+            found = decide(ev, bundle, name=str(row["path"]), judge=DEFAULT_JUDGE,
+                           open_set=False)
         except RagalibError as exc:
             report(f"{exc}; left out")
             score.left_out.append(str(exc))
@@ -249,14 +259,12 @@ def _score_sounds(score, rows, bundle, tonic, pitch_model, report):
         score.audio_seconds += soundfile.info(row["path"]).duration
 
 
-def _score_tracks(score, rows, excerpt, report):
+def _score_tracks(score, rows, excerpt, report, model):
     """Judge the pitch tracks with the note model, whole or in excerpts: at the Sa it
     estimates and, where the Sa is known, at that Sa too."""
     from ..detection.track import detect_track
-    from ..melody.note_model import ensure_note_model
     from ..melody.pitch_track import read_pitch_track
 
-    model = ensure_note_model()
     for row in rows:
         try:
             track = read_pitch_track(row["path"])
@@ -267,13 +275,16 @@ def _score_tracks(score, rows, excerpt, report):
         sa_hz = row["tonic_hz"] or None
         for part in track.excerpts(excerpt) if excerpt else [track]:
             try:
-                found = detect_track(part, model=model)
-                given = detect_track(part, tonic=sa_hz, model=model).raga if sa_hz else None
+                found = detect_track(part, model=model, open_set=False)
+                given = (detect_track(part, tonic=sa_hz, model=model, open_set=False)
+                         if sa_hz else None)
             except RagalibError as exc:
                 report(f"{exc}; left out")
                 score.left_out.append(str(exc))
                 continue
-            _judged(score, SA_GIVEN).append(given)
+            _judged(score, SA_GIVEN).append(given and given.raga)
+            score.given_fits += [None] * (len(score.rows) - len(score.given_fits))
+            score.given_fits.append(given and given.fit)
             score.rows.append({**row, "item": Path(part.source).name})
             score.found.append(found)
             score.audio_seconds += part.seconds
@@ -323,21 +334,92 @@ SA_CENTS = 50
 """A Sa estimate within this many cents of the true one is right (a quarter-tone either way)."""
 
 
-def report_lines(score, labels):
+def report_lines(score, labels, *, open_set=False):
     """The text ``report folder`` prints: per raga, overall with a 95% interval, the other
-    judges, the same-scale pairs, the tonic, the calibration, the confusion and the speed.
+    judges, the same-scale pairs, the tonic, the calibration, the confusion and the speed,
+    for the items of the catalogue's ragas; then how many "none of these" would flag, and
+    with ``open_set`` the whole trade-off (:func:`open_set_table`).
 
     Behind notebooks 07_song_detection and 11_real_singing (not called there by name).
     """
+    from ..util.tables import text_table
+
+    what = ("items" if any(r.get("item", r["path"].name) != r["path"].name for r in score.rows)
+            else "recordings")
+    inside = score.inside()
+    outside = len(score.rows) - len(inside.rows)
+    lines = [f"folder report: {score.root}: {len(score.rows)} {what} judged"
+             + (f" ({outside} of ragas outside the catalogue)" if outside else "")
+             + (f", {len(score.left_out)} left out" if score.left_out else "")]
+    if inside.rows:
+        lines += _closed_set_lines(inside, labels, what)
+    speed = lines.pop() if inside.rows else None
+    flagged = open_set_counts(score)
+    if flagged:
+        lines.append(f"none of these (fit under {_threshold():g}): "
+                     + "; ".join(f"{k}/{n} {side} flagged" for side, (k, n) in flagged.items()))
+    if open_set:
+        lines.append("the trade-off, by the fit under which detection says none of these "
+                     "(flagged: outside the catalogue, rightly; inside it, wrongly):")
+        lines.append(text_table(open_set_table(score)))
+    if speed is not None:
+        lines.append(speed)
+    return lines
+
+
+def _threshold():
+    from ..melody.note_model import OPEN_SET_FIT
+
+    return OPEN_SET_FIT
+
+
+OPEN_SET_STEPS = tuple(round(-2.2 - 0.05 * k, 2) for k in range(13))
+"""The fits :func:`open_set_table` tries, from -2.2 to -2.8."""
+
+
+def open_set_counts(score, threshold=None, *, given=False):
+    """``{"inside": (flagged, n), "outside": (flagged, n)}``: how many items of the catalogue's
+    ragas, and of others, have a fit under ``threshold`` (default
+    :data:`ragalib.melody.note_model.OPEN_SET_FIT`), at the Sa found or, with ``given``, the
+    Sa given; sides with no item judged are left out.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    threshold = _threshold() if threshold is None else threshold
+    fits = (score.given_fits + [None] * (len(score.rows) - len(score.given_fits)) if given
+            else [found.fit for found in score.found])
+    counts = {}
+    for side in ("inside", "outside"):
+        judged = [fit for fit, row in zip(fits, score.rows)
+                  if fit is not None and bool(row.get("outside")) == (side == "outside")]
+        if judged:
+            counts[side] = (sum(fit < threshold for fit in judged), len(judged))
+    return counts
+
+
+def open_set_table(score, thresholds=OPEN_SET_STEPS):
+    """One row per fit in ``thresholds``: the share of items flagged "none of these",
+    outside the catalogue and inside it, at the Sa found and (where known) given.
+
+    Behind notebook 11_real_singing (not called there by name).
+    """
+    rows = []
+    for threshold in thresholds:
+        row = {"fit under": f"{threshold:g}" + (" *" if threshold == _threshold() else "")}
+        for given, sa in ((False, "Sa found"), (True, "Sa given")):
+            for side, (k, n) in open_set_counts(score, threshold, given=given).items():
+                row[f"{side}, {sa}"] = f"{k}/{n} ({k / n:.0%})"
+        rows.append(row)
+    return rows
+
+
+def _closed_set_lines(score, labels, what):
+    """:func:`report_lines` for the items of the catalogue's ragas."""
     from ..util.stats import share
     from ..util.tables import text_table
 
     s = summary(score, labels)
-    what = ("items" if any(r.get("item", r["path"].name) != r["path"].name for r in score.rows)
-            else "recordings")
-    lines = [f"folder report: {score.root}: {s['n']} {what} judged"
-             + (f", {len(score.left_out)} left out" if score.left_out else ""),
-             text_table([{"raga": raga, what: n, "right": k, "accuracy": share(k, n)}
+    lines = [text_table([{"raga": raga, what: n, "right": k, "accuracy": share(k, n)}
                          for raga, (k, n) in sorted(s["per_raga"].items())])]
     lines.append(f"all: {share(s['right'], s['n'], what)}")
     alone = {}

@@ -80,8 +80,9 @@ def judge_scores(rows, bundle, *, pitch_model=None):
     Returns
     -------
     list of dict
-        One per judge: ``judge``, ``right``, ``songs`` and, where the judge finds its own Sa,
-        ``sa_within_50_cents``.
+        One per judge: ``judge``, ``right``, ``songs``, and for the note model (which finds
+        its own Sa and may say that no raga fits) ``sa_within_50_cents`` and ``none_fits``,
+        the songs it answered "none of these" (counted wrong in ``right``).
     """
     from ..detection.evidence import gather_songs, pitch_model_for
     from ..detection.pipeline import DEFAULT_JUDGE, JUDGES, note_model_for
@@ -90,7 +91,7 @@ def judge_scores(rows, bundle, *, pitch_model=None):
     judges = [j for j in JUDGES if bundle.pitch_model is not None or j in ("cnn", "notes")]
     variants = {"default": {"tonic": "auto", "separation": True}}
     right = dict.fromkeys(judges, 0)
-    sa_right = 0
+    sa_right = none_fits = 0
     for row, evidence in zip(rows, gather_songs(
             rows, variants, [bundle.config], sr=bundle.config.sr,
             tonic_model=pitch_model_for(pitch_model, bundle.pitch_model),
@@ -98,11 +99,13 @@ def judge_scores(rows, bundle, *, pitch_model=None):
             note_model=note_model_for("notes", labels=bundle.labels))):
         ev = evidence["default"]
         for judge in judges:
-            said = decide(ev, bundle, name=str(row["path"]), judge=judge).raga
-            right[judge] += said == row["raga"]
+            found = decide(ev, bundle, name=str(row["path"]), judge=judge)
+            right[judge] += found.raga == row["raga"]
+            none_fits += judge == "notes" and found.raga is None
         sa_right += abs(pitch_class_cents(ev.notes_sa_hz, float(row["tonic_hz"]))) <= 50
     return [{"judge": j + (" (default)" if j == DEFAULT_JUDGE else ""), "right": right[j],
-             "songs": len(rows), "sa_within_50_cents": sa_right if j == "notes" else None}
+             "songs": len(rows), "sa_within_50_cents": sa_right if j == "notes" else None,
+             "none_fits": none_fits if j == "notes" else None}
             for j in judges]
 
 

@@ -78,6 +78,16 @@ the pipeline's own estimate (the pitch model with the drone). On the synthetic d
 with every Sa off the A440 grid, it takes the note model from 58/60 to 60/60 (every weight
 from 0.05 to 0.3 did); the smallest of those lets the note model keep a verdict it is sure
 of: on the real dev recordings a weight of 0.3 overruled a Jog the melody preferred by 0.19."""
+OPEN_SET_FIT = -2.55
+"""Below this fit (:meth:`NoteModel.fit`: the chosen raga's own score at the Sa judged, with
+no Sa cue) no raga of the catalogue fits: detection answers "none of these". Chosen on dev
+material: the real dev tracks' 45-s excerpts of six ragas outside the ten, judged with the
+ten (out of the catalogue), and with the sixteen that include them (in it). At -2.55 it
+flags 8.9% of the excerpts in the catalogue at their given Sa and 8.2% at the Sa found
+(under the 10% we allow) and 46% and 32% of those outside it; no synthetic song fits below
+-2.1. A model learned from your recordings fits its ragas' real singing better, so the
+threshold may flag less there: ``python -m ragalib report folder DIR --open-set`` prints the
+whole trade-off on yours."""
 REFERENCE_HZ = 440.0 * 2.0 ** (-9 / 12)
 """C4: the cents of a melody are counted from here before its own tuning is found."""
 HOP_S = 0.01
@@ -169,15 +179,40 @@ class NoteModel:
         ``rotation`` semitones below the one they were cut at) under every raga (see the
         module docstring); -inf for every raga when nothing is held.
         """
-        profile = held_profile(notes, rotation=rotation)
+        return self.count_scores(held_profile(notes, rotation=rotation),
+                                 note_moves(notes, rotation=rotation))
+
+    def count_scores(self, profile, moves):
+        """:meth:`raga_scores` from what it counts: the seconds held on each step
+        (:func:`ragalib.melody.notes.held_profile`) and the moves
+        (:func:`ragalib.melody.notes.note_moves`)."""
         if profile.sum() <= 0:
             return np.full(len(self.labels), -np.inf)
         scores = self.log_profiles @ (profile / profile.sum())
-        moves = note_moves(notes, rotation=rotation)
         if moves.sum() > 0:
             foreign = (~self.allowed * moves).sum(axis=(1, 2, 3)) / moves.sum()
             scores = scores - UNGRAMMATICAL_COST * foreign
         return scores
+
+    def adapted(self, held, prior_s):
+        """The model with each raga's profile drawn towards real singing of it: ``held`` maps
+        raga -> seconds held on each step (summed over recordings); its profile becomes
+        the grammar's, weighted ``prior_s``, mixed with the recordings' share of seconds
+        on each step (floored as the grammar's is), weighted by their seconds held. Ragas
+        without recordings keep the grammar's.
+
+        Behind notebook 11_real_singing (named there, not called).
+        """
+        log_profiles = self.log_profiles.copy()
+        for raga, seconds in held.items():
+            total = float(np.sum(seconds))
+            if raga not in self.labels or total <= 0:
+                continue
+            sung = (1.0 - PROFILE_FLOOR) * np.asarray(seconds) / total + PROFILE_FLOOR / 12
+            weight = total / (total + prior_s)
+            i = self.labels.index(raga)
+            log_profiles[i] = np.log((1.0 - weight) * np.exp(log_profiles[i]) + weight * sung)
+        return NoteModel(self.labels, log_profiles, self.allowed)
 
     def scores(self, hz, hop_s, *, sa_hz=None):
         """Scores of a melody in Hz under every raga at every candidate Sa.
@@ -218,6 +253,16 @@ class NoteModel:
         median = np.median(hz[voiced])
         candidates = candidates * 2.0 ** np.floor(np.log2(median / candidates))
         return out, candidates
+
+    def fit(self, hz, hop_s, sa_hz, raga):
+        """How well ``raga`` fits a melody at ``sa_hz``: its score there (the profile's mean
+        log probability less the cost of ungrammatical moves) with no cue to the Sa, so
+        that melodies judged at a given Sa and at a found one compare. Below
+        :data:`OPEN_SET_FIT`, none of the catalogue's ragas fits.
+
+        Taught in notebook 11_real_singing.
+        """
+        return float(self.scores(hz, hop_s, sa_hz=sa_hz)[0][0, self.labels.index(raga)])
 
     def judge(self, hz, hop_s, *, sa_hz=None, drone=None, hint_hz=None):
         """The raga probabilities of a melody and the Sa they were judged at.
@@ -268,9 +313,12 @@ def _steadiness(notes, cents):
     return np.where(share >= STEADY_MIN_SHARE, (mean - stray) / STEADY_SCALE_CENTS, -1.0)
 
 
-def ensure_note_model(labels=None):
+def ensure_note_model(labels=None, *, own_recordings=True):
     """The note model of the active catalogue's ragas, or of those of them in ``labels``
-    (a detector's), in that order (built in milliseconds, kept for the process).
+    (a detector's), in that order (the grammar's is built in milliseconds and kept for the
+    process). With ``own_recordings``, learned from your recordings in ``data/recordings/`` as
+    far as they show it helps (:func:`ragalib.melody.note_learning.own_recordings_model`: the
+    first call reads each recording once; later calls look at the folder's listing).
 
     Taught in notebook 11_real_singing.
     """
@@ -278,7 +326,12 @@ def ensure_note_model(labels=None):
 
     ragas = (tuple(load_catalogue().values()) if labels is None else
              tuple(get_raga(label) for label in labels))
-    return _model_of(ragas)
+    model = _model_of(ragas)
+    if own_recordings:
+        from .note_learning import own_recordings_model
+
+        model = own_recordings_model(model)[0]
+    return model
 
 
 @functools.lru_cache(maxsize=8)

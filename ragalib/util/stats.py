@@ -93,3 +93,23 @@ def reliability(confidence, correct, bins=10):
                      "answers": int(inside.sum()), "mean confidence": round(float(mean), 3),
                      "accuracy": round(float(accuracy), 3)})
     return float(ece), rows
+
+
+def mcnemar(first, second):
+    """McNemar's exact test of two judges on the same items: ``(only first right, only
+    second right, p)``, p two-sided from the binomial test on the items where they disagree
+    (``scipy.stats.binomtest``); 1.0 when they never disagree.
+
+    Behind notebook 11_real_singing (not called there by name). Two intervals that overlap say little when both judges
+    answered the same items: what counts is how often one is right where the other is wrong.
+
+    Examples
+    --------
+    >>> mcnemar([True, True, False, True], [True, False, False, False])
+    (2, 0, 0.5)
+    """
+    only_first = sum(bool(a) and not bool(b) for a, b in zip(first, second, strict=True))
+    only_second = sum(bool(b) and not bool(a) for a, b in zip(first, second, strict=True))
+    if only_first + only_second == 0:
+        return 0, 0, 1.0
+    return only_first, only_second, float(binomtest(only_first, only_first + only_second).pvalue)
