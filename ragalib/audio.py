@@ -16,6 +16,14 @@ from .util.files import atomic_write
 
 SILENCE_DBFS = -80.0
 """A file whose peak stays below this level is silent."""
+MAX_SECONDS = 600.0
+"""The most of a file that is ever decoded: a longer file is analysed in its first ten
+minutes (said in one line), so that a small file whose header promises hours (a compressed
+stretch of silence, a tiny sample rate) cannot fill the memory. The service refuses such an
+upload instead (422, with the limit)."""
+RATES = (1000, 384000)
+"""The sample rates a file may have, in Hz: below, it is not audio this library can analyse
+(a header that says 4 Hz); above, one second would be millions of samples."""
 
 
 def load(path, *, sr=SR, offset=0.0, duration=None):
@@ -54,21 +62,33 @@ def load(path, *, sr=SR, offset=0.0, duration=None):
                            f"{offset} and {duration}")
     path = check_readable(path)
     try:
-        with soundfile.SoundFile(path) as f:
+        with soundfile.SoundFile(sound_name(path)) as f:
             native_sr = f.samplerate
+            check_rate(path, native_sr)
             start = int(round(offset * native_sr))
-            wanted = -1 if duration is None else int(round(duration * native_sr))
+            wanted = f.frames - min(start, f.frames) if duration is None else \
+                int(round(duration * native_sr))
+            bounded = wanted > MAX_SECONDS * native_sr
+            if bounded:
+                _say_bounded(path, f.frames / native_sr, offset)
+                wanted = int(MAX_SECONDS * native_sr)
             if start:
                 f.seek(min(start, f.frames))       # past the end: nothing is read
-            data = f.read(wanted, dtype="float32", always_2d=True)
+            blocks = [block.mean(axis=1) for block in f.blocks(
+                blocksize=max(1, int(10 * native_sr)), frames=wanted, dtype="float32",
+                always_2d=True)]                   # channels averaged block by block
+    except RagalibError:
+        raise
     except Exception as exc:  # libsndfile's errors name the format problem
         raise _not_audio(path, exc) from None
+    data = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
     part = ("" if not start and duration is None else f" from {offset:g} s" +
             ("" if duration is None else f" for {duration:g} s"))
     if data.size == 0:
         raise RagalibError(f"{path}: contains no audio samples{part}")
     promised = _wav_header_frames(path)
-    if promised is not None and promised > start + len(data) and len(data) != wanted:
+    to_the_end = not bounded and (duration is None or len(data) < wanted)
+    if promised is not None and promised > start + len(data) and to_the_end:
         import warnings
 
         from .errors import RagalibWarning
@@ -76,7 +96,7 @@ def load(path, *, sr=SR, offset=0.0, duration=None):
         warnings.warn(f"{path}: truncated: its header promises {promised / native_sr:.1f} s, "
                       f"the file holds {(start + len(data)) / native_sr:.1f} s; analysing what "
                       "is there", RagalibWarning, stacklevel=2)
-    y = data.mean(axis=1)
+    y = data
     if not np.all(np.isfinite(y)):
         raise RagalibError(f"{path}: contains samples that are not finite numbers{part}")
     if np.max(np.abs(y - y.mean())) < 10.0 ** (SILENCE_DBFS / 20.0):   # a DC offset is silent
@@ -101,8 +121,9 @@ def audio_files(folder):
 
 
 def check_readable(path):
-    """``path`` as a ``Path``, or a :class:`RagalibError` naming it: missing, a directory, not
-    readable by this user, or not audio (only its header is read). Cheap, so a command checks
+    """``path`` as a ``Path``, or a :class:`RagalibError` naming it: missing, a directory, not a
+    regular file (a FIFO is never opened), not readable by this user, not audio, or at a
+    sample rate outside :data:`RATES` (only its header is read). Cheap, so a command checks
     every path before slow work; silence and length are found when the audio is read.
 
     Behind notebook 07_song_detection (not called there by name; ``detect``'s files).
@@ -114,13 +135,66 @@ def check_readable(path):
         raise RagalibError(f"{path}: no such file")
     if path.is_dir():
         raise RagalibError(f"{path}: is a directory, not an audio file")
+    if not path.is_file():           # opening a FIFO would wait for a writer for ever
+        raise RagalibError(f"{path}: not a regular file (a pipe, device or socket); not read")
     if not os.access(path, os.R_OK):
         raise RagalibError(f"{path}: cannot be read (permission denied)")
     try:
-        soundfile.info(path)
+        rate = soundfile.info(sound_name(path)).samplerate
     except Exception as exc:          # noqa: BLE001 - libsndfile's errors name the problem
         raise _not_audio(path, exc) from None
+    check_rate(path, rate)
     return path
+
+
+def sound_name(path):
+    """``path`` as libsndfile can open it: the text, or the bytes of a name that is not UTF-8
+    (which soundfile would refuse to encode: "surrogates not allowed").
+
+    Behind notebook 01_amplitude (not called there by name).
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text)
+
+
+def check_length(path):
+    """Refuse, naming ``path``, a file whose header says it lasts more than
+    :data:`MAX_SECONDS` or has a sample rate outside :data:`RATES` (nothing is decoded): what
+    the service does where the command line analyses the first part.
+
+    Behind notebook 10_serving (not called there by name).
+    """
+    import soundfile
+
+    info = soundfile.info(sound_name(path))
+    check_rate(path, info.samplerate)
+    if info.frames > MAX_SECONDS * info.samplerate:
+        raise RagalibError(f"{path}: lasts {info.frames / info.samplerate / 60:.1f} min; at most "
+                           f"{MAX_SECONDS / 60:g} min is analysed: send a shorter excerpt")
+
+
+def check_rate(path, rate):
+    """Refuse, naming ``path``, a sample rate outside :data:`RATES`.
+
+    Behind notebook 01_amplitude (not called there by name).
+    """
+    if not RATES[0] <= rate <= RATES[1]:
+        raise RagalibError(f"{path}: its sample rate of {rate} Hz is outside {RATES[0]}-"
+                           f"{RATES[1]} Hz: not audio this library can analyse")
+
+
+def _say_bounded(path, seconds, offset):
+    import warnings
+
+    from .errors import RagalibWarning
+
+    warnings.warn(f"{path}: lasts {seconds / 60:.1f} min; analysing {MAX_SECONDS / 60:g} min "
+                  f"of it from {offset:g} s (ragalib decodes at most {MAX_SECONDS:g} s of a file)",
+                  RagalibWarning, stacklevel=3)
 
 
 def _wav_header_frames(path):

@@ -71,13 +71,24 @@ def with_warnings(function, *args, **kwargs):
     return result, [(w.category, str(w.message)) for w in heard]
 
 
+def printable(text):
+    """``text`` with what a terminal would act on written out: control characters (a newline
+    that would split the line, an escape that would clear the screen) and the undecodable
+    bytes of a file name as Python writes them in a string (``\\n``, ``\\x1b``, ``\\udcff``).
+
+    Behind notebook 04_dataset (not called there by name).
+    """
+    return "".join(c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF
+                   else repr(c)[1:-1] for c in str(text))
+
+
 def say(message):
     """Tell the user one thing on one line of stderr: ``ragalib: <message>``.
 
     Behind notebook 04_dataset (the recordings it skips say why so); every command's one-line
     failures and notices go through it.
     """
-    print(f"ragalib: {message}", file=sys.stderr)
+    print(f"ragalib: {printable(message)}", file=sys.stderr)
 
 
 def say_again(heard):

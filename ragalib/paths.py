@@ -27,12 +27,14 @@ def data_dir():
 
     Behind notebook 04_dataset (not called there by name).
 
-    ``$RAGALIB_DATA`` if set (tests and instructors keep generated files elsewhere); else
+    ``$RAGALIB_DATA`` if set and not blank (tests and instructors keep generated files
+    elsewhere; a relative path is taken from the folder the command started in); else
     ``data/`` in the source checkout; else, for an installed package, the user data folder
     that ``platformdirs`` names (``~/.local/share/ragalib`` on Linux), never site-packages.
     """
-    if os.environ.get("RAGALIB_DATA"):
-        return Path(os.environ["RAGALIB_DATA"])
+    setting = os.environ.get("RAGALIB_DATA", "").strip()   # empty or blank: not set
+    if setting:
+        return Path(setting).expanduser().absolute()
     if in_checkout():
         return PROJECT_ROOT / "data"
     import platformdirs
@@ -45,7 +47,15 @@ def quick_mode():
 
     Taught in notebook 00_meet_the_ragas, and used in 7 later chapters.
     """
-    return os.environ.get("RAGALIB_QUICK", "") not in ("", "0", "false", "no")
+    setting = os.environ.get("RAGALIB_QUICK", "").strip().lower()
+    if setting in ("", "0", "false", "no", "off"):
+        return False
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    from .errors import RagalibError
+
+    raise RagalibError(f"RAGALIB_QUICK must be 1 or 0 (yes/no, true/false, on/off), not "
+                       f"{os.environ['RAGALIB_QUICK']!r}")
 
 
 def work_dir():

@@ -141,7 +141,14 @@ class Index:
     def neighbours(self, vector, k=5, *, exclude=()):
         """The ``k`` most similar songs to ``vector``: ``[(file, raga, similarity), ...]``,
         best first; files named in ``exclude`` are never returned."""
-        similarity = self.embeddings @ np.asarray(vector, dtype=np.float32)
+        vector = np.asarray(vector, dtype=np.float32)
+        if vector.shape != self.embeddings.shape[1:]:
+            where = (f"delete {index_path(self.folder, self.method)} to build it again"
+                     if self.folder is not None else "build it again")
+            raise RagalibError(f"{self.folder or 'the index'}: its index holds "
+                               f"{self.embeddings.shape[1]}-number embeddings and the model "
+                               f"makes {vector.size}: {where}")
+        similarity = self.embeddings @ vector
         exclude = set(exclude)
         order = [i for i in np.argsort(-similarity, kind="stable") if self.files[i] not in exclude]
         return [(self.files[i], self.ragas[i], float(similarity[i])) for i in order[:k]]
@@ -193,16 +200,35 @@ def _index_key(model_key, files, digests):
 
 
 def _read_saved(path):
-    """The saved index's metadata and embeddings, or None if there is none or it is damaged."""
+    """The saved index's metadata and embeddings.
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong with a damaged index: unreadable, truncated, not an index,
+        embeddings that are not unit rows of finite numbers, or lists that disagree.
+    """
+    import zipfile
+
     try:
         with np.load(path, allow_pickle=False) as saved:
             meta = json.loads(str(saved["meta"]))
             embeddings = saved["embeddings"]
-        if len(embeddings) != len(meta["files"]) or len(meta["digests"]) != len(meta["files"]):
-            return None
-        return meta, embeddings
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError,
+            zipfile.BadZipFile) as exc:
+        raise ValueError(f"unreadable: {type(exc).__name__}") from None
+    if not isinstance(meta, dict) or not all(isinstance(meta.get(k), list)
+                                             for k in ("files", "digests", "ragas")):
+        raise ValueError("not an index of this library")
+    if embeddings.ndim != 2 or not np.issubdtype(embeddings.dtype, np.floating):
+        raise ValueError(f"embeddings of shape {embeddings.shape} and type {embeddings.dtype}")
+    if not np.isfinite(embeddings).all() or not np.allclose(
+            np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-3):
+        raise ValueError("embeddings that are not unit rows of finite numbers")
+    if not len(embeddings) == len(meta["files"]) == len(meta["digests"]) == len(meta["ragas"]) \
+            or meta.get("dim", embeddings.shape[1]) != embeddings.shape[1]:
+        raise ValueError("its lists and embeddings disagree")
+    return meta, embeddings
 
 
 def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
@@ -230,12 +256,21 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
     model_key = _model_key(bundle, method, pitch_model)
     digests = {}
     for song in files:
+        if not song.is_file():          # a FIFO would hang the digest
+            report(f"{song}: not a regular file (a pipe, device or socket); left out of the "
+                   "index")
+            continue
         try:
             digests[song] = file_digest(song)
         except OSError as exc:
             report(f"{song}: cannot be read ({exc.strerror}); left out of the index")
     path = index_path(folder, method)
-    saved = _read_saved(path) if cache and path.exists() else None
+    saved = None
+    if cache and path.exists():
+        try:
+            saved = _read_saved(path)
+        except ValueError as exc:
+            report(f"{path}: damaged index ({exc}); building it again")
     known = {}
     if saved is not None and saved[0].get("model_key") == model_key:
         known = dict(zip(saved[0]["digests"], saved[1]))
@@ -259,7 +294,8 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
                   np.stack([known[d] for d in digests]), method, key, Path(folder))
     if cache and (saved is None or saved[0].get("key") != key):
         meta = json.dumps({"key": key, "model_key": model_key, "files": index.files,
-                           "digests": digests, "ragas": index.ragas})
+                           "digests": digests, "ragas": index.ragas,
+                           "dim": int(index.embeddings.shape[1])})
 
         def write(tmp):
             with open(tmp, "wb") as f:

@@ -86,7 +86,7 @@ def test_a_bundle_whose_labels_do_not_fit_the_model_is_refused(tmp_path):
     folder = save_bundle(tmp_path / "b", net, labels=ds.labels, config=DEFAULT,
                                settings=FAST)
     meta = json.loads((folder / "bundle.json").read_text())
-    (folder / "bundle.json").write_text(json.dumps({**meta, "labels": ["a", "b", "c"]}))
+    (folder / "bundle.json").write_text(json.dumps({**meta, "labels": ["bhupali", "kafi", "yaman"]}))
     with pytest.raises(RagalibError, match="2 outputs but the bundle names 3 labels"):
         load_bundle(folder)
     del meta["labels"]

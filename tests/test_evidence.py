@@ -152,7 +152,7 @@ def test_a_damaged_cache_entry_is_said_and_the_song_analysed_again(learned, tmp_
     soundfile.write(path, melody(220.0)[:12 * SR], SR)
     rows = [{"path": path, "tonic_note": "A3"}]
     first, _ = _gather_counted(rows, learned, monkeypatch)
-    [entry] = (tmp_path / "data").rglob("*.pkl")
+    [entry] = (tmp_path / "data").rglob("*.npz")
     entry.write_bytes(entry.read_bytes()[:100])
     with pytest.warns(evidence.RagalibWarning, match="damaged cache"):
         again, analysed = _gather_counted(rows, learned, monkeypatch)
@@ -166,7 +166,7 @@ def test_a_model_without_a_key_is_never_cached_against(learned, tmp_path, monkey
     soundfile.write(tmp_path / "song.wav", melody(220.0)[:6 * SR], SR)
     rows = [{"path": tmp_path / "song.wav", "tonic_note": "A3"}]
     assert [_gather_counted(rows, learned, monkeypatch, key="")[1] for _ in "ab"] == [1, 1]
-    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("*.pkl"))
+    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("*.npz"))
 
 
 def test_the_pitch_model_a_call_uses_is_resolved_in_one_place(monkeypatch):

@@ -218,8 +218,8 @@ def test_a_bundle_refuses_to_judge_with_another_catalogue(tmp_path):
     from tests.test_cnn import FAST, separable
 
     net, _ = cnn.train(separable(), FAST)
-    save_bundle(tmp_path / "b", net, labels=["a", "b"], config=DEFAULT, settings=FAST)
-    assert load_bundle(tmp_path / "b").labels == ["a", "b"]
+    save_bundle(tmp_path / "b", net, labels=["bhupali", "yaman"], config=DEFAULT, settings=FAST)
+    assert load_bundle(tmp_path / "b").labels == ["bhupali", "yaman"]
     with ragas.use_catalogue("ragas_more"), pytest.raises(RagalibError,
                                                           match="catalogue 'ragas'"):
         load_bundle(tmp_path / "b")

@@ -37,6 +37,14 @@ def integer(text):
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
 
 
+def port(text):
+    """A TCP port: 0 (a free one) to 65535."""
+    value = _int_at_least(text, 0)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, not {value}")
+    return value
+
+
 def _int_at_least(text, low):
     value = integer(text)
     if value < low:

@@ -9,7 +9,7 @@ prints on one line.
 """
 
 
-from ..errors import RagalibError, say
+from ..errors import RagalibError, printable, say
 from ..util.tables import text_table
 
 
@@ -214,7 +214,7 @@ def detect(args):
         if isinstance(found, NoMelody):   # an answer, not a failure: there is no raga to name
             answer = pipeline.no_raga_json(str(path), found)
             print(json.dumps(answer) if args.json
-                  else f"{path.name[:40]:40s} {'-':10s}  {answer['reason']}", flush=True)
+                  else f"{printable(path.name)[:40]:40s} {'-':10s}  {answer['reason']}", flush=True)
         elif isinstance(found, Exception):
             where = "" if str(path) in str(found) or path is found else f"{path}: "
             say(f"{where}{found}")
@@ -225,9 +225,9 @@ def detect(args):
             runs = ", ".join(f"{r} {pipeline.clock(a)}-{pipeline.clock(b)}"
                              for r, a, b in pipeline.traces(found)) or "-"
             if found.raga is None:     # none of the catalogue's ragas fits
-                print(f"{path.name[:40]:40s} {'-':10s}  {found.reason}")
+                print(f"{printable(path.name)[:40]:40s} {'-':10s}  {found.reason}")
                 continue
-            print(f"{path.name[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
+            print(f"{printable(path.name)[:40]:40s} {found.raga:10s} {found.confidence:5.2f} "
                   f"{found.tonic_note or '-':>7s} {found.shift:+5d}  {runs}")
             if found.skipped:
                 print(f"{'':40s} ({len(found.skipped)} quiet segment(s) left out)")

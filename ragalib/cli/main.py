@@ -3,7 +3,8 @@
 Expected bad input prints one line, ``ragalib: <what was wrong>``, on stderr and exits 2 (a
 usage error too, with where to find help); ``detect`` reports each bad file on one line,
 goes on, and exits 1 if any file failed. Ctrl-C prints ``ragalib: interrupted`` and exits
-130. A traceback means a bug.
+130; SIGTERM (SIGHUP) stops the same way with ``ragalib: terminated`` and exits 143 (129).
+A traceback means a bug.
 """
 
 import os
@@ -198,22 +199,61 @@ LINE_BY_LINE = {"detect", "report", "bench"}
 """Commands whose output is lines or tables as they come: no progress bar breaks them up."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what ``kill``, service managers and CI send) or SIGHUP (a closed terminal),
+    raised where the program is, so that it stops as it does on Ctrl-C: the worker processes
+    stopped, temporary files removed, one line."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, _frame):
+    raise Terminated(signum)
+
+
+def _stop_on_signals():
+    """Treat SIGTERM and SIGHUP as Ctrl-C (:class:`Terminated`), in the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _terminate)
+
+
+def _check_settings():
+    """Read the ``RAGALIB_*`` settings once, before any work: a bad value is one line now, not
+    after a model has loaded."""
+    from ..paths import quick_mode
+    from ..util.parallel import default_workers
+
+    quick_mode()
+    default_workers()
+
+
 def main(argv=None):
     from ..errors import one_line_warnings
 
     argv = sys.argv[1:] if argv is None else list(argv)
     one_line_warnings()
+    _stop_on_signals()
     try:
         args = build_parser().parse_args(arguments.given(argv))
         if getattr(args, "quick", False):  # before anything reads the data folders
             os.environ["RAGALIB_QUICK"] = "1"
+        _check_settings()
         if getattr(args, "catalogue", None):
             from ..ragas import use_catalogue
 
             use_catalogue(args.catalogue)
         with quiet(args.command in LINE_BY_LINE or getattr(args, "json", False)):
             return args.func(args)
-    except KeyboardInterrupt:       # Ctrl-C: every write is atomic, so nothing is half-written
+    except KeyboardInterrupt as exc:  # Ctrl-C: every write is atomic, nothing is half-written
+        if isinstance(exc, Terminated):
+            say("terminated")
+            return 128 + exc.signum     # 143 for SIGTERM, 129 for SIGHUP
         say("interrupted")
         return 130
     except RagalibError as exc:

@@ -65,6 +65,8 @@ def scan_recordings(root, *, report=say, ignore=(), tracks=False, any_raga=False
                 continue
             if path.suffix.lower() in suffixes and path.is_file():
                 files.append(path)
+            elif path.suffix.lower() in suffixes and not path.is_dir():
+                report(f"{path}: skipped: not a regular file (a pipe, device or socket)")
             else:
                 report(f"{path}: skipped: not an audio file{' or pitch track' * tracks} by "
                        "its name")

@@ -253,13 +253,18 @@ def read_manifest(folder):
     path = Path(folder) / MANIFEST
     if not path.exists():
         raise RagalibError(f"{path}: no such file; render the songs with ensure_songs()")
-    rows = list(csv.DictReader(open(path, encoding="utf-8")))
-    for row in rows:
-        row["tonic_hz"], row["bpm"], row["seconds"] = (float(row[k]) for k in
-                                                       ("tonic_hz", "bpm", "seconds"))
-        row["percussion"], row["drone"] = (row[k] == "True" for k in ("percussion", "drone"))
-        row["seed"] = int(row["seed"])
-        row["path"] = Path(folder) / row["file"]
+    with open(path, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for n, row in enumerate(rows, 2):
+        try:
+            row["tonic_hz"], row["bpm"], row["seconds"] = (float(row[k]) for k in
+                                                           ("tonic_hz", "bpm", "seconds"))
+            row["percussion"], row["drone"] = (row[k] == "True" for k in ("percussion", "drone"))
+            row["seed"] = int(row["seed"])
+            row["path"] = Path(folder) / row["file"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RagalibError(f"{path}: line {n}: not a manifest row of this library "
+                               f"({type(exc).__name__}: {exc})") from None
     return rows
 
 

@@ -28,32 +28,47 @@ def promote(bundle, reason, *, pitch_model=None, out=None, selection_key=None):
 
     Behind notebook 09_robust_features (not called there by name).
 
-    The copy is written beside the target and swapped in by rename, like every bundle.
+    The copy is written in a folder of its own beside the target and swapped in by rename,
+    like every bundle; concurrent promotions (two commands building the default at once)
+    take turns for the swap.
     """
     import json
 
     from ..models.bundle import BUNDLE_JSON, PITCH_FILE
     from ..paths import default_bundle_dir
 
+    import fcntl
+    import os
+    import tempfile
+
     out = Path(out or default_bundle_dir())
-    tmp = out.with_name(f".{out.name}.promote")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(bundle.path, tmp)
-    (tmp / PITCH_FILE).unlink(missing_ok=True)
-    if pitch_model is not None:
-        pitch_model.save(tmp / PITCH_FILE)
-    meta = json.loads((tmp / BUNDLE_JSON).read_text(encoding="utf-8"))
-    meta.setdefault("info", {})["chosen_as_default"] = reason
-    meta["info"]["pitch_model_key"] = pitch_model.key if pitch_model is not None else None
-    if selection_key is not None:
-        meta["info"]["selection_key"] = selection_key
-    (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    old = out.with_name(f".{out.name}.old")
-    if out.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.promote-"))
+    try:
+        tmp = work / out.name
+        shutil.copytree(bundle.path, tmp)
+        (tmp / PITCH_FILE).unlink(missing_ok=True)
+        if pitch_model is not None:
+            pitch_model.save(tmp / PITCH_FILE)
+        meta = json.loads((tmp / BUNDLE_JSON).read_text(encoding="utf-8"))
+        meta.setdefault("info", {})["chosen_as_default"] = reason
+        meta["info"]["pitch_model_key"] = pitch_model.key if pitch_model is not None else None
+        if selection_key is not None:
+            meta["info"]["selection_key"] = selection_key
+        (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        folder = os.open(out.parent, os.O_RDONLY)   # the lock: no file of its own is left
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)    # two promotions swap in turn, never at once
+            old = out.with_name(f".{out.name}.old")
+            if out.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            os.close(folder)                      # closing it releases the lock
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return out
 
 

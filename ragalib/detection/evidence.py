@@ -326,11 +326,10 @@ def _gather_row_or_reason(row, **kwargs):
         return None, str(exc) if str(row["path"]) in str(exc) else f"{row['path']}: {exc}"
 
 
-EVIDENCE_VERSION = 5
+EVIDENCE_VERSION = 6
 """Part of every cached song's key (:func:`ragalib.paths.evidence_dir`): raise it when what
-:func:`gather` computes changes, or when a class it pickles moves to another module (3: the
-package by task, ``ragalib.evidence`` to ``ragalib.detection.evidence`` and
-``ragalib.features`` to a package; 4: the note model's verdict; 5: its fit). An entry is also renewed
+:func:`gather` computes, or how it is stored, changes (3: the package by task; 4: the note
+model's verdict; 5: its fit; 6: stored as npz and JSON, no pickle). An entry is also renewed
 whenever the song's bytes, the variants, the feature configs, the sample rate or either
 model's key change."""
 
@@ -338,7 +337,8 @@ model's key change."""
 def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_segments,
                 note_model=None):
     """:func:`_gather_file` for one manifest row, kept in :func:`ragalib.paths.evidence_dir`
-    (``<key>.pkl``, written by :func:`joblib.dump`, keyed by :func:`joblib.hash` of
+    (``<key>.npz``: arrays and one JSON text, read with ``allow_pickle=False`` so that a file
+    planted in the data folder cannot run code; keyed by :func:`joblib.hash` of
     :data:`EVIDENCE_VERSION`, the song's bytes and everything else it was analysed with), so
     a song analysed the same way before is read back, not analysed again. Models without a
     key (built by hand, not by :func:`ragalib.melody.pitch_model.fit`) are never cached against; a
@@ -366,20 +366,76 @@ def _gather_row(row, *, variants, configs, sr, tonic_model, pitch_model, pitch_s
     else:
         key = joblib.hash((EVIDENCE_VERSION, digest, row.get("tonic_note"), variants,
                            configs, sr, model_keys, pitch_segments))
-        entry = evidence_dir() / f"{key}.pkl"
+        entry = evidence_dir() / f"{key}.npz"
         try:
-            out, heard = joblib.load(entry)
-        except Exception as exc:        # absent, or damaged: any unpickling error
+            out, heard = read_evidence(entry)
+        except Exception as exc:        # absent, or damaged in any way
             if entry.exists():
                 warnings.warn(f"{entry}: damaged cache ({type(exc).__name__}); analysing "
                               f"{row['path']} again", RagalibWarning, stacklevel=2)
             out, heard = _gather_file(**work)
             try:
-                atomic_write(entry, lambda tmp: joblib.dump((out, heard), tmp))
+                atomic_write(entry, lambda tmp: write_evidence(tmp, out, heard))
             except RagalibError:
                 pass                    # a read-only data folder: still answers, uncached
     say_again(heard)                    # also when the song comes from the cache
     return out
+
+
+def write_evidence(path, out, heard):
+    """Write ``{variant: Evidence}`` and the warnings heard making it to ``path`` as an
+    ``.npz`` of plain arrays and one JSON text (no pickle: :func:`read_evidence`).
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+    import dataclasses
+    import json
+
+    arrays, variants = {}, {}
+    for i, (name, ev) in enumerate(out.items()):
+        arrays[f"loud{i}"] = np.asarray(ev.loud, dtype=bool)
+        for j, features in enumerate(ev.features.values()):
+            arrays[f"features{i}_{j}"] = np.asarray(features)
+        variants[name] = {
+            "info": dataclasses.asdict(ev.info),
+            "configs": [dataclasses.asdict(config) for config in ev.features],
+            **{f: getattr(ev, f) for f in ("pitch", "pitch_segments", "notes", "notes_sa_hz",
+                                           "notes_reason", "notes_fit")}}
+    text = json.dumps({"variants": variants,
+                       "heard": [[category.__name__, message] for category, message in heard]},
+                      default=float, allow_nan=True)
+    with open(path, "wb") as handle:
+        np.savez(handle, meta=np.array(text), **arrays)
+
+
+def read_evidence(path):
+    """``({variant: Evidence}, heard)`` from a :func:`write_evidence` file, read with
+    ``allow_pickle=False``; any damage raises.
+
+    Behind notebook 07_song_detection (not called there by name).
+    """
+    import builtins
+    import json
+
+    from ..features import FeatureConfig
+
+    with np.load(path, allow_pickle=False) as saved:
+        meta = json.loads(str(saved["meta"]))
+        out = {}
+        for i, (name, v) in enumerate(meta["variants"].items()):
+            features = {FeatureConfig(**config): saved[f"features{i}_{j}"]
+                        for j, config in enumerate(v["configs"])}
+            out[name] = Evidence(info=Transposition(**v["info"]), loud=saved[f"loud{i}"],
+                                 features=features, pitch=v["pitch"],
+                                 pitch_segments=v["pitch_segments"], notes=v["notes"],
+                                 notes_sa_hz=v["notes_sa_hz"], notes_reason=v["notes_reason"],
+                                 notes_fit=v["notes_fit"])
+    categories = {"RagalibWarning": RagalibWarning}
+    heard = [(categories.get(name) or getattr(builtins, name, UserWarning), message)
+             for name, message in meta["heard"]]
+    if not all(isinstance(c, type) and issubclass(c, Warning) for c, _ in heard):
+        raise ValueError("a warning category that is not a warning")
+    return out, heard
 
 
 def _gather_file(path, **kwargs):

@@ -183,8 +183,14 @@ class PitchModel:
         labels = tuple(str(x) for x in data["labels"])
         profiles = np.asarray(data["profiles"], dtype=float)
         transitions = np.asarray(data["transitions"], dtype=float)
+        if isinstance(data["labels"], str) or len(set(labels)) != len(labels):
+            raise ValueError("labels must be a list of distinct ragas")
         if profiles.shape != (len(labels), BINS) or transitions.shape != (len(labels), 12, 12):
             raise ValueError("arrays do not match the labels")
+        if not np.isfinite(profiles).all() or (profiles < 0).any():
+            raise ValueError("profiles must be finite and not negative")
+        if np.isnan(transitions).any() or (transitions > 1e-9).any():
+            raise ValueError("transitions must be log probabilities (numbers up to 0)")
         return cls(labels, profiles, transitions, str(data.get("key", "")))
 
     def save(self, path):

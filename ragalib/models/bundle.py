@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import RagalibError
 from ..features import FeatureConfig
 from ..paths import default_bundle_dir, kind_bundle_dir
-from ..ragas import catalogue_key, catalogue_source
+from ..ragas import catalogue_key, catalogue_source, raga_ids
 from ..util.files import raise_write_failure
 from .cnn import TrainSettings, evaluate, evaluate_takes, load_keras, train
 
@@ -147,9 +147,15 @@ def load_bundle(folder=None, *, config=None):
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         bundle_config = FeatureConfig.from_dict(meta["feature_config"])
-        labels = [str(label) for label in meta["labels"]]
+        if not isinstance(meta["labels"], list) or not all(
+                isinstance(label, str) for label in meta["labels"]):
+            raise TypeError("labels must be a list of raga ids")
+        labels = list(meta["labels"])
         settings = TrainSettings.from_dict(meta["training"])
-    except (ValueError, KeyError, TypeError, RagalibError) as exc:
+        for part in ("metrics", "history", "info"):
+            if not isinstance(meta.get(part, {}), dict):
+                raise TypeError(f"{part} must be an object")
+    except (ValueError, KeyError, TypeError, AttributeError, RagalibError) as exc:
         raise RagalibError(f"{meta_path}: not a readable bundle description ({exc})") from None
     trained_with = meta.get("catalogue")
     if isinstance(trained_with, dict) and trained_with.get("key") != catalogue_key():
@@ -157,6 +163,10 @@ def load_bundle(folder=None, *, config=None):
                            f"{trained_with.get('name')!r}, not those of "
                            f"{catalogue_source().stem!r}; judge with the catalogue it was "
                            f"trained on (--catalogue)")
+    unknown = [label for label in labels if label not in raga_ids()]
+    if unknown or len(set(labels)) != len(labels):
+        raise RagalibError(f"{meta_path}: its labels are not distinct ragas of the catalogue "
+                           f"({', '.join(map(repr, unknown or labels))})")
     if config is not None and config != bundle_config:
         changed = {k: (v, getattr(config, k)) for k, v in bundle_config.to_dict().items()
                    if getattr(config, k) != v}
@@ -173,6 +183,10 @@ def load_bundle(folder=None, *, config=None):
     if outputs != len(labels):
         raise RagalibError(f"{folder}: the model has {outputs} outputs but the bundle names "
                            f"{len(labels)} labels")
+    takes = tuple(model.input_shape[1:])
+    if takes != tuple(bundle_config.input_shape):
+        raise RagalibError(f"{folder}: the model takes segments of shape {takes} but its "
+                           f"feature settings make {tuple(bundle_config.input_shape)}")
     pitch = None
     if (folder / PITCH_FILE).exists():
         from ..melody.pitch_model import PitchModel

@@ -10,12 +10,16 @@ Taught in notebook 10_serving. ``python -m ragalib serve`` answers
 * ``GET /health``: the model, its feature kind and ragas, the version, the work in hand;
 * ``GET /``: a page where a person tries it in the browser (``page.html`` beside this module).
 
-Every error is one JSON object, ``{"error": "<one line>"}``, with its status: 413 for an
-upload over the size limit (refused from its ``Content-Length`` before it is read), 415 for
-a file that is not audio, 422 for audio that cannot be judged (silent, shorter than one
-segment) or a bad parameter, 503 with ``Retry-After`` when the queue is full, 504 when a song
-takes longer than the time limit, 500 for a fault of the service itself (its traceback goes
-to the server's log, never to the client).
+Every error is one JSON object, ``{"error": "<one line>"}``, with its status: 408 for an
+upload that takes longer than ``Limits.upload_seconds`` to arrive, 413 for an upload over the
+size limit (refused from its ``Content-Length`` before it is read), 415 for a file that is
+not audio, 422 for audio that cannot be judged (silent, shorter than one segment, longer than
+:data:`ragalib.audio.MAX_SECONDS` or at a sample rate outside :data:`ragalib.audio.RATES`, said
+from its header before anything is decoded) or a bad parameter, 503 with ``Retry-After`` when
+the queue is full (or more than ``Limits.connections`` connections are open), 504 when a song
+takes longer than the time limit, 507 when the service's temporary folder cannot take the
+upload, 500 for a fault of the service itself (its traceback goes to the server's log, never
+to the client).
 
 Songs are analysed on a pool of threads, off the event loop, so ``/health`` answers while
 they are worked on (numpy, librosa and TensorFlow let go of Python's lock in their heavy
@@ -34,9 +38,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..audio import MAX_SECONDS
 from ..errors import NoMelody, RagalibError
 
 log = logging.getLogger("ragalib.serving.app")
+
+MEMORY_MB_PER_SONG = 1400
+"""The most memory one song in hand takes, in MiB, measured on the longest audio analysed
+(:data:`ragalib.audio.MAX_SECONDS`): a ten-minute song took the service from 0.8 to 2.2 GB
+(a one-minute song, 0.13 GB more). ``concurrent`` songs take at most that many times it
+beyond the model's 0.8 GB."""
 
 PAGE = "page.html"
 """The page ``GET /`` returns: plain HTML and JavaScript in the package, no build step."""
@@ -59,6 +70,12 @@ class Limits:
     """Seconds a request may take, waiting included; then 504."""
     retry_after: int = 5
     """The seconds a 503 asks the client to wait (``Retry-After``)."""
+    upload_seconds: float = 30.0
+    """Seconds a client may take to send its upload; a slower one is answered 408 and
+    dropped, so that clients that trickle bytes cannot hold connections for ever."""
+    connections: int = 32
+    """Open connections the server keeps; one more is answered 503 (uvicorn's
+    ``limit_concurrency``)."""
 
     @property
     def max_bytes(self):
@@ -78,6 +95,10 @@ class Refused(Exception):
 
 class _TooLarge(Exception):
     """The upload passed the size limit while it was being read."""
+
+
+class _TooSlow(Exception):
+    """The upload did not arrive within its time."""
 
 
 class Desk:
@@ -154,7 +175,9 @@ class Service:
                 "catalog": None if self.index is None else
                 {"folder": str(self.index.folder), "songs": len(self.index.files),
                  "method": self.index.method},
-                "in_hand": self.desk.in_hand, "limits": asdict(self.limits)}
+                "in_hand": self.desk.in_hand,
+                "limits": {**asdict(self.limits), "max_seconds": MAX_SECONDS,
+                           "memory_mb_per_song": MEMORY_MB_PER_SONG}}
 
     def detect(self, name, data, tonic, judge, separation):
         """``POST /detect``'s answer for the uploaded ``data``, on an analysis thread."""
@@ -195,9 +218,16 @@ class Service:
         folder only while it is read, and messages name it as the client sent it."""
         from .. import audio
 
-        with tempfile.TemporaryDirectory(prefix="ragalib-serve-") as folder:
-            path = Path(folder) / name
-            path.write_bytes(data)
+        try:
+            folder = tempfile.TemporaryDirectory(prefix="ragalib-serve-")
+        except OSError as exc:
+            raise Refused(507, _no_room(exc)) from None
+        with folder:
+            path = Path(folder.name) / name
+            try:
+                path.write_bytes(data)
+            except OSError as exc:
+                raise Refused(507, _no_room(exc)) from None
 
             def said(exc):
                 return str(exc).replace(f"{path}", name)
@@ -207,6 +237,7 @@ class Service:
             except RagalibError as exc:
                 raise Refused(415, said(exc)) from None
             try:
+                audio.check_length(path)
                 y = audio.load(path, sr=self.bundle.config.sr)
             except RagalibError as exc:
                 raise Refused(422, said(exc)) from None
@@ -214,6 +245,15 @@ class Service:
             return answer(y)
         except RagalibError as exc:            # shorter than a segment, every segment silent
             raise Refused(422, said(exc)) from None
+
+
+def _no_room(exc):
+    """The one line of a 507: the service's own temporary folder could not take an upload."""
+    import os
+
+    reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+    return (f"this service has no room for the upload right now ({reason.lower()} in its "
+            "temporary folder); try again later")
 
 
 async def read_upload(request, limits):
@@ -235,9 +275,18 @@ async def read_upload(request, limits):
         raise Refused(415, "send the audio as a multipart form, the file in the field 'file'")
     seen = 0
 
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + limits.upload_seconds
+
     async def receive():
         nonlocal seen
-        message = await request.receive()
+        try:
+            message = await asyncio.wait_for(request.receive(),
+                                             max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            raise _TooSlow from None
         seen += len(message.get("body", b""))
         if seen > limits.max_bytes:
             raise _TooLarge
@@ -247,6 +296,9 @@ async def read_upload(request, limits):
         form = await Request(request.scope, receive).form(max_files=1, max_fields=8)
     except _TooLarge:
         raise Refused(413, too_large) from None
+    except _TooSlow:
+        raise Refused(408, f"the upload took longer than {limits.upload_seconds:g} s to "
+                           "arrive", {"Connection": "close"}) from None
     except MultiPartException as exc:
         raise Refused(400, f"the form could not be read: {exc.message}") from None
     try:
@@ -258,17 +310,26 @@ async def read_upload(request, limits):
         await form.close()
 
 
+NAME_BYTES = 200
+"""The longest upload name kept, in UTF-8 bytes: under any file system's 255."""
+
+
 def upload_name(filename):
-    """The name an upload is kept and named by: the last part of the client's ``filename``,
-    at most 100 characters with its suffix kept, never ``.`` or ``..`` (``upload`` then).
+    """The name an upload is kept and named by: the last part of the client's ``filename``
+    without control characters (NUL, newlines, escapes), at most 100 characters and
+    :data:`NAME_BYTES` bytes with its suffix kept, never ``.`` or ``..`` (``upload`` then).
 
     Behind notebook 10_serving (not called there by name).
     """
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()   # no NUL, no control bytes
     if name in ("", ".", ".."):
         return "upload"
     suffix = Path(name).suffix[:10]
-    return name[:100 - len(suffix)] + suffix if len(name) > 100 else name
+    stem = name[:len(name) - len(suffix)] if suffix else name
+    while len(stem) > 100 - len(suffix) or len((stem + suffix).encode()) > NAME_BYTES:
+        stem = stem[:-1]                 # at most 100 characters and NAME_BYTES bytes
+    return (stem + suffix) if stem else "upload" + suffix
 
 
 def make_app(service):
@@ -380,7 +441,9 @@ def serve(service, sock, *, announce=print):
     import uvicorn
 
     host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(make_app(service), log_level="warning", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(make_app(service), log_level="warning", timeout_graceful_shutdown=5,
+                            limit_concurrency=service.limits.connections,
+                            timeout_keep_alive=5)
     announce(f"serving {service.bundle.path} on http://{host}:{port} (Ctrl-C stops)")
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -41,20 +41,30 @@ def _warn_one_core():
         "`if __name__ == \"__main__\":` to use them all")
 
 
+MAX_WORKERS_PER_CORE = 2
+"""``RAGALIB_WORKERS`` is capped at this many processes per usable core: each worker holds a
+song's analysis in memory, and more of them than cores only queue for the processor."""
+
+
 def default_workers():
     """How many worker processes to use: ``RAGALIB_WORKERS`` if set, else the usable cores.
 
     Behind notebook 08_similarity (not called there by name).
     """
     setting = os.environ.get("RAGALIB_WORKERS", "").strip()
-    if setting:
-        if not setting.isdigit() or int(setting) < 1:
-            raise RagalibError(f"RAGALIB_WORKERS must be a whole number from 1, not {setting!r}")
-        return int(setting)
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:                      # macOS and Windows have no affinity call
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    if not setting:
+        return cores
+    if not (setting.isascii() and setting.isdigit()) or int(setting) < 1:
+        raise RagalibError(f"RAGALIB_WORKERS must be a whole number from 1, not {setting!r}")
+    if int(setting) > MAX_WORKERS_PER_CORE * cores:
+        say(f"RAGALIB_WORKERS={setting} on {cores} core(s): using "
+            f"{MAX_WORKERS_PER_CORE * cores}")
+        return MAX_WORKERS_PER_CORE * cores
+    return int(setting)
 
 
 def main_is_safe_to_import():
