@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RagalibError, say
+from ..melody.note_model import OPEN_SET_FIT
 
 JUDGE_OPTIONS = {"CNN alone": "cnn", "pitch model alone": "pitch",
                  "CNN and pitch model together": "both"}
@@ -356,7 +357,7 @@ def report_lines(score, labels, *, open_set=False):
     speed = lines.pop() if inside.rows else None
     flagged = open_set_counts(score)
     if flagged:
-        lines.append(f"none of these (fit under {_threshold():g}): "
+        lines.append(f"none of these (fit under {OPEN_SET_FIT:g}): "
                      + "; ".join(f"{k}/{n} {side} flagged" for side, (k, n) in flagged.items()))
     if open_set:
         lines.append("the trade-off, by the fit under which detection says none of these "
@@ -365,12 +366,6 @@ def report_lines(score, labels, *, open_set=False):
     if speed is not None:
         lines.append(speed)
     return lines
-
-
-def _threshold():
-    from ..melody.note_model import OPEN_SET_FIT
-
-    return OPEN_SET_FIT
 
 
 OPEN_SET_STEPS = tuple(round(-2.2 - 0.05 * k, 2) for k in range(13))
@@ -385,7 +380,7 @@ def open_set_counts(score, threshold=None, *, given=False):
 
     Behind notebook 11_real_singing (not called there by name).
     """
-    threshold = _threshold() if threshold is None else threshold
+    threshold = OPEN_SET_FIT if threshold is None else threshold
     fits = (score.given_fits + [None] * (len(score.rows) - len(score.given_fits)) if given
             else [found.fit for found in score.found])
     counts = {}
@@ -405,7 +400,7 @@ def open_set_table(score, thresholds=OPEN_SET_STEPS):
     """
     rows = []
     for threshold in thresholds:
-        row = {"fit under": f"{threshold:g}" + (" *" if threshold == _threshold() else "")}
+        row = {"fit under": f"{threshold:g}" + (" *" if threshold == OPEN_SET_FIT else "")}
         for given, sa in ((False, "Sa found"), (True, "Sa given")):
             for side, (k, n) in open_set_counts(score, threshold, given=given).items():
                 row[f"{side}, {sa}"] = f"{k}/{n} ({k / n:.0%})"

@@ -118,24 +118,27 @@ def cross_validate(rows, k, *, model=None, excerpt=None, report=say):
 
 def _judged(rec, fold, grammar, learned):
     """The :class:`FoldResult` of each excerpt of one recording left out."""
-    from ..melody.note_learning import named
-
     out = []
     for part, counts in zip(rec.excerpts, rec.counts):
-        said = {}
-        for name, model in (("grammar", grammar), ("learned", learned)):
-            if name == "learned" and model is grammar:
-                said.update(learned=said["grammar"], learned_given=said["grammar_given"])
-                continue
-            try:
-                probabilities, _ = model.judge(part.hz, part.hop_s)
-                said[name] = max(probabilities, key=probabilities.get) == rec.raga
-            except RagalibError:        # holds no note: wrong, as detect would fail on it
-                said[name] = False
-            said[name + "_given"] = (named(model, counts) == model.labels.index(rec.raga)
-                                     if rec.sa_given else None)
-        out.append(FoldResult(rec.source, rec.raga, fold, **said))
+        by_grammar = _right_of(grammar, rec, part, counts)
+        by_learned = by_grammar if learned is grammar else _right_of(learned, rec, part, counts)
+        out.append(FoldResult(rec.source, rec.raga, fold, by_grammar[0], by_learned[0],
+                              by_grammar[1], by_learned[1]))
     return out
+
+
+def _right_of(model, rec, part, counts):
+    """Whether ``model`` names an excerpt's raga right at the Sa it finds, and (None unless
+    the recording's Sa was given) at that Sa."""
+    from ..melody.note_learning import named
+
+    try:
+        probabilities, _ = model.judge(part.hz, part.hop_s)
+        found = max(probabilities, key=probabilities.get) == rec.raga
+    except RagalibError:            # holds no note: wrong, as detect would fail on it
+        found = False
+    given = named(model, counts) == model.labels.index(rec.raga) if rec.sa_given else None
+    return found, given
 
 
 def report_lines(results, priors, k):

@@ -90,12 +90,12 @@ def choose_prior(model, recordings):
     each strength, and the excerpts of the one left out are judged at its Sa. A strength is
     kept only if it does no harm: no recording left out has fewer of its excerpts named right
     with it, and it names more of them right in all than the grammar alone (the most, among
-    several). With fewer than
-    three recordings or two ragas, None.
+    several). With fewer than three recordings or two ragas, None.
 
-    Behind notebook 11_real_singing (named there, not called). On a few recordings an accuracy that rises by an
-    excerpt or two is noise, while learning one raga's real singing draws other ragas'
-    excerpts towards it: what helps on some recordings and hurts on one is not learned.
+    Behind notebook 11_real_singing (named there, not called). On a few recordings an
+    accuracy that rises by an excerpt or two is noise, while learning one raga's real singing
+    draws other ragas' excerpts towards it: what helps on some recordings and hurts on one is
+    not learned.
     """
     if len(recordings) < 3 or len({rec.raga for rec in recordings}) < 2:
         return None

@@ -154,6 +154,18 @@ def read_pitch_track(path):
     return PitchTrack(hz, float(hop), str(path), sa_hz, raga)
 
 
+def write_pitch_track(path, hz, hop_s):
+    """Write a melody in Hz (NaN or 0 where nothing is sung) as the common CSV,
+    ``time,f0`` with 0 for silence, that :func:`read_pitch_track` reads; returns ``path``.
+
+    Taught in notebook 11_real_singing.
+    """
+    hz = np.nan_to_num(np.asarray(hz, dtype=float), nan=0.0)
+    rows = (f"{i * hop_s:.3f},{f:.2f}" for i, f in enumerate(hz))
+    Path(path).write_text("time,f0\n" + "\n".join(rows) + "\n")
+    return path
+
+
 def _read_npz(path):
     with np.load(path, allow_pickle=False) as data:
         if "hop_s" not in data:
