@@ -1,5 +1,6 @@
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from ragalib import tuning
@@ -96,14 +97,26 @@ def test_every_search_has_its_own_project_and_bad_choices_are_refused():
         tuning.search(ds, max_trials=3, initial_points=4)
 
 
-def _bundle(test_accuracy, take_accuracy, segments=8):
-    return SimpleNamespace(metrics={"test_accuracy": test_accuracy, "test_segments": segments,
-                                    "test_take_accuracy": take_accuracy})
+def _bundle(test_accuracy, take_accuracy, segments=8, model=None):
+    return SimpleNamespace(model=model, metrics={"test_accuracy": test_accuracy,
+                                                 "test_segments": segments,
+                                                 "test_take_accuracy": take_accuracy})
+
+
+class _Answers:
+    """A stand-in network: class 1 where a segment's mean passes ``threshold``."""
+
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+    def __call__(self, X, training=False):
+        one = (np.asarray(X).mean(axis=(1, 2, 3)) > self.threshold).astype(np.float32)
+        return np.stack([1 - one, one], axis=1)
 
 
 def test_comparison_rows_give_counts_and_intervals_of_segments_and_takes():
     ds = separable()                             # 8 test segments in 2 test takes
-    rows = tuning.comparison_rows(_bundle(0.75, 0.5), _bundle(1.0, 1.0), ds)
+    rows = tuning.comparison_rows({"base": _bundle(0.75, 0.5), "tuned": _bundle(1.0, 1.0)}, ds)
     assert [r["model"] for r in rows][2:] == ["ours, base (by take)", "ours, tuned (by take)"]
     assert rows[0]["test segments"] == "72.0%" and rows[1]["test segments"] == "92.7%"
     assert rows[2]["test segments"].startswith("6/8 (75%; 95% interval")
@@ -111,16 +124,31 @@ def test_comparison_rows_give_counts_and_intervals_of_segments_and_takes():
     assert rows[3]["whole test takes"].startswith("2/2 (100%")
 
 
-def test_the_comparison_sentence_calls_a_small_difference_noise_and_a_large_one_not():
-    ds = separable()
-    assert "overlap: on these" in tuning.comparison_sentence(_bundle(0.5, 0.5), _bundle(0.625, 0.5), ds)
-    far = tuning.comparison_sentence(_bundle(0.0, 0.0), _bundle(1.0, 1.0), ds)
-    assert far.startswith("Tuned 8/8 against base 0/8 test segments (+8 segments)")
-    assert "do not overlap" in far
-    assert tuning.comparison_sentence(_bundle(0.0, 0.0), _bundle(1.0, 1.0), ds,
-                                      names=("small", "big")).startswith("Big 8/8 against small")
+def test_the_comparison_sentence_tests_the_same_items_paired():
+    ds = separable()                             # 8 test segments (4 of each raga) in 2 takes
+    right, wrong = _bundle(1.0, 1.0, model=_Answers(0.75)), _bundle(0.5, 0.5, model=_Answers(-9))
+    sentence = tuning.comparison_sentence(wrong, right, ds)
+    # the right model alone is right on the 4 yaman segments: p = 2 * 0.5**4 = 0.125
+    assert sentence.startswith("Tuned 8/8 against base 4/8 test segments; tuned alone right on "
+                               "4, base alone on 0, McNemar's exact p = 0.12. Whole takes: tuned "
+                               "2/2 against base 1/2 test takes; tuned alone right on 1")
+    assert sentence.endswith("the takes do not show a difference larger than chance.")
+    same = tuning.comparison_sentence(right, right, ds, names=("small", "big"))
+    assert same.startswith("Big 8/8 against small 8/8") and "alone right on 0, small alone on 0, " \
+        "McNemar's exact p = 1" in same
     with pytest.raises(ValueError, match="test segments"):
         tuning.comparison_sentence(_bundle(0.0, 0.0, 100), _bundle(0.0, 0.0, 100), ds)
+
+
+def test_the_winner_retrained_as_judged_is_the_network_the_search_scored(tmp_path):
+    ds = separable()
+    tuner = tuning.search(ds, max_trials=2, initial_points=2, epochs=4, seed=3, directory=tmp_path)
+    row = tuning.trials_table(tuner)[0]
+    assert 1 <= row["best_epoch"] <= row["epochs_trained"] <= 4
+    settings = tuning.judged_settings(tuner, seed=3)
+    assert settings == tuning.settings_of(row, epochs=row["best_epoch"], seed=3 + row["trial"])
+    _, history = cnn.train(ds, settings)
+    assert history["val_accuracy"][-1] == row["val_accuracy"]
 
 
 def _rows():

@@ -274,13 +274,24 @@ def evaluate_takes(model, dataset, part="test", *, split=None):
     Behind notebook 05_train_cnn (not called there by name); the same averaging judges a whole
     song in chapter 07.
     """
+    _, takes = answers(model, dataset, part, split=split)
+    return float(takes.mean()) if len(takes) else float("nan")
+
+
+def answers(model, dataset, part="test", *, split=None):
+    """Which items of ``part`` the model gets right: ``(segments, takes)``, two boolean
+    arrays, the takes in the order of their numbers (each take's segment probabilities
+    averaged into one answer).
+
+    Behind notebook 06_tuning (not called there by name): two models scored on the same
+    items are compared item by item (:func:`ragalib.util.stats.mcnemar`), not by whether
+    their intervals overlap.
+    """
     split = dataset.split if split is None else split
-    takes = np.unique(dataset.take[split == part])
-    if not len(takes):
-        return float("nan")
-    right = 0
-    for take in takes:
-        mask = (dataset.take == take) & (split == part)
-        probabilities = predict(model, dataset.X[mask][..., None]).mean(axis=0)
-        right += int(np.argmax(probabilities) == dataset.y[mask][0])
-    return right / len(takes)
+    inside = split == part
+    probabilities = predict(model, dataset.X[inside][..., None])
+    segments = probabilities.argmax(axis=1) == dataset.y[inside]
+    takes = [np.argmax(probabilities[dataset.take[inside] == take].mean(axis=0))
+             == dataset.y[inside][dataset.take[inside] == take][0]
+             for take in np.unique(dataset.take[inside])]
+    return segments, np.asarray(takes, dtype=bool)

@@ -14,7 +14,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submod_attrs={
         "tuner": ["HYPERBAND_FACTOR", "PUBLISHED", "TRIAL_PATIENCE", "TUNERS", "best_settings",
                   "budget", "check_search", "cluster_role", "comparison_rows",
-                  "comparison_sentence", "cost", "hyperband_plan", "project_name", "search",
+                  "comparison_sentence", "cost", "hyperband_plan", "judged_settings",
+                  "project_name", "search",
                   "search_identity", "seconds_per_epoch", "settings_from", "settings_of",
                   "summary", "trial_score", "trials_table"],
     },

@@ -157,7 +157,7 @@ class ClusterRun:
         if not self.trials:
             return "no trial completed"
         best = self.trials[0]
-        skip = {"trial", "proposed_by", "val_accuracy", "epochs_trained", "seconds",
+        skip = {"trial", "proposed_by", "val_accuracy", "best_epoch", "epochs_trained", "seconds",
                 "bracket", "round", "up_to_epoch"}
         values = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
                            for k, v in best.items() if k not in skip)

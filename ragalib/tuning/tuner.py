@@ -98,11 +98,12 @@ def _fit(model, x, y, validation_data, *, batch_size, callbacks=(), **kwargs):
 
 def _trial_metrics(history, seconds):
     """What a trial reports to the oracle: its best validation accuracy (the objective), the
-    epochs it trained and the seconds it took. They travel with the trial, so a search on
-    several machines keeps them too."""
+    epoch that reached it, the epochs it trained and the seconds it took. They travel with
+    the trial, so a search on several machines keeps them too."""
     val = history.history["val_accuracy"]
-    return {"val_accuracy": float(max(val)), "epochs_trained": float(len(val)),
-            "seconds": float(seconds)}
+    best = max(range(len(val)), key=lambda i: (val[i], -i))     # the first epoch at the best
+    return {"val_accuracy": float(val[best]), "best_epoch": float(best + 1),
+            "epochs_trained": float(len(val)), "seconds": float(seconds)}
 
 
 def _recording(oracle_class, proposer):
@@ -206,7 +207,8 @@ def project_name(dataset, *, tuner="bayesian", initial_points=3, epochs=15, seed
     """
     kind = {"bayesian": f"bayes{initial_points}init", "random": "random",
             "hyperband": f"hyperband{HYPERBAND_FACTOR}"}[tuner]
-    return f"cnn-{dataset.key[:12]}-{kind}-{epochs}ep-stop{TRIAL_PATIENCE}acc-seed{seed}"
+    # "best": the records carry each trial's best epoch (older ones did not)
+    return f"cnn-{dataset.key[:12]}-{kind}-{epochs}ep-stop{TRIAL_PATIENCE}acc-best-seed{seed}"
 
 
 def check_search(tuner="bayesian", *, max_trials=8, initial_points=3):
@@ -420,7 +422,8 @@ def _metric(trial, name):
 
 def trials_table(tuner):
     """One row per completed trial, best first: how it was proposed, its validation accuracy,
-    the epochs it trained, its seconds and its hyper-parameters.
+    the epoch that reached it (``best_epoch``), the epochs it trained, its seconds and its
+    hyper-parameters.
 
     Taught in notebook 06_tuning (the published method showed such a table). ``proposed_by``
     is what the oracle recorded when it created the trial: ``"random"``, ``"gaussian
@@ -433,9 +436,10 @@ def trials_table(tuner):
         if trial.score is None or trial.status != "COMPLETED":
             continue
         values = trial.hyperparameters.values
-        epochs = _metric(trial, "epochs_trained")
+        epochs, best = _metric(trial, "epochs_trained"), _metric(trial, "best_epoch")
         row = {"trial": int(trial.trial_id), "proposed_by": proposed.get(trial.trial_id, "?"),
                "val_accuracy": float(trial.score),
+               "best_epoch": None if best is None else int(best),
                "epochs_trained": None if epochs is None else int(epochs),
                "seconds": _metric(trial, "seconds")}
         if "tuner/bracket" in values:
@@ -536,19 +540,40 @@ def best_settings(tuner, *, epochs=75, seed=0):
     return settings_of(trials_table(tuner)[0], epochs=epochs, seed=seed)
 
 
+def judged_settings(tuner, *, seed=0):
+    """The best trial retrained as the search judged it: its hyper-parameters, its own seed
+    and as many epochs as it took to reach its best validation accuracy.
+
+    Taught in notebook 06_tuning. A trial is scored at its best epoch, and training is
+    deterministic, so these settings give back the very network the search scored (its last
+    validation accuracy equals the trial's score) for a trial that started afresh. Training
+    the winner longer, as :func:`best_settings` with the published 75 epochs does, judges a
+    different network from the one the search chose. ``seed`` is the search's seed (a trial
+    ``t`` started from ``seed + t``). A Hyperband trial that continues another was judged on
+    weights trained partly from another seed: it gets the same number of epochs from the
+    start, which repeats its training only approximately.
+    """
+    row = trials_table(tuner)[0]
+    if row["best_epoch"] is None:
+        raise ValueError("the search's records do not say at which epoch its best trial peaked")
+    before = row.get("up_to_epoch", row["epochs_trained"]) - row["epochs_trained"]
+    epochs = before + row["best_epoch"]                  # a continued trial's earlier epochs too
+    return settings_of(row, epochs=epochs, seed=seed + row["trial"])
+
+
 def _test_takes(dataset):
     import numpy as np
 
     return len(np.unique(dataset.take[dataset.split == "test"]))
 
 
-def comparison_rows(base, tuned, dataset):
-    """The published accuracies before and after tuning beside ours, base and tuned, as
-    counts of test segments and of whole test takes with their 95% intervals.
+def comparison_rows(bundles, dataset):
+    """The published accuracies before and after tuning beside ours, as counts of test
+    segments and of whole test takes with their 95% intervals.
 
-    Taught in notebook 06_tuning. ``base`` and ``tuned`` are bundles trained on ``dataset``'s
-    by-take split; the published figures came (as far as we can tell) from a random split of
-    segments, and their counts were not published.
+    Taught in notebook 06_tuning. ``bundles`` maps a name (``"base"``, ``"tuned"``) to a
+    bundle trained on ``dataset``'s by-take split; the published figures came (as far as we
+    can tell) from a random split of segments, and their counts were not published.
     """
     from ..util.stats import count, share
 
@@ -556,9 +581,9 @@ def comparison_rows(base, tuned, dataset):
     rows = [{"model": f"published, {when} (random split of segments)",
              "test segments": f"{accuracy:.1%}", "whole test takes": "not published"}
             for when, accuracy in PUBLISHED.items()]
-    for name, bundle in (("ours, base (by take)", base), ("ours, tuned (by take)", tuned)):
+    for name, bundle in bundles.items():
         n = bundle.metrics["test_segments"]
-        rows.append({"model": name,
+        rows.append({"model": f"ours, {name} (by take)",
                      "test segments": share(count(bundle.metrics["test_accuracy"], n), n),
                      "whole test takes": share(count(bundle.metrics["test_take_accuracy"],
                                                      n_takes), n_takes)})
@@ -566,22 +591,32 @@ def comparison_rows(base, tuned, dataset):
 
 
 def comparison_sentence(base, tuned, dataset, *, names=("base", "tuned")):
-    """Whether the tuned model's test result differs from the base model's by more than the
-    noise: do their 95% intervals on the test segments overlap?
+    """How two bundles compare on the same test items: counts, the items only one of them
+    gets right, and McNemar's exact test on those, for segments and for whole takes.
 
-    Taught in notebook 06_tuning. ``names`` name the two bundles in the sentence.
+    Taught in notebook 06_tuning. ``names`` name the two bundles in the sentence. Both
+    models answered the same items, so whether their 95% intervals overlap is not the test:
+    what counts is how lopsided their disagreements are. Segments of one take are not
+    independent, so the segments' p is too small; the takes' p is the honest one.
     """
-    from ..util.stats import count, wilson_interval
+    from ..models.cnn import answers
+    from ..util.stats import mcnemar
 
-    n = base.metrics["test_segments"]
-    k_base, k_tuned = (count(b.metrics["test_accuracy"], n) for b in (base, tuned))
-    (lo_b, hi_b), (lo_t, hi_t) = wilson_interval(k_base, n), wilson_interval(k_tuned, n)
-    overlap = lo_t <= hi_b and lo_b <= hi_t
-    verdict = ("the 95% intervals overlap: on these test takes the difference is within the "
-               "noise" if overlap else "the 95% intervals do not overlap: the difference is "
-               "larger than the noise of this many segments (the takes are fewer, and segments "
-               "of one take are not independent, so even this is optimistic)")
-    if n != tuned.metrics["test_segments"] or n != int((dataset.split == "test").sum()):
+    n = int((dataset.split == "test").sum())
+    if not n == base.metrics["test_segments"] == tuned.metrics["test_segments"]:
         raise ValueError("the two bundles were not scored on the dataset's test segments")
-    return (f"{names[1].capitalize()} {k_tuned}/{n} against {names[0]} {k_base}/{n} test segments "
-            f"({k_tuned - k_base:+d} segments): {verdict}.")
+    (seg_b, take_b), (seg_t, take_t) = answers(base.model, dataset), answers(tuned.model, dataset)
+    first, second = names[1], names[0]
+
+    def compared(right_t, right_b, what):
+        only_t, only_b, p = mcnemar(right_t, right_b)
+        return (f"{first} {int(right_t.sum())}/{len(right_t)} against {second} "
+                f"{int(right_b.sum())}/{len(right_b)} {what}; {first} alone right on {only_t}, "
+                f"{second} alone on {only_b}, McNemar's exact p = {p:.2g}")
+
+    takes_p = mcnemar(take_t, take_b)[2]
+    verdict = ("the takes do not show a difference larger than chance" if takes_p >= 0.05
+               else "the takes show a difference larger than chance")
+    sentence = (f"{compared(seg_t, seg_b, 'test segments')}. Whole takes: "
+                f"{compared(take_t, take_b, 'test takes')}: {verdict}.")
+    return sentence[0].upper() + sentence[1:]
