@@ -398,6 +398,9 @@ def quality_table(indexes, instruments, *, k=5):
 
     Taught in notebook 08_similarity: the CNN was trained to tell ragas apart, so raga
     agreement favours it by design; instrument agreement shows what else an embedding hears.
+    ``nearest, counted`` gives the songs whose nearest neighbour shares their raga as a count
+    with its 95% interval (each song one item; a song's five recommendations are not five
+    independent items, so precision@k gets no interval).
 
     Parameters
     ----------
@@ -406,17 +409,21 @@ def quality_table(indexes, instruments, *, k=5):
     instruments : dict
         file -> instrument.
     """
+    from .util.stats import count, share
+
     rows = []
     for name, index in indexes.items():
         by_raga = precision_at_k(index, k=k)
         by_instrument = precision_at_k(index, k=k, labels=[instruments[f] for f in index.files])
+        n = len(index.files)
         rows.append({"embedding": name, f"raga precision@{k}": by_raga[f"precision@{k}"],
                      "nearest in raga": by_raga["nearest"],
+                     "nearest, counted": share(count(by_raga["nearest"], n), n, "songs"),
                      f"instrument precision@{k}": by_instrument[f"precision@{k}"]})
     files = next(iter(indexes.values())).files
     ragas = next(iter(indexes.values())).ragas
     raga_chance = chance_agreement(ragas)
     rows.append({"embedding": "chance (random songs)", f"raga precision@{k}": raga_chance,
-                 "nearest in raga": raga_chance,
+                 "nearest in raga": raga_chance, "nearest, counted": "",
                  f"instrument precision@{k}": chance_agreement(instruments[f] for f in files)})
     return rows

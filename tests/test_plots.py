@@ -12,10 +12,33 @@ def test_an_mfcc_heat_map_of_one_coefficient_has_a_visible_row_and_labels_on_row
         ax = Figure().add_subplot()
         plots.mfcc_heatmap(np.random.default_rng(0).normal(size=(40, n)), ax=ax)
         mesh = ax.collections[0]
-        assert mesh.get_array().size == 40 * n
-        assert ax.get_ylim() == (-0.5, n - 0.5)               # row i centred on i
+        first = 0 if n == 1 else 1                            # c0 is left out when others exist
+        assert mesh.get_array().size == 40 * (n - first)
+        assert ax.get_ylim() == (first - 0.5, n - 0.5)        # row i centred on i
         ticks = ax.get_yticks()
-        assert ticks[0] == 0 and np.all(ticks == np.round(ticks)) and len(ticks) <= 16
+        assert ticks[0] == first and np.all(ticks == np.round(ticks)) and len(ticks) <= 16
+
+
+def test_an_mfcc_heat_map_is_centred_on_zero_and_not_drowned_by_c0():
+    M = np.random.default_rng(0).normal(size=(40, 13))
+    M[:, 0] = -300.0                                          # c0: the overall level
+    ax = Figure().add_subplot()
+    plots.mfcc_heatmap(M, ax=ax)
+    low, high = ax.collections[0].get_clim()
+    assert low == -high and high == np.abs(M[:, 1:]).max()
+    ax = Figure().add_subplot()
+    plots.mfcc_heatmap(M, ax=ax, limit=10.0)                  # a scale shared with other panels
+    assert ax.collections[0].get_clim() == (-10.0, 10.0)
+
+
+def test_the_mfcc_panels_of_a_feature_grid_share_one_scale():
+    rng = np.random.default_rng(0)
+    samples = DEFAULT.segment_samples
+    fig = plots.feature_grid({"soft": 0.01 * rng.normal(size=samples),
+                              "loud": 0.5 * rng.normal(size=samples)}, kinds=("mfcc",),
+                             fig=Figure())
+    panels = [ax for ax in fig.axes if ax.get_title()]          # not the colour bars
+    assert len(panels) == 2 and len({ax.collections[0].get_clim() for ax in panels}) == 1
 
 
 def test_swara_labels_on_a_spectrogram_never_crowd_each_other():

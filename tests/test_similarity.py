@@ -164,6 +164,7 @@ def test_agreement_can_be_counted_on_any_label_and_chance_is_a_random_other_song
     assert similarity.chance_agreement(["a", "a", "b", "b"]) == pytest.approx(1 / 3)
     [row, chance] = similarity.quality_table({"toy": index}, instruments, k=1)
     assert row == {"embedding": "toy", "raga precision@1": 1.0, "nearest in raga": 1.0,
+                   "nearest, counted": "4/4 songs (100%; 95% interval 51-100%)",
                    "instrument precision@1": 0.0}
     assert chance["raga precision@1"] == pytest.approx(1 / 3)
 

@@ -93,7 +93,7 @@ def waveform(y, *, sr, ax=None, start=0.0, end=None, title="Waveform", show_samp
 
 
 def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax=None,
-                title="Log-frequency spectrogram", unit="dB"):
+                title="Log-frequency spectrogram", unit="dB", fmin=None):
     """A dB spectrogram with labelled time and frequency axes and a colour bar.
 
     Taught in notebook 02_spectrogram.
@@ -106,6 +106,9 @@ def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax
     y_axis : {"log", "linear", "mel"}
     marks : dict, optional
         Label -> frequency in Hz, drawn as horizontal lines (e.g. the raga's swaras).
+    fmin, fmax : float, optional
+        The frequency range drawn (a log axis otherwise spends a third of its height below
+        the lowest note).
     """
     import librosa.display
 
@@ -119,6 +122,8 @@ def spectrogram(S_db, *, config=DEFAULT, ax=None, y_axis="log", marks=None, fmax
         ax.figure.colorbar(mesh, ax=ax, label=unit)
     if fmax:
         ax.set_ylim(top=fmax)
+    if fmin:
+        ax.set_ylim(bottom=fmin)
     if marks:
         _mark_frequencies(ax, marks)
     ax.set_xlabel("time (s)")
@@ -176,7 +181,7 @@ def spectrum(y, *, config=DEFAULT, ax=None, at=None, marks=None, fmax=4000.0,
     ax.set_xlim(0, fmax)
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("level (dB)")
-    ax.set_title(title)
+    ax.set_title(title, pad=18 if marks else 6)     # above the marks' labels
     return ax
 
 
@@ -193,27 +198,34 @@ def mel_filterbank(*, config=DEFAULT, ax=None, every=8):
     for i in range(0, config.n_mels, every):
         ax.plot(hz, bank[i] / bank[i].max(), lw=0.9)
     ax.set_xlabel("frequency (Hz)")
-    ax.set_ylabel("filter weight")
+    ax.set_ylabel("weight (each filter scaled to peak 1)")
     ax.set_title(f"Mel filterbank: {config.n_mels} bands (every {every}th shown)")
     ax.set_xlim(0, config.sr / 2)
     return ax
 
 
-def mfcc_heatmap(M, *, config=DEFAULT, ax=None, title="MFCC"):
+def mfcc_heatmap(M, *, config=DEFAULT, ax=None, title="MFCC", limit=None):
     """MFCCs (time-major, ``(frames, n_mfcc)``) as a heat map: coefficient against time.
 
-    Taught in notebook 03_mfcc.
+    Taught in notebook 03_mfcc. Coefficient 0, the overall level, is left out: it runs to
+    hundreds where the others stay within tens, and on one colour scale it would leave them
+    all one colour. The map is diverging and centred on 0, from ``-limit`` to ``limit``
+    (default: the largest magnitude drawn), so panels given the same ``limit`` compare.
     """
     ax = _new_ax(ax, (11, 3))
     M = np.asarray(M)
     n = M.shape[1]
+    first = 1 if n > 1 else 0
+    shown = M[:, first:]
+    limit = float(np.abs(shown).max()) if limit is None else float(limit)
     seconds = np.arange(M.shape[0] + 1) * config.hop_length / config.sr
-    # Row edges at -0.5, 0.5, ...: each coefficient a row centred on its number, even one.
-    mesh = ax.pcolormesh(seconds, np.arange(n + 1) - 0.5, M.T, cmap="coolwarm",
-                         shading="flat")
-    ax.figure.colorbar(mesh, ax=ax, label="coefficient value")
-    every = max(1, int(np.ceil(n / 16)))        # at most 16 labels, one per labelled row
-    ax.set_yticks(np.arange(0, n, every), [str(i) for i in range(0, n, every)])
+    # Row edges at first - 0.5, first + 0.5, ...: each coefficient a row centred on its number.
+    mesh = ax.pcolormesh(seconds, np.arange(first, n + 1) - 0.5, shown.T, cmap="coolwarm",
+                         vmin=-limit, vmax=limit, shading="flat")
+    label = "coefficient value" + (" (c0 not drawn)" if first else "")
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    every = max(1, int(np.ceil((n - first) / 16)))     # at most 16 labels, one per labelled row
+    ax.set_yticks(np.arange(first, n, every), [str(i) for i in range(first, n, every)])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("MFCC coefficient")
     ax.set_title(title)
@@ -296,7 +308,7 @@ def class_balance(counts, *, ax=None, title="Segments per raga and split"):
     ax.set_ylabel("5-s segments")
     ax.set_xlabel("raga")
     ax.set_title(title)
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))   # beside the bars, not on them
     return ax
 
 
@@ -315,22 +327,33 @@ def cepstral_envelope(log_mel, envelope, n_keep, *, ax=None):
     return ax
 
 
-def history(history, *, axes=None, title="Training history"):
+def history(history, *, axes=None, title="Training history", chance=None):
     """Accuracy and loss per epoch, train against validation: the published history plot.
 
-    Taught in notebook 05_train_cnn. ``history`` is the dict ``ragalib.models.cnn.train`` returns.
+    Taught in notebook 05_train_cnn. ``history`` is the dict ``ragalib.models.cnn.train``
+    returns. Each panel marks the epoch where the validation curve is at its best (highest
+    accuracy, lowest loss); ``chance`` (one over the number of ragas) draws the accuracy a
+    guess would get.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
     epochs = np.arange(1, len(history["loss"]) + 1)
-    for ax, metric, label in ((axes[0], "accuracy", "accuracy"), (axes[1], "loss", "loss")):
+    for ax, metric, label, pick in ((axes[0], "accuracy", "accuracy", np.argmax),
+                                    (axes[1], "loss", "loss", np.argmin)):
         ax.plot(epochs, history[metric], label=f"train {label}")
         ax.plot(epochs, history[f"val_{metric}"], label=f"validation {label}")
+        best = int(pick(history[f"val_{metric}"]))
+        ax.axvline(epochs[best], color="0.4", linestyle=":",
+                   label=f"best validation {label} (epoch {epochs[best]})")
+        if metric == "accuracy" and chance is not None:
+            ax.axhline(chance, color="0.6", linestyle="--", label=f"chance ({chance:.0%})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label + (" (cross-entropy)" if metric == "loss" else ""))
-        ax.legend(loc="best")
+        ax.legend(loc="best", fontsize=8)
     axes[0].set_title(f"{title}: accuracy")
     axes[1].set_title(f"{title}: loss")
     return axes
@@ -507,11 +530,19 @@ def feature_grid(clips, kinds=("mfcc", "chroma", "melody"), *, fig=None):
 
         fig = plt.figure(figsize=feature_grid_size(len(clips), len(kinds)), layout="constrained")
     axes = fig.subplots(len(clips), len(kinds), squeeze=False)
-    for row, (name, y) in zip(axes, clips.items()):
+    values = {(name, config.kind): extract(np.asarray(y)[None, :config.segment_samples],
+                                           config=config)[0]
+              for name, y in clips.items() for config in configs}
+    # one colour scale for every MFCC panel, so that two clips' panels can be compared
+    limit = max((np.abs(v[:, 1:]).max() for (_, kind), v in values.items() if kind == "mfcc"),
+                default=None)
+    for row, name in zip(axes, clips):
         for ax, config in zip(row, configs):
-            values = extract(np.asarray(y)[None, :config.segment_samples], config=config)[0]
-            draw = mfcc_heatmap if config.kind == "mfcc" else chroma
-            draw(values, config=config, ax=ax, title=f"{name}: {FEATURE_TITLES[config.kind]}")
+            title = f"{name}: {FEATURE_TITLES[config.kind]}"
+            if config.kind == "mfcc":
+                mfcc_heatmap(values[name, "mfcc"], config=config, ax=ax, title=title, limit=limit)
+            else:
+                chroma(values[name, config.kind], config=config, ax=ax, title=title)
     return fig
 
 
@@ -595,7 +626,10 @@ def trials_scatter(rows, *, axes=None, title="Validation accuracy against each h
             ax.scatter([float(best[key])], [best["val_accuracy"]], s=160, facecolors="none",
                        edgecolors="black", label="best trial")
         if scale == "log":
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())   # labels on the decades only
         elif scale == "log2":
             ax.set_xscale("log", base=2)
             values = sorted({r[key] for r in rows})

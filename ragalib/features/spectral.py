@@ -91,6 +91,26 @@ def mfcc(y, *, config=DEFAULT):
     return np.ascontiguousarray(np.swapaxes(coefficients, -1, -2), dtype=np.float32)
 
 
+def mfcc_to_audio(M, *, config=DEFAULT, n_iter=32, seed=0):
+    """Sound rebuilt from MFCCs alone: what the published model's features keep.
+
+    Taught in notebook 03_mfcc. ``M`` is time-major, as :func:`mfcc` returns it. librosa
+    inverts each step: the DCT back to a (smoothed) log-mel spectrum, the mel bands back to
+    a magnitude spectrogram, and Griffin-Lim (``n_iter`` rounds, from a random phase drawn
+    with ``seed``, so the same MFCCs always give the same sound) back to a signal. The
+    13 coefficients keep the envelope and lose the harmonics, so the result has the
+    instrument's colour and almost no pitch. Peak-normalised to 0.9.
+    """
+    import librosa
+
+    mel_power = librosa.feature.inverse.mfcc_to_mel(np.asarray(M, dtype=np.float64).T,
+                                                    n_mels=config.n_mels)
+    magnitude = librosa.feature.inverse.mel_to_stft(mel_power, sr=config.sr, n_fft=config.n_fft)
+    y = librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=config.hop_length,
+                           n_fft=config.n_fft, random_state=seed)
+    return (0.9 * y / max(float(np.abs(y).max()), 1e-12)).astype(np.float32)
+
+
 def chroma(y, *, config=DEFAULT):
     """Chroma: constant-Q energy folded into :data:`CHROMA_BINS` pitch classes, time-major.
 

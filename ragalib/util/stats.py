@@ -11,7 +11,7 @@ from scipy.stats import binomtest
 def wilson_interval(k, n, confidence=0.95):
     """The Wilson score interval of the share ``k / n`` (``scipy.stats.binomtest``).
 
-    Taught in notebooks 05_train_cnn and 09_robust_features.
+    Taught in notebook 05_train_cnn.
 
     Examples
     --------
@@ -100,8 +100,9 @@ def mcnemar(first, second):
     second right, p)``, p two-sided from the binomial test on the items where they disagree
     (``scipy.stats.binomtest``); 1.0 when they never disagree.
 
-    Behind notebook 11_real_singing (not called there by name). Two intervals that overlap say little when both judges
-    answered the same items: what counts is how often one is right where the other is wrong.
+    Behind notebooks 06_tuning and 11_real_singing (not called there by name). Two intervals
+    that overlap say little when both judges answered the same items: what counts is how
+    often one is right where the other is wrong.
 
     Examples
     --------
