@@ -48,3 +48,21 @@ def test_tqdm_disable_in_the_environment_turns_every_bar_off():
     said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"TQDM_DISABLE": "1", "PATH": ""}, check=True, timeout=60)
     assert said.stdout.strip() == "True"
+
+
+def test_nothing_to_count_draws_no_bar():
+    assert progress.bar(total=0).disable and progress.bar([]).disable
+    assert not progress.bar([1]).disable and not progress.bar(iter([])).disable   # unknown length
+
+
+def test_an_epoch_bar_stopped_early_ends_at_its_last_epoch_and_says_so():
+    import keras
+    import numpy as np
+
+    [callback] = progress.keras_callbacks("training")
+    net = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    net.compile(loss="mse")
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    net.fit(np.zeros((4, 1)), np.zeros(4), epochs=9, verbose=0, callbacks=[callback, stop])
+    bar = callback.epoch_bar
+    assert bar.n == bar.total == 2 and "stopped early at epoch 2 of 9" in bar.desc

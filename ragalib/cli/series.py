@@ -1,7 +1,8 @@
 """Run the whole notebook series headless, in order: ``python -m ragalib.cli.series``.
 
 ``make run`` calls it. Each notebook is executed in a fresh kernel; the executed copy and an
-HTML page go to ``build/``, and a summary prints at the end. The exit code is non-zero if any
+HTML page go to ``build/``, with a contents page, ``build/index.html`` (:mod:`.book`), and a
+summary prints at the end. The exit code is non-zero if any
 notebook failed.
 """
 
@@ -18,6 +19,22 @@ fresh 2-core machine, and a whole chapter is meant to fit in five, so a cell pas
 kernel that never answered (ipykernel 7 sometimes drops a reply), not a slow computation."""
 
 
+def _execute(nb, folder, timeout):
+    """Run ``nb`` in a fresh kernel that talks over local sockets in a temporary folder: over
+    TCP on 127.0.0.1, ipykernel prints a warning about encryption for every chapter."""
+    import tempfile
+
+    from nbconvert.preprocessors import ExecutePreprocessor
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="ragalib-kernel-") as sockets:
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(Path(sockets) / "kernel")
+        ExecutePreprocessor(timeout=timeout, kernel_name="python3", config=config).preprocess(
+            nb, {"metadata": {"path": str(folder)}})
+
+
 def run_series(notebooks, out_dir, *, timeout=CELL_TIMEOUT, attempts=2):
     """Execute ``notebooks`` in order; returns a list of ``(name, seconds, error or None)``.
 
@@ -27,8 +44,8 @@ def run_series(notebooks, out_dir, *, timeout=CELL_TIMEOUT, attempts=2):
     """
     import nbformat
     from nbclient.exceptions import CellTimeoutError
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import ExecutePreprocessor
+
+    from .book import page
 
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
@@ -38,8 +55,7 @@ def run_series(notebooks, out_dir, *, timeout=CELL_TIMEOUT, attempts=2):
         for attempt in range(1, attempts + 1):
             nb, error = nbformat.read(path, as_version=4), None
             try:
-                ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-                    nb, {"metadata": {"path": str(path.parent)}})
+                _execute(nb, path.parent, timeout)
             except CellTimeoutError:
                 error = f"a cell got no answer from its kernel in {timeout} s"
                 if attempt < attempts:
@@ -51,8 +67,8 @@ def run_series(notebooks, out_dir, *, timeout=CELL_TIMEOUT, attempts=2):
             break
         seconds = time.perf_counter() - start
         nbformat.write(nb, out_dir / path.name)
-        body, _ = HTMLExporter().from_notebook_node(nb)
-        (out_dir / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
+        (out_dir / path.with_suffix(".html").name).write_text(page(nb, path.stem),
+                                                              encoding="utf-8")
         results.append((path.name, seconds, error))
     return results
 
@@ -64,6 +80,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     notebooks = sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))
     results = run_series(notebooks, args.out)
+    import nbformat
+
+    from .book import index_page
+
+    (args.out / "index.html").write_text(index_page(
+        [(path.name, nbformat.read(args.out / path.name, as_version=4)) for path in notebooks
+         if (args.out / path.name).exists()]), encoding="utf-8")
     print(f"\n{'notebook':32s} {'seconds':>8s} {'MB':>6s} {'HTML MB':>8s}  result")
     for name, seconds, error in results:
         executed = args.out / name
@@ -73,7 +96,7 @@ def main(argv=None):
               f"{'ok' if error is None else 'FAILED: ' + error}")
     failed = sum(error is not None for _, _, error in results)
     print(f"{len(results) - failed} of {len(results)} notebooks ran; executed copies and HTML "
-          f"in {args.out}")
+          f"in {args.out}; contents: {args.out / 'index.html'}")
     return 1 if failed else 0
 
 

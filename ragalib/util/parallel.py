@@ -187,6 +187,11 @@ def map_in_workers(function, items, *, workers=None, scheduler=None, desc="worki
     from joblib import Parallel
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
+    # loky retires a worker that has grown past its memory-leak guard (or sat idle too long)
+    # and starts a fresh one; the jobs queued for it wait and run there, none is lost. Its
+    # warning, from loky's own thread, would only alarm a reader, so this one is silenced.
+    warnings.filterwarnings("ignore", category=UserWarning,
+                            message="A worker stopped while some jobs were given to the executor")
     try:
         with Parallel(n_jobs=workers, backend="loky", return_as="generator", batch_size=1,
                       pre_dispatch="n_jobs", max_nbytes=None) as parallel:

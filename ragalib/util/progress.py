@@ -42,10 +42,12 @@ def quiet(hide=True):
 
 def bar(iterable=None, **kwargs):
     """A ``tqdm.auto`` bar (a widget in a notebook, text on stderr elsewhere), disabled inside
-    :func:`quiet`. Behind notebook 04_dataset."""
+    :func:`quiet` and when there is nothing to count (no empty "0/0" bar). Behind notebook
+    04_dataset."""
     from tqdm.auto import tqdm
 
-    if not shown():
+    total = kwargs.get("total", len(iterable) if hasattr(iterable, "__len__") else None)
+    if not shown() or total == 0:
         kwargs["disable"] = True
     return tqdm(iterable, **kwargs)
 
@@ -57,4 +59,17 @@ def keras_callbacks(desc):
         return []
     from tqdm.keras import TqdmCallback
 
-    return [TqdmCallback(verbose=0, desc=desc)]
+    class EpochBar(TqdmCallback):
+        """A bar closed short of its total is drawn red, as if training had failed: when
+        early stopping ends training first, the bar ends at the last epoch trained, in
+        green, and says so."""
+
+        def on_train_end(self, *args, **kwargs):
+            epochs = self.epoch_bar
+            if epochs.total and 0 < epochs.n < epochs.total:
+                epochs.set_description(f"{desc} (stopped early at epoch {epochs.n} of "
+                                       f"{epochs.total})", refresh=False)
+                epochs.total = epochs.n
+            super().on_train_end(*args, **kwargs)
+
+    return [EpochBar(verbose=0, desc=desc)]
