@@ -39,3 +39,9 @@ def test_the_contents_page_lists_every_chapter_in_order_and_says_what_needs_the_
     assert links == [Path(name).with_suffix(".html").name for name, _ in chapters]
     assert "Before you start" in index and "MathJax" in index and "offline" in index.lower()
     assert "<code>" in index                     # the summaries' markdown code is kept as code
+
+
+def test_the_glossary_page_has_its_tables_and_links_back_to_the_contents():
+    page = book.glossary_page()
+    assert page.count("<table>") == 3 and '<a href="index.html">' in page
+    assert "<strong>thaat</strong>" in page and "Dorian" in page

@@ -166,3 +166,18 @@ def test_sound_rebuilt_from_mfccs_has_the_same_mfccs_and_is_the_same_every_time(
     n = min(len(M), len(again))
     # the envelope survives (coefficient 0, the level, moves with the normalisation)
     assert np.abs(M[:n, 1:].mean(axis=0) - again[:n, 1:].mean(axis=0)).max() < 3.0
+
+
+def test_sound_made_from_a_melody_roll_has_the_same_melody_roll():
+    config = FeatureConfig(kind="melody")
+    t = np.arange(config.segment_samples) / config.sr
+    f0 = np.where(t < 2.5, 277.18, 415.3)                  # C#4, then G#4 (its Pa)
+    tone = sum(0.6 ** k * np.sin(2 * np.pi * np.cumsum(k * f0) / config.sr) for k in range(1, 6))
+    roll = features.melody_roll(tone.astype(np.float32), config=config)
+    sound = features.melody_roll_to_audio(roll, config=config)
+    assert np.abs(sound).max() == pytest.approx(0.9)
+    sound = np.pad(sound, (0, config.segment_samples - len(sound)))
+    again = features.melody_roll(sound, config=config)
+    classes = roll.argmax(axis=1) // 3, again.argmax(axis=1) // 3     # semitone classes
+    assert np.mean(classes[0][5:-5] == classes[1][5:-5]) > 0.95
+    assert set(classes[0][5:-5]) == {1, 8}                              # C# and G#

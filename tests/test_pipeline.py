@@ -269,3 +269,5 @@ def test_every_judge_is_scored_on_the_same_songs(bundle_dir, tmp_path):
     assert table["notes (default)"]["right"] == 2
     assert table["notes (default)"]["sa_within_50_cents"] == 2
     assert table["cnn"]["sa_within_50_cents"] is None and table["cnn"]["songs"] == 2
+    # both right: the calibration error is what the confidence falls short of certainty
+    assert 0 <= table["notes (default)"]["ece"] < 0.5

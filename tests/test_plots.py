@@ -68,3 +68,11 @@ def test_chroma_rows_are_named_as_swaras_of_the_model_sa():
              for t, label in zip(ax.get_yticks(), ax.get_yticklabels())}
     assert [names[round(r / 3, 3)] for r in rows] == ["S", "M"]
     assert names[0] == "N" and ax.get_ylabel() == "swara (Sa = C#)"
+
+
+def test_a_reliability_diagram_has_a_bar_per_band_and_the_error_in_its_title():
+    confidence = np.array([0.95, 0.95, 0.95, 0.95, 0.55, 0.55])
+    correct = np.array([1, 1, 0, 0, 1, 0])          # 0.95 said, half right: overconfident
+    ax = plots.reliability(confidence, correct, ax=Figure().add_subplot(), what="songs")
+    assert len(ax.patches) == 2 and sorted(p.get_height() for p in ax.patches) == [0.5, 0.5]
+    assert "expected calibration error 0.317, 6 songs" in ax.get_title()   # 4/6 x 0.45 + 2/6 x 0.05

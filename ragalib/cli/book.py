@@ -1,5 +1,5 @@
 """The executed series as a book: one HTML page per chapter, titled and linked to the next,
-and a contents page, ``build/index.html``.
+a contents page, ``build/index.html``, and the glossary, ``build/glossary.html``.
 
 ``make run`` writes it (:mod:`.series`). Each page is titled by its chapter's heading, and
 links from one chapter to another (written to ``.ipynb`` so that they work in JupyterLab)
@@ -12,6 +12,8 @@ show as LaTeX and the widgets as their last saved picture or not at all.
 import html
 import re
 from pathlib import Path
+
+from ..paths import PROJECT_ROOT
 
 PREREQUISITES = ("Python (functions, loops, dictionaries), NumPy arrays, and plotting with "
                  "matplotlib; chapter 05 onwards assumes you have seen a neural network "
@@ -26,6 +28,16 @@ LEARNING_PATH = (
     ("Beyond the published method", "09-11",
      "features that survive a change of instrument, a service, real singing"),
 )
+
+GLOSSARY = PROJECT_ROOT / "docs" / "glossary.md"
+"""The glossary's source, read on GitHub and in JupyterLab as it is."""
+
+_STYLE = """<style>
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.5; }
+table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: .5rem;
+       vertical-align: top; text-align: left; }
+</style>"""
 
 _LINK = re.compile(r'href="((?:\./)?\d\d_[A-Za-z0-9_]+)\.ipynb(#[^"]*)?"')
 
@@ -84,16 +96,12 @@ def index_page(chapters):
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Raga detection and recommendation: the series</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-        line-height: 1.5; }}
-table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ddd; padding: .5rem;
-        vertical-align: top; text-align: left; }}
-</style></head><body>
+{_STYLE}</head><body>
 <h1>Raga detection and recommendation: the series</h1>
 <p>Audio machine learning on Indian music, one executed chapter per page. Read them in order:
 each builds on the ones before.</p>
-<h2>Before you start</h2><p>{html.escape(PREREQUISITES)}</p>
+<h2>Before you start</h2><p>{html.escape(PREREQUISITES)} The <a href="glossary.html">glossary</a>
+explains the Indian-music and machine-learning terms, with the chapter that teaches each.</p>
 <h2>The learning path</h2><ol>{path}</ol>
 <h2>Chapters</h2>
 <table><thead><tr><th>chapter</th><th>after it you can</th><th>time to run</th></tr></thead>
@@ -106,3 +114,14 @@ state (offline they are left out). To run and change the chapters, open them in 
 (<code>make lab</code>).</p>
 </body></html>
 """
+
+
+def glossary_page(source=GLOSSARY):
+    """The glossary as an HTML page (``docs/glossary.md``, rendered with nbconvert's
+    markdown renderer, mistune)."""
+    import mistune
+
+    body = mistune.html(Path(source).read_text(encoding="utf-8"))
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+            f"<title>Glossary</title>\n{_STYLE}</head><body>\n"
+            f'<p><a href="index.html">Contents</a></p>\n{body}</body></html>\n')

@@ -95,6 +95,7 @@ def judges(model=None, songs_set="dev"):
     rows = songs.ensure_songs(kind=songs_set)
     print(f"judges report: {len(rows)} {songs_set} songs, model {bundle.path}")
     print(text_table([{"judge": r["judge"], "raga": share(r["right"], r["songs"], "songs"),
+                       "calibration error": "-" if r["ece"] is None else f"{r['ece']:.3f}",
                        "Sa within 50 cents": "-" if r["sa_within_50_cents"] is None else
                        share(r["sa_within_50_cents"], r["songs"]),
                        "none of these": "-" if r["none_fits"] is None else r["none_fits"]}

@@ -82,8 +82,9 @@ def main(argv=None):
     results = run_series(notebooks, args.out)
     import nbformat
 
-    from .book import index_page
+    from .book import glossary_page, index_page
 
+    (args.out / "glossary.html").write_text(glossary_page(), encoding="utf-8")
     (args.out / "index.html").write_text(index_page(
         [(path.name, nbformat.read(args.out / path.name, as_version=4)) for path in notebooks
          if (args.out / path.name).exists()]), encoding="utf-8")

@@ -714,3 +714,33 @@ def none_of_these(inside, outside, *, threshold, axes=None):
                 ylim=(-0.02, 1.02), title="The trade-off (dot: the threshold used)")
     axes[1].legend(fontsize=8, loc="lower right")
     return axes
+
+
+def reliability(confidence, correct, *, ax=None, title="Reliability", what="answers", bins=10):
+    """A reliability diagram: in each band of stated confidence, how often the answers were
+    right, against the diagonal a calibrated detector would follow; the number of answers
+    in each band is written on its bar, and the title gives the expected calibration error.
+
+    Taught in notebook 07_song_detection (:func:`ragalib.util.stats.reliability` computes it).
+    """
+    from ..util.stats import reliability as table
+
+    ax = _new_ax(ax, (5.5, 4.5))
+    ece, rows = table(confidence, correct, bins=bins)
+    width = 1.0 / bins
+    for row in rows:
+        low = float(row["confidence"].split("-")[0])
+        ax.bar(low + width / 2, row["accuracy"], width=width * 0.9, color="tab:blue",
+               alpha=0.8)
+        ax.plot(row["mean confidence"], row["accuracy"], "k.", ms=5)
+        ax.text(low + width / 2, row["accuracy"] + 0.02, str(row["answers"]), ha="center",
+                fontsize=7)
+    ax.plot([0, 1], [0, 1], "--", color="0.5", label="calibrated")
+    ax.plot([], [], "k.", label="mean confidence in the band")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.08)
+    ax.set_xlabel("stated confidence")
+    ax.set_ylabel(f"share of {what} right")
+    ax.set_title(f"{title}\nexpected calibration error {ece:.3f}, {len(confidence)} {what}")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

@@ -80,17 +80,21 @@ def judge_scores(rows, bundle, *, pitch_model=None):
     Returns
     -------
     list of dict
-        One per judge: ``judge``, ``right``, ``songs``, and for the note model (which finds
-        its own Sa and may say that no raga fits) ``sa_within_50_cents`` and ``none_fits``,
-        the songs it answered "none of these" (counted wrong in ``right``).
+        One per judge: ``judge``, ``right``, ``songs``, ``ece`` (the expected calibration
+        error of its confidence, :func:`ragalib.util.stats.reliability`), and for the note
+        model (which finds its own Sa and may say that no raga fits) ``sa_within_50_cents``
+        and ``none_fits``, the songs it answered "none of these" (counted wrong in
+        ``right``).
     """
     from ..detection.evidence import gather_songs, pitch_model_for
     from ..detection.pipeline import DEFAULT_JUDGE, JUDGES, note_model_for
     from ..melody.pitch import pitch_class_cents
+    from ..util.stats import reliability
 
     judges = [j for j in JUDGES if bundle.pitch_model is not None or j in ("cnn", "notes")]
     variants = {"default": {"tonic": "auto", "separation": True}}
     right = dict.fromkeys(judges, 0)
+    said = {j: ([], []) for j in judges}          # (confidence, right) of every answer
     sa_right = none_fits = 0
     for row, evidence in zip(rows, gather_songs(
             rows, variants, [bundle.config], sr=bundle.config.sr,
@@ -101,10 +105,13 @@ def judge_scores(rows, bundle, *, pitch_model=None):
         for judge in judges:
             found = decide(ev, bundle, name=str(row["path"]), judge=judge)
             right[judge] += found.raga == row["raga"]
+            said[judge][0].append(found.confidence)
+            said[judge][1].append(found.raga == row["raga"])
             none_fits += judge == "notes" and found.raga is None
         sa_right += abs(pitch_class_cents(ev.notes_sa_hz, float(row["tonic_hz"]))) <= 50
     return [{"judge": j + (" (default)" if j == DEFAULT_JUDGE else ""), "right": right[j],
-             "songs": len(rows), "sa_within_50_cents": sa_right if j == "notes" else None,
+             "songs": len(rows), "ece": reliability(*said[j])[0] if rows else None,
+             "sa_within_50_cents": sa_right if j == "notes" else None,
              "none_fits": none_fits if j == "notes" else None}
             for j in judges]
 

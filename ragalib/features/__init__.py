@@ -10,15 +10,16 @@ import numpy as np
 
 from ..errors import RagalibError
 from .config import CHROMA_BINS, CHROMA_FMIN, DEFAULT, KINDS, TRANSPOSABLE, FeatureConfig
-from .melody_roll import melody_roll
+from .melody_roll import melody_roll, melody_roll_to_audio
 from .spectral import (cepstral_envelope, checked_signal, chroma, log_mel, log_spectrogram,
                        mel_spectrogram, mfcc, mfcc_profile, mfcc_to_audio, profile_distances,
                        spectral_peaks, stft_magnitude)
 
 __all__ = ["CHROMA_BINS", "CHROMA_FMIN", "DEFAULT", "KINDS", "TRANSPOSABLE", "FeatureConfig",
            "cepstral_envelope", "checked_signal", "chroma", "extract", "log_mel",
-           "log_spectrogram", "mel_spectrogram", "melody_roll", "mfcc", "mfcc_profile",
-           "mfcc_to_audio", "profile_distances", "spectral_peaks", "stft_magnitude", "transpose"]
+           "log_spectrogram", "mel_spectrogram", "melody_roll", "melody_roll_to_audio", "mfcc",
+           "mfcc_profile", "mfcc_to_audio", "profile_distances", "spectral_peaks",
+           "stft_magnitude", "transpose"]
 
 
 def transpose(values, semitones, *, config=DEFAULT):
