@@ -428,8 +428,7 @@ def tonic_pitch(tonic=DEFAULT_TONIC):
     RagalibError
         If music21 does not know the name.
     """
-    from music21 import pitch
-
+    pitch = music21("pitch")
     text = str(tonic).strip()
     try:
         result = pitch.Pitch(text[:1] + text[1:].replace("b", "-"))
@@ -473,6 +472,25 @@ def tonic_hz(tonic=DEFAULT_TONIC):
     return hz
 
 
+def music21(module):
+    """``music21.<module>``, imported without changing a notebook's figures.
+
+    Behind notebook 00_meet_the_ragas (not called there by name). Imported inside Jupyter,
+    music21 starts a one-second timer that loads its IPython extension, which switches
+    matplotlib to interactive mode and its inline figures to "retina" (twice the pixels): a
+    chapter's figures would change size a second after the first note name it spells. The
+    timer (``music21.ipython21.t``) is cancelled before it fires; ``%load_ext
+    music21.ipython21`` still loads the extension for whoever wants it.
+    """
+    import importlib
+
+    found = importlib.import_module(f"music21.{module}")
+    timer = getattr(importlib.import_module("music21.ipython21"), "t", None)
+    if timer is not None:
+        timer.cancel()
+    return found
+
+
 def swara_pitch(token, tonic=DEFAULT_TONIC):
     """The music21 pitch of a swara on a tonic, spelled by its interval above Sa.
 
@@ -481,8 +499,7 @@ def swara_pitch(token, tonic=DEFAULT_TONIC):
     ``swara_pitch("G", "C#4")`` is E#4 (a major third above C#), not F4. Double sharps and
     flats are simplified.
     """
-    from music21 import interval
-
+    interval = music21("interval")
     note = token if isinstance(token, SwaraNote) else parse_note(token)
     result = tonic_pitch(tonic).transpose(interval.Interval(_INTERVALS[note.swara]))
     result.octave += note.octave

@@ -76,3 +76,45 @@ def test_a_reliability_diagram_has_a_bar_per_band_and_the_error_in_its_title():
     ax = plots.reliability(confidence, correct, ax=Figure().add_subplot(), what="songs")
     assert len(ax.patches) == 2 and sorted(p.get_height() for p in ax.patches) == [0.5, 0.5]
     assert "expected calibration error 0.317, 6 songs" in ax.get_title()   # 4/6 x 0.45 + 2/6 x 0.05
+
+
+def test_a_sargam_roll_names_every_mark_in_its_legend_and_says_when_the_pakad_is_missing():
+    from ragalib import synth
+
+    score = synth.improvise_score("yaman", 90.0, seed=2)
+    ax = plots.sargam_roll(score, ax=Figure().add_subplot())
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"vadi and samvadi", "note", "pakad"} <= set(labels)
+    assert "not played" not in ax.get_title()
+    short = synth.improvise_score("yaman", 3.0, seed=2)              # too short for the pakad
+    ax = plots.sargam_roll(short, ax=Figure().add_subplot(), title="Yaman")
+    assert ax.get_title() == "Yaman (the pakad is not played in full here)"
+
+
+def test_an_embedding_map_says_how_much_of_the_variance_each_axis_holds():
+    rng = np.random.default_rng(0)
+    points = np.c_[3 * rng.normal(size=40), rng.normal(size=40), 0.1 * rng.normal(size=40)]
+    ax = plots.embedding_map(points, ["yaman"] * 20 + ["kafi"] * 20, ["flute"] * 40,
+                             ax=Figure().add_subplot())
+    first = int(ax.get_xlabel().split("(")[1].split("%")[0])
+    second = int(ax.get_ylabel().split("(")[1].split("%")[0])
+    assert first > second > 0 and first + second <= 100
+
+
+def test_figures_keep_one_size_after_music21_spells_a_note_in_a_notebook():
+    import base64
+    import struct
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    figure = "plt.figure(figsize=(4, 2)); plt.plot([0, 1]); plt.show()\n"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import time\nimport matplotlib.pyplot as plt\nfrom ragalib import ragas\n" + figure
+        + "print(ragas.swara_pitch('G'))\ntime.sleep(1.5)\n" + figure)])   # music21's timer: 1 s
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    widths = [struct.unpack(">I", base64.b64decode(o["data"]["image/png"])[16:20])[0]
+              for o in nb.cells[0].outputs if "image/png" in o.get("data", {})]
+    assert len(widths) == 2 and widths[0] == widths[1]

@@ -30,7 +30,8 @@ def sargam_roll(score, *, ax=None, show_pakad=True, title=None):
 
     Taught in notebook 00_meet_the_ragas. The y axis carries only the raga's own swaras;
     vadi and samvadi rows are shaded, ornaments are drawn thin, and every place where the
-    pakad is played is shaded in the background.
+    pakad is played is shaded in the background; the legend, beside the plot, names each.
+    Where the pakad is never played in full, the title says so.
 
     Parameters
     ----------
@@ -44,30 +45,37 @@ def sargam_roll(score, *, ax=None, show_pakad=True, title=None):
     lo, hi = (min(semis) - 1, max(semis) + 1) if semis else (-1, 13)
     rows = [p for p in range(lo, hi + 1) if p % 12 in raga.pitch_classes]
     strong = {SEMITONES[raga.vadi], SEMITONES[raga.samvadi]}
-    for p in rows:
-        if p % 12 in strong:
-            ax.axhspan(p - 0.5, p + 0.5, color="gold", alpha=0.15, lw=0)
+    shaded = [p for p in rows if p % 12 in strong]
+    for k, p in enumerate(shaded):
+        ax.axhspan(p - 0.5, p + 0.5, color="gold", alpha=0.15, lw=0,
+                   label="vadi and samvadi" if k == 0 else None)
+    found = 0
     if show_pakad:
         spans = score.melody_spans()
         line = [p for p, _, _ in spans]
         target = [n.semitones for n in raga.pakad_notes]
         merged = [p for i, p in enumerate(target) if i == 0 or target[i - 1] != p]
-        for k, i in enumerate(find_phrase(line, target)):
+        for found, i in enumerate(find_phrase(line, target), 1):
             ax.axvspan(spans[i][1], spans[i + len(merged) - 1][2], color="tab:green",
-                       alpha=0.12, lw=0, label="pakad" if k == 0 else None)
+                       alpha=0.12, lw=0, label="pakad" if found == 1 else None)
+    kinds = set()
     for note in score.notes:
+        kind = "ornament" if note.ornament else "note"
         ax.barh(note.semitones, note.duration, left=note.start,
                 height=0.3 if note.ornament else 0.75,
-                color="tab:gray" if note.ornament else "tab:blue", edgecolor="none")
+                color="tab:gray" if note.ornament else "tab:blue", edgecolor="none",
+                label=None if kind in kinds else kind)
+        kinds.add(kind)
     ax.set_yticks(rows, [swara_label(p) for p in rows])
     ax.set_ylim(lo - 0.5, hi + 0.5)
     ax.set_xlim(0, score.seconds)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("swara")
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title or f"{raga.name}: sargam roll (vadi/samvadi rows shaded)")
-    if show_pakad and ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right")
+    if show_pakad and not found:
+        title = (title or f"{raga.name}: sargam roll") + " (the pakad is not played in full here)"
+    ax.set_title(title or f"{raga.name}: sargam roll")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return ax
 
 
@@ -572,7 +580,9 @@ def embedding_map(embeddings, ragas, instruments, *, ax=None, title="song embedd
     from sklearn.decomposition import PCA
 
     ax = _new_ax(ax, (7, 6))
-    points = PCA(n_components=2, random_state=0).fit_transform(np.asarray(embeddings))
+    pca = PCA(n_components=2, random_state=0)
+    points = pca.fit_transform(np.asarray(embeddings))
+    share = pca.explained_variance_ratio_
     colours = {r: f"C{i}" for i, r in enumerate(sorted(set(ragas)))}
     markers = dict(zip(sorted(set(instruments)), "osD^vP*X"))
     for (x, y), raga, instrument in zip(points, ragas, instruments):
@@ -582,8 +592,8 @@ def embedding_map(embeddings, ragas, instruments, *, ax=None, title="song embedd
     for instrument, marker in markers.items():       # hollow, so no raga colour is implied
         ax.scatter([], [], facecolors="none", edgecolors="black", marker=marker, label=instrument)
     ax.legend(fontsize=7, ncol=2, loc="best")
-    ax.set_xlabel("first principal component")
-    ax.set_ylabel("second principal component")
+    ax.set_xlabel(f"first principal component ({share[0]:.0%} of the variance)")
+    ax.set_ylabel(f"second principal component ({share[1]:.0%} of the variance)")
     ax.set_title(title)
     return ax
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import SR
-from ..ragas import DEFAULT_TONIC, SEMITONES, load_catalogue, tonic_hz
+from ..ragas import DEFAULT_TONIC, SEMITONES, load_catalogue, music21, tonic_hz
 from .salience import (BINS_PER_SEMITONE, DRONE_PERCENTILE, FMIN, OCTAVES, bin_hz,
                        folded_histogram, loud_frames, predominant, saliences)
 
@@ -243,8 +243,7 @@ def note_name(hz):
     music21 spells it, as it spells the catalogue's
     notes (C#, Eb, F#, G#, Bb); ``librosa.hz_to_note`` would write every black key as a sharp.
     """
-    from music21 import pitch
-
+    pitch = music21("pitch")
     # Not librosa.hz_to_midi: it computes 12 * (log2(hz) - log2(440)) + 69, which differs in
     # the last bits and so rounds some exact quarter-tones the other way (14.1529 Hz: 9.5 here,
     # 9.499999999999993 there), which would rename those notes.
