@@ -118,3 +118,12 @@ def test_figures_keep_one_size_after_music21_spells_a_note_in_a_notebook():
     widths = [struct.unpack(">I", base64.b64decode(o["data"]["image/png"])[16:20])[0]
               for o in nb.cells[0].outputs if "image/png" in o.get("data", {})]
     assert len(widths) == 2 and widths[0] == widths[1]
+
+
+def test_a_waveform_zoomed_to_a_few_periods_reads_in_milliseconds_from_its_start():
+    y = np.sin(2 * np.pi * 277.18 * np.arange(22050) / 22050)
+    ax = plots.waveform(y, sr=22050, start=0.5, end=0.5 + 4 / 277.18, show_samples=True,
+                        ax=Figure().add_subplot())
+    assert ax.get_xlabel() == "time (ms from 0.500 s)" and ax.get_xlim()[0] == 0
+    assert abs(ax.get_xlim()[1] - 4000 / 277.18) < 0.1
+    assert plots.waveform(y, sr=22050, ax=Figure().add_subplot()).get_xlabel() == "time (s)"

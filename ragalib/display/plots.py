@@ -79,22 +79,31 @@ def sargam_roll(score, *, ax=None, show_pakad=True, title=None):
     return ax
 
 
+ZOOM_IN_MS_BELOW = 0.1
+"""A :func:`waveform` window shorter than this (seconds) is drawn in milliseconds from its
+start."""
+
+
 def waveform(y, *, sr, ax=None, start=0.0, end=None, title="Waveform", show_samples=False):
     """Amplitude against time, optionally zoomed to ``start``..``end`` seconds.
 
     Taught in notebook 01_amplitude. With ``show_samples`` every sample is drawn as a dot, to
-    show that digital audio is a sequence of numbers.
+    show that digital audio is a sequence of numbers. A window shorter than
+    :data:`ZOOM_IN_MS_BELOW` is drawn in milliseconds from its start, which the axis names.
     """
     ax = _new_ax(ax, (11, 3))
     a = int(start * sr)
     b = len(y) if end is None else min(len(y), int(end * sr))
     t = np.arange(a, b) / sr
+    zoomed = (b - a) / sr < ZOOM_IN_MS_BELOW
+    if zoomed:       # a few periods: milliseconds from the window's start read better
+        t = 1000 * (t - t[0])
     ax.plot(t, y[a:b], lw=0.8 if show_samples else 0.5, color="tab:blue")
     if show_samples:
         ax.plot(t, y[a:b], ".", ms=4, color="tab:red", label=f"samples\n({sr} per second)")
         _legend_beside(ax, fontsize=8)
     ax.set_xlim(t[0], t[-1])
-    ax.set_xlabel("time (s)")
+    ax.set_xlabel(f"time (ms from {a / sr:.3f} s)" if zoomed else "time (s)")
     ax.set_ylabel("amplitude")
     ax.set_title(title)
     return ax
