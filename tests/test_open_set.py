@@ -138,7 +138,18 @@ def test_cross_validation_reports_both_models_and_writes_nothing(tmp_path, monke
             write_csv(folder / f"{raga}{seed}.csv",
                       np.nan_to_num(sung(raga, seed, seconds=20.0).hz))
             names.append((f"{raga}{seed}", raga))
+    import tqdm.auto
+
+    bars = []
+
+    class Bar(tqdm.auto.tqdm):                    # every bar, to see how far each one got
+        def close(self):
+            bars.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
     results, priors = folds.cross_validate(rows_of(folder, names), 2, excerpt=10.0)
+    assert bars and all(n == total for n, total in bars)      # none closed short (drawn red)
     assert len(priors) == 2 and {r.fold for r in results} == {0, 1}
     assert {r.source for r in results} == {str(folder / f"{n}.csv") for n, _ in names}
     lines = folds.report_lines(results, priors, 2)

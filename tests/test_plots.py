@@ -127,3 +127,15 @@ def test_a_waveform_zoomed_to_a_few_periods_reads_in_milliseconds_from_its_start
     assert ax.get_xlabel() == "time (ms from 0.500 s)" and ax.get_xlim()[0] == 0
     assert abs(ax.get_xlim()[1] - 4000 / 277.18) < 0.1
     assert plots.waveform(y, sr=22050, ax=Figure().add_subplot()).get_xlabel() == "time (s)"
+
+
+def test_the_learning_rate_panel_has_a_few_plain_ticks():
+    rows = [{"trial": i, "proposed_by": "random", "val_accuracy": 0.1 + i / 100,
+             "learning_rate": lr, "batch_size": 32, "filters": 32, "kernel": 3, "dense": 64,
+             "dropout": 0.0, "batch_norm": False, "normalize": False}
+            for i, lr in enumerate((1.4e-4, 5e-4, 2.1e-3))]
+    fig = Figure(figsize=(12, 5))
+    axes = fig.subplots(2, 4).ravel()
+    plots.trials_scatter(rows, axes=axes)
+    labels = [t.get_text() for t in axes[0].get_xticklabels()]
+    assert 2 <= len(labels) <= 5 and "0.001" in labels

@@ -66,3 +66,19 @@ def test_an_epoch_bar_stopped_early_ends_at_its_last_epoch_and_says_so():
     net.fit(np.zeros((4, 1)), np.zeros(4), epochs=9, verbose=0, callbacks=[callback, stop])
     bar = callback.epoch_bar
     assert bar.n == bar.total == 2 and "stopped early at epoch 2 of 9" in bar.desc
+
+
+def test_a_notebook_epoch_bar_stopped_early_is_drawn_full():
+    import keras
+    import numpy as np
+    import tqdm.notebook
+
+    [callback] = progress.keras_callbacks("training")
+    callback.epoch_bar = tqdm.notebook.tqdm(total=9, desc="training")    # the widget bar
+    callback.on_epoch_end = callback.bar2callback(callback.epoch_bar)
+    net = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    net.compile(loss="mse")
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    net.fit(np.zeros((4, 1)), np.zeros(4), epochs=9, verbose=0, callbacks=[callback, stop])
+    widget = callback.epoch_bar.container.children[1]
+    assert widget.max == widget.value == 2 and widget.bar_style == "success"

@@ -645,10 +645,12 @@ def trials_scatter(rows, *, axes=None, title="Validation accuracy against each h
             ax.scatter([float(best[key])], [best["val_accuracy"]], s=160, facecolors="none",
                        edgecolors="black", label="best trial")
         if scale == "log":
-            from matplotlib.ticker import NullFormatter
-
             ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())   # labels on the decades only
+            low, high = (min(float(r[key]) for r in rows), max(float(r[key]) for r in rows))
+            ticks = [t for t in (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+                     if low / 3 <= t <= high * 3]
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])   # a few plain ticks, none crowded
+            ax.minorticks_off()
         elif scale == "log2":
             ax.set_xscale("log", base=2)
             values = sorted({r[key] for r in rows})

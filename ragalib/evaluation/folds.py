@@ -99,7 +99,9 @@ def cross_validate(rows, k, *, model=None, excerpt=None, report=say):
         raise RagalibError(f"raga(s) not in the catalogue: {', '.join(outside)}")
     folds = deal_folds(rows, k)
     recordings, kept = [], []
-    for row, fold in zip(rows, bar(folds, desc=f"reading {len(rows)} recordings")):
+    # the bar wraps the pairs, not one side of a zip: zip stops before it asks the bar for
+    # the end, and a bar closed short of its total is drawn red
+    for row, fold in bar(list(zip(rows, folds)), desc=f"reading {len(rows)} recordings"):
         try:
             recordings.append(recording_notes(row["path"], row["raga"], row["tonic_hz"],
                                               model=model, excerpt=excerpt or EXCERPT_S))

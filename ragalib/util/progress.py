@@ -70,6 +70,9 @@ def keras_callbacks(desc):
                 epochs.set_description(f"{desc} (stopped early at epoch {epochs.n} of "
                                        f"{epochs.total})", refresh=False)
                 epochs.total = epochs.n
+                widget = getattr(epochs, "container", None)    # a notebook's bar widget
+                if widget is not None:
+                    widget.children[1].max = epochs.n        # its bar's length, not only text
             super().on_train_end(*args, **kwargs)
 
     return [EpochBar(verbose=0, desc=desc)]
