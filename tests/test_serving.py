@@ -200,3 +200,15 @@ def test_a_port_in_use_is_one_line(server):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"ragalib: 127.0.0.1:{port}: cannot listen there (Address already in use)"]
+
+
+def test_the_saved_page_carries_the_service_page_itself():
+    import html
+    from importlib.resources import files
+
+    from ragalib.serving import client
+
+    page = files("ragalib.serving").joinpath("page.html").read_text(encoding="utf-8")
+    frame = client.saved_page(height=400).data
+    assert frame.startswith("<div><iframe srcdoc=") and 'height="400"' in frame
+    assert html.unescape(frame.split('srcdoc="')[1].split('" width=')[0]) == page

@@ -206,3 +206,25 @@ def load_test(url, files, *, requests=200, clients=8, route="detect", timeout=12
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
     return LoadResult(requests, dict(statuses), time.perf_counter() - began, latencies)
+
+
+def saved_page(*, height=560):
+    """The service's page in a frame that needs no service: what an executed notebook keeps.
+
+    Taught in notebook 10_serving. A frame pointed at a running service is blank once the
+    service stops, and so in the saved notebook and its HTML page. This frame carries the
+    page itself, from the package's file (``srcdoc``), so it still shows what a learner
+    saw; its buttons need a service, and the page says it has none.
+    """
+    import html
+    from importlib.resources import files
+
+    from IPython.display import HTML
+
+    from .app import PAGE
+
+    page = files(__package__).joinpath(PAGE).read_text(encoding="utf-8")
+    # in a <div>: IPython warns about HTML that starts with an <iframe>, though this frame
+    # is one IPython's IFrame cannot make (it takes an address, not a page)
+    return HTML(f'<div><iframe srcdoc="{html.escape(page, quote=True)}" width="100%" '
+                f'height="{int(height)}" style="border: 1px solid #ccc"></iframe></div>')
