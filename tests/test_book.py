@@ -45,3 +45,8 @@ def test_the_glossary_page_has_its_tables_and_links_back_to_the_contents():
     page = book.glossary_page()
     assert page.count("<table>") == 3 and '<a href="index.html">' in page
     assert "<strong>thaat</strong>" in page and "Dorian" in page
+
+
+def test_a_chapter_links_to_the_glossary_page_not_its_markdown(chapters):
+    body = book.page(chapters[0][1], "fallback")
+    assert 'href="glossary.html"' in body and "glossary.md" not in body

@@ -66,12 +66,13 @@ def chapter_summary(nb):
 
 def page(nb, fallback_title):
     """The HTML page of one executed chapter: titled by its heading, its links to other
-    chapters pointing to their pages."""
+    chapters pointing to their pages, and to the glossary's page."""
     from nbconvert import HTMLExporter
 
     nb.metadata["title"] = chapter_title(nb, fallback_title)
     body, _ = HTMLExporter().from_notebook_node(nb)
-    return _LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
+    body = _LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
+    return body.replace('href="../docs/glossary.md"', 'href="glossary.html"')
 
 
 def _inline(text):
