@@ -139,3 +139,10 @@ def test_the_learning_rate_panel_has_a_few_plain_ticks():
     plots.trials_scatter(rows, axes=axes)
     labels = [t.get_text() for t in axes[0].get_xticklabels()]
     assert 2 <= len(labels) <= 5 and "0.001" in labels
+
+
+def test_the_hann_window_leaks_far_less_than_the_rectangular_one():
+    ax = plots.window_leakage(ax=Figure().add_subplot())
+    rectangular, hann = (line.get_ydata() for line in ax.lines[:2])
+    far = slice(0, 10)                                     # 15-24 bins below the tone
+    assert np.max(hann[far]) < np.max(rectangular[far]) - 30

@@ -765,3 +765,32 @@ def reliability(confidence, correct, *, ax=None, title="Reliability", what="answ
     ax.set_title(f"{title}\nexpected calibration error {ece:.3f}, {len(confidence)} {what}")
     ax.legend(loc="upper left", fontsize=8)
     return ax
+
+
+def window_leakage(*, config=DEFAULT, ax=None, bins_around=24):
+    """One pure tone, halfway between two FFT bins, through a rectangular and a Hann window:
+    the spectral leakage the window is there to prevent.
+
+    Taught in notebook 02_spectrogram. The tone sits at bin 100.5, where leakage is worst;
+    the rectangular window's side lobes fall slowly (about 6 dB an octave), the Hann
+    window's fast, at the price of a main lobe twice as wide.
+    """
+    import librosa
+
+    ax = _new_ax(ax, (11, 3.2))
+    n = config.n_fft
+    hz = 100.5 * config.sr / n
+    tone = np.sin(2 * np.pi * hz * np.arange(n) / config.sr)
+    bins = np.arange(100 - bins_around, 101 + bins_around + 1)
+    for name, window in (("rectangular", np.ones(n)),
+                         ("Hann", librosa.filters.get_window("hann", n))):
+        spectrum = np.abs(np.fft.rfft(tone * window))
+        level = 20 * np.log10(spectrum / spectrum.max() + 1e-12)
+        ax.plot(bins * config.sr / n, level[bins], marker=".", ms=3, lw=0.8, label=name)
+    ax.axvline(hz, color="0.5", ls=":", label=f"the tone, {hz:.1f} Hz")
+    ax.set_ylim(-100, 5)
+    ax.set_xlabel(f"frequency (Hz), bins of {config.sr / n:.1f} Hz")
+    ax.set_ylabel("level (dB)")
+    ax.set_title(f"A tone between two bins, through two windows (n_fft {n})")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
