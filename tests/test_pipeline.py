@@ -271,3 +271,18 @@ def test_every_judge_is_scored_on_the_same_songs(bundle_dir, tmp_path):
     assert table["cnn"]["sa_within_50_cents"] is None and table["cnn"]["songs"] == 2
     # both right: the calibration error is what the confidence falls short of certainty
     assert 0 <= table["notes (default)"]["ece"] < 0.5
+
+
+def test_confidences_pair_every_segment_and_verdict_with_whether_it_was_right():
+    from types import SimpleNamespace
+
+    from ragalib.evaluation.scoring import confidences
+
+    rows = [{"raga": "yaman"}, {"raga": "kafi"}]
+    found = [SimpleNamespace(raga="yaman", confidence=0.9,
+                             segments=[{"raga": "yaman", "confidence": 0.8},
+                                       {"raga": "kafi", "confidence": 0.6}]),
+             SimpleNamespace(raga="bhairavi", confidence=0.7, segments=[])]
+    said = confidences(rows, found)
+    assert said["segments"] == ([0.8, 0.6], [True, False])
+    assert said["songs"] == ([0.9, 0.7], [True, False])

@@ -9,6 +9,7 @@ matches the assert beside it, fails the tests. A block whose first line says
 
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -24,15 +25,10 @@ def solution_blocks(nb):
     for cell in nb.cells:
         if cell.cell_type == "markdown" and "<details>" in cell.source:
             tail = cell.source[cell.source.index("<details>"):]
-            blocks += [textwrap_dedent(b) for b in re.findall(r"```python\n(.*?)```", tail, re.S)]
+            # a block inside a list item is indented with it: dedented, it is code
+            blocks += [textwrap.dedent(b).strip("\n") + "\n"
+                       for b in re.findall(r"```python\n(.*?)```", tail, re.S)]
     return blocks
-
-
-def textwrap_dedent(block):
-    """A block as code: the indentation of a list item taken off."""
-    import textwrap
-
-    return textwrap.dedent(block).strip("\n") + "\n"
 
 
 def with_solutions(path):

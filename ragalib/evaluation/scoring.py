@@ -93,7 +93,6 @@ def judge_scores(rows, bundle, *, pitch_model=None):
 
     judges = [j for j in JUDGES if bundle.pitch_model is not None or j in ("cnn", "notes")]
     variants = {"default": {"tonic": "auto", "separation": True}}
-    right = dict.fromkeys(judges, 0)
     said = {j: ([], []) for j in judges}          # (confidence, right) of every answer
     sa_right = none_fits = 0
     for row, evidence in zip(rows, gather_songs(
@@ -104,16 +103,30 @@ def judge_scores(rows, bundle, *, pitch_model=None):
         ev = evidence["default"]
         for judge in judges:
             found = decide(ev, bundle, name=str(row["path"]), judge=judge)
-            right[judge] += found.raga == row["raga"]
             said[judge][0].append(found.confidence)
             said[judge][1].append(found.raga == row["raga"])
             none_fits += judge == "notes" and found.raga is None
         sa_right += abs(pitch_class_cents(ev.notes_sa_hz, float(row["tonic_hz"]))) <= 50
-    return [{"judge": j + (" (default)" if j == DEFAULT_JUDGE else ""), "right": right[j],
+    return [{"judge": j + (" (default)" if j == DEFAULT_JUDGE else ""), "right": sum(said[j][1]),
              "songs": len(rows), "ece": reliability(*said[j])[0] if rows else None,
              "sa_within_50_cents": sa_right if j == "notes" else None,
              "none_fits": none_fits if j == "notes" else None}
             for j in judges]
+
+
+def confidences(rows, found):
+    """Every stated confidence beside whether it was right, for the reliability diagrams:
+    ``{"segments": (confidence, right), "songs": (confidence, right)}``, lists over every
+    segment of every song and over the songs' verdicts (detections ``found`` in ``rows``
+    order).
+
+    Taught in notebook 07_song_detection.
+    """
+    segments = [(s["confidence"], s["raga"] == row["raga"])
+                for row, f in zip(rows, found, strict=True) for s in f.segments]
+    songs = [(f.confidence, f.raga == row["raga"]) for row, f in zip(rows, found, strict=True)]
+    return {what: tuple(map(list, zip(*pairs))) if pairs else ([], [])
+            for what, pairs in (("segments", segments), ("songs", songs))}
 
 
 def song_groups(rows):

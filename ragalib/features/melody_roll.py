@@ -72,9 +72,8 @@ def melody_roll_to_audio(roll, *, config=DEFAULT, octaves=6):
     low_c = SHEPARD_CENTRE_HZ / 2 ** (octaves / 2)
     y = np.zeros(n)
     for octave in range(octaves):
-        hz = low_c * 2 ** (octave + semitones / 12)
-        # an octave above the top wraps to the bottom, and the weight follows it
-        position = np.log2(hz / low_c) % octaves
+        # octaves above low C; one above the top wraps to the bottom, and the weight follows
+        position = (octave + semitones / 12) % octaves
         hz = low_c * 2 ** position
         weight = np.exp(-0.5 * ((position - octaves / 2) / (octaves / 6)) ** 2)
         y += weight * np.sin(2 * np.pi * np.cumsum(hz) / config.sr)

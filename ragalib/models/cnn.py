@@ -289,9 +289,9 @@ def answers(model, dataset, part="test", *, split=None):
     """
     split = dataset.split if split is None else split
     inside = split == part
-    probabilities = predict(model, dataset.X[inside][..., None])
-    segments = probabilities.argmax(axis=1) == dataset.y[inside]
-    takes = [np.argmax(probabilities[dataset.take[inside] == take].mean(axis=0))
-             == dataset.y[inside][dataset.take[inside] == take][0]
-             for take in np.unique(dataset.take[inside])]
+    probabilities, truth, take_of = (predict(model, dataset.X[inside][..., None]),
+                                     dataset.y[inside], dataset.take[inside])
+    segments = probabilities.argmax(axis=1) == truth
+    takes = [probabilities[mine].mean(axis=0).argmax() == truth[mine][0]
+             for mine in (take_of == take for take in np.unique(take_of))]
     return segments, np.asarray(takes, dtype=bool)

@@ -53,6 +53,17 @@ PAGE = "page.html"
 """The page ``GET /`` returns: plain HTML and JavaScript in the package, no build step."""
 
 
+def page_html():
+    """The text of :data:`PAGE`, as the package ships it.
+
+    Behind notebook 10_serving (not called there by name): the service returns it, and
+    :func:`ragalib.serving.client.saved_page` shows it in a saved notebook.
+    """
+    from importlib.resources import files
+
+    return files(__package__).joinpath(PAGE).read_text(encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one service takes on (``serve --max-mb --concurrent --queue --timeout``).
@@ -338,7 +349,6 @@ def make_app(service):
     Behind notebook 10_serving (not called there by name).
     """
     from contextlib import asynccontextmanager
-    from importlib.resources import files
 
     from fastapi import FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
@@ -356,7 +366,7 @@ def make_app(service):
 
     app = FastAPI(title="ragalib", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # their pages load scripts from the internet
-    page = files(__package__).joinpath(PAGE).read_text(encoding="utf-8")
+    page = page_html()
 
     def error(status, reason, headers=None):
         return JSONResponse({"error": reason}, status_code=status, headers=headers)

@@ -217,13 +217,12 @@ def saved_page(*, height=560):
     saw; its buttons need a service, and the page says it has none.
     """
     import html
-    from importlib.resources import files
 
     from IPython.display import HTML
 
-    from .app import PAGE
+    from .app import page_html
 
-    page = files(__package__).joinpath(PAGE).read_text(encoding="utf-8")
+    page = page_html()
     # in a <div>: IPython warns about HTML that starts with an <iframe>, though this frame
     # is one IPython's IFrame cannot make (it takes an address, not a page)
     return HTML(f'<div><iframe srcdoc="{html.escape(page, quote=True)}" width="100%" '
