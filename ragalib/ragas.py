@@ -406,7 +406,7 @@ def swara_semitones(token):
 def swara_label(semitones):
     """Sargam label of a pitch relative to middle Sa, e.g. -2 -> ',n', 14 -> "R'".
 
-    Behind notebook 00_meet_the_ragas (not called there by name).
+    Taught in notebook 09_robust_features.
     """
     octave, pc = divmod(int(semitones), 12)
     name = next(s for s, k in SEMITONES.items() if k == pc)

@@ -286,3 +286,21 @@ def test_confidences_pair_every_segment_and_verdict_with_whether_it_was_right():
     said = confidences(rows, found)
     assert said["segments"] == ([0.8, 0.6], [True, False])
     assert said["songs"] == ([0.9, 0.7], [True, False])
+
+
+def test_hardest_songs_put_the_thinnest_margin_first():
+    from types import SimpleNamespace
+
+    from ragalib.evaluation.scoring import hardest_songs
+
+    rows = [{"file": f"s{i}.wav", "raga": "yaman", "instrument": "singer"} for i in range(3)]
+    sure = [{"raga": "yaman"}] * 4
+    found = [SimpleNamespace(raga="yaman", confidence=0.99, segments=sure,
+                             probabilities={"yaman": 0.99, "kafi": 0.01}),
+             SimpleNamespace(raga="yaman", confidence=0.6, segments=sure[:1] + [{"raga": "kafi"}] * 3,
+                             probabilities={"kafi": 0.4, "yaman": 0.6}),
+             SimpleNamespace(raga="yaman", confidence=0.7, segments=sure,
+                             probabilities={"yaman": 0.7, "bhairavi": 0.3})]
+    table = hardest_songs(rows, found, top=2)
+    assert [r["song"] for r in table] == ["s1.wav", "s2.wav"]   # 1/4 segments, then 70% sure
+    assert table[0]["segments right"] == "1/4" and table[0]["runner-up"] == "kafi (40.0%)"

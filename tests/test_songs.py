@@ -78,3 +78,11 @@ def test_ensure_songs_writes_files_and_a_manifest(tmp_path):
     import soundfile
 
     assert soundfile.info(longer[0]["path"]).duration == 4.0
+
+
+def test_the_dayan_is_tuned_to_sa_moved_into_its_octave():
+    from ragalib.synth.tabla import dayan_hz
+
+    assert dayan_hz(138.59) == pytest.approx(277.18)     # C#3 up an octave
+    assert dayan_hz(277.18) == pytest.approx(277.18)
+    assert dayan_hz(932.33) == pytest.approx(932.33 / 4)    # A#5 down two octaves

@@ -162,7 +162,7 @@ def synthesised_take(take):
     """``(raga, seed)`` if ``take`` (``"raga/file.wav"``) is one of this synthesiser's takes,
     so that its score can be played again; None for anything else (your own recordings).
 
-    Behind notebook 04_dataset (not called there by name).
+    Taught in notebook 09_robust_features (a take whose augmented copy is re-voiced).
     """
     raga, _, name = take.partition("/")
     k = name.removeprefix(synth_take_name(0).removesuffix("0.wav")).removesuffix(".wav")

@@ -129,6 +129,32 @@ def confidences(rows, found):
             for what, pairs in (("segments", segments), ("songs", songs))}
 
 
+def hardest_songs(rows, found, *, top=5):
+    """The songs closest to going wrong: those whose segments least often name the true raga,
+    then those with the least confident verdict. Where every verdict is right, a confusion
+    matrix is all diagonal; this table shows where the margin is thin.
+
+    Taught in notebook 07_song_detection.
+
+    Returns
+    -------
+    list of dict
+        Up to ``top`` rows: ``song``, ``kind`` (the instrument), ``raga``, ``verdict``,
+        ``confidence``, ``segments right`` (as "k/n") and ``runner-up`` (the second raga of
+        the verdict's probabilities, with its share).
+    """
+    table = []
+    for row, f in zip(rows, found, strict=True):
+        right = sum(s["raga"] == row["raga"] for s in f.segments)
+        second = sorted(f.probabilities.items(), key=lambda kv: -kv[1])[1:2]
+        table.append(((right / max(len(f.segments), 1), f.confidence), {
+            "song": row["file"], "kind": row.get("instrument", ""), "raga": row["raga"],
+            "verdict": f.raga, "confidence": round(f.confidence, 3),
+            "segments right": f"{right}/{len(f.segments)}",
+            "runner-up": f"{second[0][0]} ({second[0][1]:.1%})" if second else ""}))
+    return [entry for _, entry in sorted(table, key=lambda t: t[0])[:top]]
+
+
 def song_groups(rows):
     """Song indices by kind, for the tonic with and without a drone: ``{label: [i, ...]}``
     (sung and played songs, with a drone and without; empty groups left out).

@@ -52,6 +52,19 @@ def _bayan(kind, sr, rng):
     return 1.2 * np.exp(-t / 0.22) * (np.sin(phase) + 0.3 * np.sin(2 * phase))
 
 
+def dayan_hz(sa_hz):
+    """The pitch of the dayan for a song whose Sa is ``sa_hz``: that Sa moved by octaves into
+    220-450 Hz, where a tabla's right drum is tuned.
+
+    Taught in notebook 07_song_detection (what survives percussion suppression).
+    """
+    while sa_hz < 220.0:
+        sa_hz *= 2.0
+    while sa_hz > 450.0:
+        sa_hz /= 2.0
+    return sa_hz
+
+
 def tabla(sa_hz, seconds, *, bpm=90.0, taal="teentaal", sr=SR, seed=0):
     """A theka played for ``seconds`` at ``bpm`` beats a minute, dayan tuned to ``sa_hz``.
 
@@ -69,10 +82,7 @@ def tabla(sa_hz, seconds, *, bpm=90.0, taal="teentaal", sr=SR, seed=0):
     np.ndarray, shape (round(seconds * sr),), float64, peak about 1
     """
     rng = np.random.default_rng(seed)
-    while sa_hz < 220.0:
-        sa_hz *= 2.0
-    while sa_hz > 450.0:
-        sa_hz /= 2.0
+    sa_hz = dayan_hz(sa_hz)
     bols = THEKAS[taal].split()
     n = int(round(seconds * sr))
     out = np.zeros(n + sr)
