@@ -9,7 +9,6 @@ import pytest
 
 from ragalib import RagalibError, ragas
 from ragalib.melody import note_model, notes, pitch_track
-from tests.test_cli import run
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "real-dev"
 
