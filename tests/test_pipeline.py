@@ -303,4 +303,5 @@ def test_hardest_songs_put_the_thinnest_margin_first():
                              probabilities={"yaman": 0.7, "bhairavi": 0.3})]
     table = hardest_songs(rows, found, top=2)
     assert [r["song"] for r in table] == ["s1.wav", "s2.wav"]   # 1/4 segments, then 70% sure
-    assert table[0]["segments right"] == "1/4" and table[0]["runner-up"] == "kafi (40.0%)"
+    assert table[0]["segments right"] == "1/4" and table[0]["segments said instead"] == "kafi (3)"
+    assert table[1]["segments said instead"] == ""

@@ -22,8 +22,9 @@ VARIANTS = {"default (auto tonic, separation)": dict(tonic=Tonic.auto(), separat
 
 
 def song_scores(found, rows):
-    """Song-level and segment-level accuracy of detections against a manifest's ragas, and
-    the share of estimated tonics with the right pitch class (None when none was estimated).
+    """Song-level and segment-level accuracy of detections against a manifest's ragas (with
+    the number of segments judged), and the share of estimated tonics with the right pitch
+    class (None when none was estimated).
 
     Behind notebook 07_song_detection (not called there by name).
     """
@@ -34,6 +35,7 @@ def song_scores(found, rows):
               for f, row in zip(found, rows) if f.tonic_hz is not None]
     return {"song accuracy": float(np.mean([f.raga == row["raga"] for f, row in zip(found, rows)])),
             "segment accuracy": float(np.mean(segments)) if segments else float("nan"),
+            "segments judged": len(segments),
             "tonic pitch class right": float(np.mean(tonics)) if tonics else None}
 
 
@@ -140,18 +142,21 @@ def hardest_songs(rows, found, *, top=5):
     -------
     list of dict
         Up to ``top`` rows: ``song``, ``kind`` (the instrument), ``raga``, ``verdict``,
-        ``confidence``, ``segments right`` (as "k/n") and ``runner-up`` (the second raga of
-        the verdict's probabilities, with its share).
+        ``confidence``, ``segments right`` (as "k/n") and ``segments said instead`` (the
+        raga the wrong segments name most often, with their count; empty if none is wrong).
     """
+    from collections import Counter
+
     table = []
     for row, f in zip(rows, found, strict=True):
         right = sum(s["raga"] == row["raga"] for s in f.segments)
-        second = sorted(f.probabilities.items(), key=lambda kv: -kv[1])[1:2]
+        instead = Counter(s["raga"] for s in f.segments if s["raga"] != row["raga"])
         table.append(((right / max(len(f.segments), 1), f.confidence), {
             "song": row["file"], "kind": row.get("instrument", ""), "raga": row["raga"],
             "verdict": f.raga, "confidence": round(f.confidence, 3),
             "segments right": f"{right}/{len(f.segments)}",
-            "runner-up": f"{second[0][0]} ({second[0][1]:.1%})" if second else ""}))
+            "segments said instead": ", ".join(f"{raga} ({n})"
+                                               for raga, n in instead.most_common(1))}))
     return [entry for _, entry in sorted(table, key=lambda t: t[0])[:top]]
 
 
