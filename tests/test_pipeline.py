@@ -293,15 +293,32 @@ def test_hardest_songs_put_the_thinnest_margin_first():
 
     from ragalib.evaluation.scoring import hardest_songs
 
-    rows = [{"file": f"s{i}.wav", "raga": "yaman", "instrument": "singer"} for i in range(3)]
+    rows = [{"file": f"s{i}.wav", "raga": "yaman", "instrument": "singer"} for i in range(4)]
     sure = [{"raga": "yaman"}] * 4
     found = [SimpleNamespace(raga="yaman", confidence=0.99, segments=sure,
                              probabilities={"yaman": 0.99, "kafi": 0.01}),
-             SimpleNamespace(raga="yaman", confidence=0.6, segments=sure[:1] + [{"raga": "kafi"}] * 3,
-                             probabilities={"kafi": 0.4, "yaman": 0.6}),
+             SimpleNamespace(raga="yaman", confidence=0.95, segments=sure[:1] + [{"raga": "kafi"}] * 3,
+                             probabilities={"kafi": 0.05, "yaman": 0.95}),
              SimpleNamespace(raga="yaman", confidence=0.7, segments=sure,
-                             probabilities={"yaman": 0.7, "bhairavi": 0.3})]
-    table = hardest_songs(rows, found, top=2)
-    assert [r["song"] for r in table] == ["s1.wav", "s2.wav"]   # 1/4 segments, then 70% sure
-    assert table[0]["segments right"] == "1/4" and table[0]["segments said instead"] == "kafi (3)"
-    assert table[1]["segments said instead"] == ""
+                             probabilities={"yaman": 0.7, "bhairavi": 0.3}),
+             SimpleNamespace(raga="kafi", confidence=0.99, segments=sure,
+                             probabilities={"kafi": 0.99, "yaman": 0.01})]
+    table = hardest_songs(rows, found, top=3)
+    # the wrong verdict first, then 1/4 segments right (though 95% sure), then 70% sure
+    assert [r["song"] for r in table] == ["s3.wav", "s1.wav", "s2.wav"]
+    assert table[1]["segments right"] == "1/4" and table[1]["segments said instead"] == "kafi (3)"
+    assert table[2]["segments said instead"] == ""
+
+
+def test_song_scores_count_the_segments_judged():
+    from types import SimpleNamespace
+
+    from ragalib.evaluation.scoring import song_scores
+
+    rows = [{"raga": "yaman", "tonic_note": "C#4"}, {"raga": "kafi", "tonic_note": "D4"}]
+    found = [SimpleNamespace(raga="yaman", tonic_hz=None,
+                             segments=[{"raga": "yaman"}, {"raga": "kafi"}, {"raga": "yaman"}]),
+             SimpleNamespace(raga="yaman", tonic_hz=None, segments=[{"raga": "kafi"}])]
+    scores = song_scores(found, rows)
+    assert scores["segments judged"] == 4 and scores["segment accuracy"] == 0.75
+    assert scores["song accuracy"] == 0.5 and scores["tonic pitch class right"] is None

@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from ragalib import ragas
+from ragalib import RagalibError, ragas
 from ragalib.corpus import songs
 from ragalib.melody import pitch
 from ragalib.synth import recital
@@ -86,3 +86,6 @@ def test_the_dayan_is_tuned_to_sa_moved_into_its_octave():
     assert dayan_hz(138.59) == pytest.approx(277.18)     # C#3 up an octave
     assert dayan_hz(277.18) == pytest.approx(277.18)
     assert dayan_hz(932.33) == pytest.approx(932.33 / 4)    # A#5 down two octaves
+    for bad in (0.0, -110.0, float("nan")):
+        with pytest.raises(RagalibError, match="positive"):
+            dayan_hz(bad)

@@ -132,9 +132,10 @@ def confidences(rows, found):
 
 
 def hardest_songs(rows, found, *, top=5):
-    """The songs closest to going wrong: those whose segments least often name the true raga,
-    then those with the least confident verdict. Where every verdict is right, a confusion
-    matrix is all diagonal; this table shows where the margin is thin.
+    """The songs closest to going wrong: any the detector got wrong first, then those whose
+    segments least often name the true raga, then those with the least confident verdict.
+    Where every verdict is right, a confusion matrix is all diagonal; this table shows where
+    the margin is thin.
 
     Taught in notebook 07_song_detection.
 
@@ -151,7 +152,8 @@ def hardest_songs(rows, found, *, top=5):
     for row, f in zip(rows, found, strict=True):
         right = sum(s["raga"] == row["raga"] for s in f.segments)
         instead = Counter(s["raga"] for s in f.segments if s["raga"] != row["raga"])
-        table.append(((right / max(len(f.segments), 1), f.confidence), {
+        share = right / len(f.segments) if f.segments else 1.0   # no segment: no margin shown
+        table.append(((f.raga == row["raga"], share, f.confidence), {
             "song": row["file"], "kind": row.get("instrument", ""), "raga": row["raga"],
             "verdict": f.raga, "confidence": round(f.confidence, 3),
             "segments right": f"{right}/{len(f.segments)}",

@@ -10,6 +10,7 @@ the player's wrist bends upward.
 import numpy as np
 
 from ..constants import SR
+from ..errors import RagalibError
 
 THEKAS = {
     "teentaal": "dha dhin dhin dha dha dhin dhin dha dha tin tin ta ta dhin dhin dha",
@@ -58,6 +59,8 @@ def dayan_hz(sa_hz):
 
     Taught in notebook 07_song_detection (what survives percussion suppression).
     """
+    if not np.isfinite(sa_hz) or sa_hz <= 0:
+        raise RagalibError(f"a Sa of {sa_hz} Hz: a tabla is tuned to a positive frequency")
     while sa_hz < 220.0:
         sa_hz *= 2.0
     while sa_hz > 450.0:
