@@ -232,7 +232,7 @@ def _read_saved(path):
 
 
 def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
-                workers=None, scheduler=None, report=say):
+                workers=None, scheduler=None, report=say, only=None):
     """Embed every song in ``folder``; reuse what is cached while nothing has changed.
 
     Taught in notebook 08_similarity. The cache is keyed by the bundle, the pitch model and
@@ -244,6 +244,8 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
     audio, silent, shorter than a segment) is left out and told to ``report`` on one line
     naming it (default: stderr), and the rest are indexed. If the cache cannot be written (a
     read-only or full data folder) the index is returned all the same, with one ``report``.
+    With ``only`` (file names in ``folder``), just those songs are embedded, afresh: such a
+    part of the catalogue is neither read from nor written to its cache.
     """
     from functools import partial
 
@@ -251,6 +253,9 @@ def build_index(folder, bundle, *, method="cnn", pitch_model=None, cache=True,
     from .util.parallel import map_in_workers
 
     files = _catalogue(folder)
+    if only is not None:
+        wanted = set(only)
+        files, cache = [song for song in files if song.name in wanted], False
     if method == "cnn":
         pitch_model = pitch_model_for(pitch_model, bundle.pitch_model)
     model_key = _model_key(bundle, method, pitch_model)

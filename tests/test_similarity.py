@@ -106,6 +106,17 @@ def test_indexing_in_worker_processes_gives_the_same_index(bundle, learned, cata
     np.testing.assert_array_equal(pooled.embeddings, alone.embeddings)
 
 
+def test_a_part_of_the_catalogue_is_embedded_as_in_the_whole_and_never_cached(
+        bundle, learned, catalogue):
+    whole = similarity.build_index(catalogue, bundle, pitch_model=learned,
+                                   cache=False, workers=1)
+    part = similarity.build_index(catalogue, bundle, pitch_model=learned, workers=1,
+                                  only=whole.files[::2])
+    assert part.files == whole.files[::2]
+    np.testing.assert_array_equal(part.embeddings, whole.embeddings[::2])
+    assert not similarity.index_path(catalogue, "cnn").exists()
+
+
 def test_empty_missing_or_unreadable_catalogues_are_clear_errors(bundle, learned, tmp_path,
                                                                  monkeypatch):
     monkeypatch.setenv("RAGALIB_DATA", str(tmp_path / "data"))
